@@ -1,0 +1,5 @@
+//! Geography: UK postcodes, coordinate systems, postcode lookup, area layers, population.
+
+pub mod postcode;
+
+pub use postcode::{Postcode, PostcodeError, PostcodeLevel};

@@ -1,0 +1,192 @@
+//! The registry's data model: defibrillators and, separately, their guardians.
+//!
+//! Guardian contact details are personal data. They live only in [`Guardian`]; an [`Aed`]
+//! carries nothing but the guardian's id, so anything built from AEDs alone cannot leak a
+//! name, email or phone number.
+
+use chrono::NaiveDate;
+use std::fmt;
+use std::str::FromStr;
+
+/// A position as the source gave it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Coord {
+    /// lon/lat in WGS84 degrees (EPSG:4326).
+    Wgs84 { lon: f64, lat: f64 },
+    /// easting/northing in British National Grid metres (EPSG:27700).
+    Bng { easting_m: f64, northing_m: f64 },
+}
+
+/// How a position was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LocationSource {
+    /// Given by the source at the device (surveyed, mapped, or as published).
+    Source,
+    /// Taken from the centroid of the device's postcode unit (precision: a postcode).
+    PostcodeCentroid,
+    /// Unknown provenance.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    pub coord: Coord,
+    pub source: LocationSource,
+}
+
+/// Who may use the device, after the report's two groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccessClass {
+    /// Public, in a cabinet, available 24/7.
+    Public247,
+    /// Public, but only during opening hours.
+    PublicLimited,
+    /// Only for the premises (staff, customers): the report's group 2.
+    Restricted,
+    Unknown,
+}
+
+/// Who manages the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ManagedBy {
+    Emas,
+    Community,
+    Business,
+    Unknown,
+}
+
+/// Readiness status as last reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Ready,
+    NotReady,
+    InUse,
+    Retired,
+    Unknown,
+}
+
+/// A public-access defibrillator.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Aed {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    /// The postcode as given (not necessarily valid); normalise with
+    /// [`crate::geography::postcode::Postcode::parse`].
+    pub postcode: String,
+    pub location: Option<Location>,
+    pub access: AccessClass,
+    /// OSM `opening_hours` syntax, e.g. `24/7` or `Mo-Fr 08:00-18:00`.
+    pub opening_hours: Option<String>,
+    pub indoor: Option<bool>,
+    pub locked: Option<bool>,
+    pub managed_by: ManagedBy,
+    /// The Circuit (national defibrillator network) id.
+    pub circuit_id: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub pads_expiry: Option<NaiveDate>,
+    pub battery_expiry: Option<NaiveDate>,
+    pub last_checked: Option<NaiveDate>,
+    pub status: Status,
+    pub guardian_id: Option<String>,
+    /// Where the record came from, e.g. `osm:node/123` or `trafford:17`.
+    pub source: Option<String>,
+    /// Raw values that could not be mapped, kept as `key=value` (e.g. `access=PUB`).
+    pub flags: Vec<String>,
+    pub notes: Option<String>,
+}
+
+/// A guardian: the person or body that keeps an AED rescue-ready.
+///
+/// Personal data: never written to public outputs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Guardian {
+    pub id: String,
+    pub name: String,
+    pub organisation: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+macro_rules! text_enum {
+    ($ty:ident { $($variant:ident => $text:literal $(| $alias:literal)*),+ $(,)? }) => {
+        impl $ty {
+            /// The registry CSV spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),+ }
+            }
+            /// Every value, in registry order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            /// Case-insensitive; `-`, `_` and spaces are interchangeable.
+            fn from_str(s: &str) -> Result<Self, String> {
+                let k: String = s.trim().to_ascii_lowercase().chars()
+                    .map(|c| if c == '-' || c == ' ' { '_' } else { c }).collect();
+                match k.as_str() {
+                    $($text $(| $alias)* => Ok($ty::$variant),)+
+                    _ => Err(format!(
+                        "expected one of {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+        impl Default for $ty {
+            fn default() -> Self { $ty::Unknown }
+        }
+    };
+}
+
+text_enum!(AccessClass {
+    Public247 => "public_24_7" | "public_247" | "public24/7" | "public_24/7" | "24/7",
+    PublicLimited => "public_limited" | "public_limited_hours",
+    Restricted => "restricted" | "private" | "premises",
+    Unknown => "unknown" | "",
+});
+
+text_enum!(ManagedBy {
+    Emas => "emas",
+    Community => "community",
+    Business => "business",
+    Unknown => "unknown" | "",
+});
+
+text_enum!(Status {
+    Ready => "ready" | "rescue_ready",
+    NotReady => "not_ready",
+    InUse => "in_use",
+    Retired => "retired",
+    Unknown => "unknown" | "",
+});
+
+text_enum!(LocationSource {
+    Source => "source",
+    PostcodeCentroid => "postcode_centroid",
+    Unknown => "unknown" | "",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_and_accept_aliases() {
+        for a in AccessClass::ALL {
+            assert_eq!(a.as_str().parse::<AccessClass>(), Ok(*a));
+        }
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(*s));
+        }
+        assert_eq!("Not Ready".parse::<Status>(), Ok(Status::NotReady));
+        assert_eq!("PUBLIC-24-7".parse::<AccessClass>().ok(), None);
+        assert!("sometimes".parse::<AccessClass>().unwrap_err().contains("public_24_7"));
+    }
+}
