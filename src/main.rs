@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// Public-access defibrillator registry, coverage and siting.
 #[derive(Parser)]
@@ -9,9 +10,25 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Print version and data locations.
+    Info,
+}
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Info => {
+            println!("aedcover {}", env!("CARGO_PKG_VERSION"));
+            println!("open data: {}", aedcover::opendata::dir().display());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

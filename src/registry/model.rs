@@ -186,7 +186,15 @@ mod tests {
             assert_eq!(s.as_str().parse::<Status>(), Ok(*s));
         }
         assert_eq!("Not Ready".parse::<Status>(), Ok(Status::NotReady));
-        assert_eq!("PUBLIC-24-7".parse::<AccessClass>().ok(), None);
-        assert!("sometimes".parse::<AccessClass>().unwrap_err().contains("public_24_7"));
+        assert_eq!(
+            "PUBLIC-24-7".parse::<AccessClass>(),
+            Ok(AccessClass::Public247)
+        );
+        assert!(
+            "sometimes"
+                .parse::<AccessClass>()
+                .unwrap_err()
+                .contains("public_24_7")
+        );
     }
 }
