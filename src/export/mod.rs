@@ -1,0 +1,6 @@
+//! Publishing: RFC 7946 GeoJSON layers, CSV tables, printable SVG/PNG maps, and a progress
+//! helper for long steps.
+
+pub mod geojson;
+
+pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, write_layer};
