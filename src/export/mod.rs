@@ -4,3 +4,4 @@
 pub mod geojson;
 
 pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, write_layer};
+pub mod validate;
