@@ -6,4 +6,6 @@ pub mod geojson;
 pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, write_layer};
 pub mod map_png;
 pub mod map_svg;
+pub mod progress;
+pub mod reproject;
 pub mod validate;
