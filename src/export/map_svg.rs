@@ -549,7 +549,7 @@ fn site_symbol(rank: Option<u32>, x: f64, y: f64) -> String {
 fn draw_sites(s: &mut String, t: &Transform, sites: &[MapSite]) {
     let mut sorted: Vec<&MapSite> = sites.iter().collect();
     // Rank 1 drawn last, so it is on top where stars overlap.
-    sorted.sort_by(|a, b| b.rank.cmp(&a.rank));
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.rank));
     s.push_str("<g id=\"sites\">\n");
     for site in sorted {
         if !t.sees(&Rect::new(site.position.0, site.position.0)) {
@@ -947,7 +947,7 @@ pub fn demo_spec() -> MapSpec {
             highlight: false,
         },
     ];
-    let aeds = vec![
+    let aeds = [
         (e0 + 1_000.0, n0 + 1_200.0, AccessClass::Public247),
         (e0 + 2_600.0, n0 + 3_900.0, AccessClass::Public247),
         (e0 + 5_200.0, n0 + 1_000.0, AccessClass::PublicLimited),
@@ -1046,8 +1046,8 @@ mod tests {
         });
         assert!(x1 > x0 && y1 < y0, "east is right, north is up");
         for (x, y) in [(x0, y0), (x1, y1)] {
-            assert!(x >= FRAME.x && x <= FRAME.x + FRAME.w);
-            assert!(y >= FRAME.y && y <= FRAME.y + FRAME.h);
+            assert!((FRAME.x..=FRAME.x + FRAME.w).contains(&x));
+            assert!((FRAME.y..=FRAME.y + FRAME.h).contains(&y));
         }
         // Same scale on both axes: a 5 km square stays square.
         assert!(((x1 - x0) / 2.0 - (y0 - y1)).abs() < 1e-9);
