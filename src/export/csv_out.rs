@@ -1,0 +1,170 @@
+//! Deterministic CSV tables: a fixed header, rows checked for width, numbers formatted
+//! with fixed decimals, unknown values as empty cells, `\n` line ends on every platform.
+
+use std::path::{Path, PathBuf};
+
+/// A table to write. Sort `rows` by a stable key before writing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CsvTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl CsvTable {
+    pub fn new<S: Into<String>>(headers: impl IntoIterator<Item = S>) -> Self {
+        CsvTable {
+            headers: headers.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CsvOutError {
+    #[error("{path}: row {row} has {got} cells, the header has {want}")]
+    Width {
+        path: PathBuf,
+        row: usize,
+        got: usize,
+        want: usize,
+    },
+    #[error("{path}: cannot write: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{path}: cannot write: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Writes `table` to `path` (through a temporary file and a rename).
+pub fn write_table(path: &Path, table: &CsvTable) -> Result<(), CsvOutError> {
+    let bytes = to_bytes(table).map_err(|e| match e {
+        CsvOutError::Width { row, got, want, .. } => CsvOutError::Width {
+            path: path.to_path_buf(),
+            row,
+            got,
+            want,
+        },
+        CsvOutError::Csv { source, .. } => CsvOutError::Csv {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other,
+    })?;
+    let tmp = path.with_extension("csv.tmp");
+    let io = |source| CsvOutError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The CSV bytes of `table`.
+pub fn to_bytes(table: &CsvTable) -> Result<Vec<u8>, CsvOutError> {
+    let here = PathBuf::from("<memory>");
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let csv_err = |source| CsvOutError::Csv {
+        path: here.clone(),
+        source,
+    };
+    w.write_record(&table.headers).map_err(csv_err)?;
+    for (i, row) in table.rows.iter().enumerate() {
+        if row.len() != table.headers.len() {
+            return Err(CsvOutError::Width {
+                path: here.clone(),
+                row: i + 2,
+                got: row.len(),
+                want: table.headers.len(),
+            });
+        }
+        w.write_record(row).map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| CsvOutError::Io {
+        path: here.clone(),
+        source: e.into_error(),
+    })
+}
+
+/// A number with `decimals` fixed places; NaN or infinite (unknown) becomes an empty cell.
+pub fn num(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    let s = format!("{:.*}", decimals, x);
+    // "-0.0" reads as a sign error in a spreadsheet.
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_owned()
+    } else {
+        s
+    }
+}
+
+/// An optional value; `None` becomes an empty cell.
+pub fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(String::new, |v| v.to_string())
+}
+
+/// Free text from a user or an outside source, made safe to open in a spreadsheet: a cell
+/// that would start a formula (`=`, `+`, `-`, `@`) gets a leading apostrophe, which Excel
+/// and LibreOffice hide. Numbers such as `-1.5` are left alone.
+pub fn text(s: &str) -> String {
+    let starts_formula = s.starts_with(['=', '+', '@', '\t', '\r'])
+        || (s.starts_with('-') && s.parse::<f64>().is_err());
+    if starts_formula {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_header_rows_and_quotes() {
+        let mut t = CsvTable::new(["area", "population", "covered_pct"]);
+        t.push(vec![
+            text("Anstey, Thurcaston"),
+            6_500.to_string(),
+            num(41.256, 1),
+        ]);
+        t.push(vec![
+            text("=HYPERLINK(\"x\")"),
+            opt(None::<u32>),
+            num(f64::NAN, 1),
+        ]);
+        let s = String::from_utf8(to_bytes(&t).unwrap()).unwrap();
+        assert_eq!(
+            s,
+            "area,population,covered_pct\n\"Anstey, Thurcaston\",6500,41.3\n\"'=HYPERLINK(\"\"x\"\")\",,\n"
+        );
+    }
+
+    #[test]
+    fn ragged_row_is_an_error_naming_the_line() {
+        let mut t = CsvTable::new(["a", "b"]);
+        t.push(vec!["1".into()]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let e = write_table(&path, &t).unwrap_err().to_string();
+        assert!(e.contains("t.csv") && e.contains("row 2"), "{e}");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(num(-0.01, 1), "0.0");
+        assert_eq!(num(2.5, 0), "2");
+        assert_eq!(num(f64::INFINITY, 2), "");
+        assert_eq!(text("-1.5"), "-1.5");
+        assert_eq!(text("-bad"), "'-bad");
+    }
+}

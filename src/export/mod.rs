@@ -1,0 +1,22 @@
+//! Publishing: RFC 7946 GeoJSON layers, CSV tables, printable SVG/PNG maps, and a progress
+//! helper for long steps.
+//!
+//! Everything here works on plain `geo-types` geometry: GeoJSON takes WGS84 lon/lat
+//! (convert with [`bng_to_wgs84_geometry`]); maps take projected metres (British National
+//! Grid for UK studies).
+
+pub mod csv_out;
+pub mod geojson;
+pub mod map_png;
+pub mod map_svg;
+pub mod progress;
+pub mod reproject;
+pub mod validate;
+
+pub use csv_out::{CsvOutError, CsvTable, write_table};
+pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, write_layer};
+pub use map_png::{MapError, render_png, write_map};
+pub use map_svg::{CoverageLayer, GapLayer, MapAed, MapArea, MapSite, MapSpec, render_svg};
+pub use progress::{Bar, Progress};
+pub use reproject::bng_to_wgs84_geometry;
+pub use validate::{Rule, Violation, check_file, ogrinfo_check};
