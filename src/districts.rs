@@ -204,7 +204,14 @@ pub fn render_text(table: &DistrictTable) -> String {
 
     let _ = writeln!(w, "\nArrests with no district (printed as \"Unknown\")");
     header(w);
-    line(w, "", "Unknown", "-", &table.unknown_arrests.to_string(), "-");
+    line(
+        w,
+        "",
+        "Unknown",
+        "-",
+        &table.unknown_arrests.to_string(),
+        "-",
+    );
 
     let _ = writeln!(w, "\nTotals as printed in the report (all rows)");
     header(w);
@@ -370,10 +377,16 @@ mod tests {
         let t = from_seeds().unwrap();
         let text = render_text(&t);
         assert!(text.contains("no AED count"));
-        assert!(text.contains("   1  LE5          25      234         9.36"), "{text}");
+        assert!(
+            text.contains("   1  LE5          25      234         9.36"),
+            "{text}"
+        );
         let csv = render_csv(&t).unwrap();
         let lines: Vec<_> = csv.lines().collect();
-        assert_eq!(lines[0], "section,rank,district,aeds,arrests,arrests_per_aed");
+        assert_eq!(
+            lines[0],
+            "section,rank,district,aeds,arrests,arrests_per_aed"
+        );
         assert_eq!(lines[1], "ranked,1,LE5,25,234,9.3600");
         assert_eq!(lines.last(), Some(&"total,,,865,2252,2.6035"));
         assert_eq!(lines.len(), 1 + 25 + 6 + 1 + 2);
