@@ -13,6 +13,24 @@ struct Cli {
 enum Command {
     /// Print version and data locations.
     Info,
+    /// Cardiac arrests per public AED by postcode district, from the 2021 report's tables.
+    Districts {
+        /// Write CSV instead of a text table.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+fn districts(csv: bool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let table = aedcover::districts::from_seeds().context("reading the report's seed tables")?;
+    let out = if csv {
+        aedcover::districts::render_csv(&table).context("writing CSV")?
+    } else {
+        aedcover::districts::render_text(&table)
+    };
+    print!("{out}");
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -23,6 +41,7 @@ fn main() -> ExitCode {
             println!("open data: {}", aedcover::opendata::dir().display());
             Ok(())
         }
+        Command::Districts { csv } => districts(csv),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
