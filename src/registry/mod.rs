@@ -1,5 +1,11 @@
 //! The AED and guardian registry: the model, its CSV files and readiness triage.
 
+mod csv_io;
 mod model;
 
+pub use csv_io::{
+    AED_COLUMNS, AedFile, GUARDIAN_COLUMNS, GuardianFile, ReadOptions, RegistryError, RowError,
+    read_aeds, read_aeds_from_reader, read_guardians, read_guardians_from_reader, write_aeds,
+    write_guardians,
+};
 pub use model::{AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status};
