@@ -2,6 +2,7 @@
 
 mod csv_io;
 mod model;
+mod readiness;
 
 pub use csv_io::{
     AED_COLUMNS, AedFile, GUARDIAN_COLUMNS, GuardianFile, ReadOptions, RegistryError, RowError,
@@ -9,3 +10,7 @@ pub use csv_io::{
     write_guardians,
 };
 pub use model::{AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status};
+pub use readiness::{
+    CheckOptions, CheckReport, DeviceTriage, Problem, ProblemKind, Summary, Triage, check,
+    check_files,
+};
