@@ -112,7 +112,7 @@ impl std::error::Error for RowError {}
 /// A registry file that could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read")]
     Io {
         file: String,
         #[source]
