@@ -224,8 +224,8 @@ impl From<Table<Guardian>> for GuardianFile {
 }
 
 /// Read an `aeds.csv` file.
-pub fn read_aeds(path: &Path, opts: ReadOptions) -> Result<AedFile, RegistryError> {
-    let (name, bytes) = read_path(path)?;
+pub fn read_aeds(path: impl AsRef<Path>, opts: ReadOptions) -> Result<AedFile, RegistryError> {
+    let (name, bytes) = read_path(path.as_ref())?;
     parse_table(&name, &bytes, AED_COLUMNS, opts, parse_aed, |a| &a.id).map(AedFile::from)
 }
 
@@ -240,8 +240,11 @@ pub fn read_aeds_from_reader<R: Read>(
 }
 
 /// Read a `guardians.csv` file.
-pub fn read_guardians(path: &Path, opts: ReadOptions) -> Result<GuardianFile, RegistryError> {
-    let (name, bytes) = read_path(path)?;
+pub fn read_guardians(
+    path: impl AsRef<Path>,
+    opts: ReadOptions,
+) -> Result<GuardianFile, RegistryError> {
+    let (name, bytes) = read_path(path.as_ref())?;
     parse_table(&name, &bytes, GUARDIAN_COLUMNS, opts, parse_guardian, |g| {
         &g.id
     })
