@@ -2,9 +2,13 @@
 
 pub mod areas;
 pub mod crs;
+pub mod population;
 pub mod postcode;
 pub mod repair;
 
 pub use areas::{Area, AreaError, AreaLayer, AreaOptions};
+pub use population::{
+    LsoaPopulation, PopulationError, PopulationReport, ResidentsByPostcode, UnitPosition,
+};
 pub use postcode::{Postcode, PostcodeError, PostcodeLevel};
 pub use repair::RepairNote;
