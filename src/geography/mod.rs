@@ -2,6 +2,7 @@
 
 pub mod areas;
 pub mod crs;
+pub mod derive;
 pub mod population;
 pub mod postcode;
 pub mod repair;
