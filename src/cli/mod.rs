@@ -1,0 +1,44 @@
+//! The command line: argument types (clap derive) and one function per subcommand.
+//! `src/main.rs` only parses and maps the result to an exit code.
+
+use clap::{Parser, Subcommand};
+
+pub mod data;
+pub mod districts;
+pub mod registry;
+
+/// Public-access defibrillator registry, coverage and siting.
+#[derive(Parser)]
+#[command(name = "aedcover", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print version and data locations.
+    Info,
+    /// Cardiac arrests per public AED by postcode district, from the 2021 report's tables.
+    Districts(districts::DistrictsArgs),
+    /// The AED registry files (aeds.csv, guardians.csv).
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
+    /// Tables derived from the open data.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+}
+
+/// Run one parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Info => {
+            println!("aedcover {}", env!("CARGO_PKG_VERSION"));
+            println!("open data: {}", crate::opendata::dir().display());
+            Ok(())
+        }
+        Command::Districts(args) => districts::run(args),
+        Command::Registry(command) => registry::run(command),
+        Command::Data(command) => data::run(command),
+    }
+}
