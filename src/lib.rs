@@ -15,5 +15,6 @@
 //! their units: `radius_m`, `distance_m`, `area_km2`, `cost_gbp`.
 
 pub mod geography;
+pub mod import;
 pub mod opendata;
 pub mod registry;
