@@ -2,7 +2,10 @@
 
 pub mod codepoint;
 pub mod crs;
+pub mod geocode;
 pub mod postcode;
 
 pub use codepoint::{CodepointError, LoadReport, PostcodeIndex, PostcodeRecord};
+pub use crs::{Crs, CrsError, CrsSpecError, MetricProjection};
+pub use geocode::{GeocodeReport, Resolved, geocode_aeds, resolve};
 pub use postcode::{Postcode, PostcodeError, PostcodeLevel};
