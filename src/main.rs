@@ -19,6 +19,50 @@ enum Command {
     /// The AED registry files (aeds.csv, guardians.csv).
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Import AEDs from OpenStreetMap or a council CSV into a registry aeds.csv.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// `osm` (Overpass JSON or GeoJSON of OSM tags) or `csv` (council CSV with lat/lon).
+    #[arg(value_parser = ["osm", "csv"])]
+    kind: String,
+    /// The file to import.
+    file: PathBuf,
+    /// The registry aeds.csv to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Code-Point Open (CSV or native folder): AEDs without a position take their
+    /// postcode unit's position.
+    #[arg(long)]
+    codepoint: Option<PathBuf>,
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    use aedcover::import::{SourceKind, import_to_csv};
+    let kind = if args.kind == "osm" {
+        SourceKind::Osm
+    } else {
+        SourceKind::Table
+    };
+    let run = import_to_csv(kind, &args.file, &args.out, args.codepoint.as_deref())
+        .with_context(|| format!("import {}", args.file.display()))?;
+    let mut err = std::io::stderr().lock();
+    write!(err, "{}", run.import)?;
+    if let Some(cp) = &run.codepoint {
+        writeln!(err, "{cp}")?;
+    }
+    if let Some(g) = &run.geocode {
+        write!(err, "{g}")?;
+    }
+    writeln!(
+        err,
+        "wrote {} AEDs to {}",
+        run.import.imported,
+        args.out.display()
+    )?;
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -106,6 +150,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Registry(RegistryCommand::Check(args)) => registry_check(args),
+        Command::Import(args) => import(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

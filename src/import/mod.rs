@@ -17,7 +17,7 @@ pub use table::{import_table, import_table_from_reader};
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
@@ -41,12 +41,67 @@ pub enum ImportError {
     },
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Codepoint(#[from] crate::geography::CodepointError),
     #[error("{path}: {source}")]
     Csv {
         path: PathBuf,
         #[source]
         source: csv::Error,
     },
+}
+
+/// The shape of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Overpass JSON or a GeoJSON FeatureCollection of OSM tags.
+    Osm,
+    /// A council CSV with latitude/longitude (or easting/northing) columns.
+    Table,
+}
+
+/// What [`import_to_csv`] did.
+#[derive(Debug, Clone)]
+pub struct ImportRun {
+    pub import: ImportReport,
+    /// Geocoding of AEDs without a position, when a Code-Point path was given.
+    pub geocode: Option<crate::geography::GeocodeReport>,
+    pub codepoint: Option<crate::geography::LoadReport>,
+}
+
+/// Import a file, optionally geocode AEDs without a position from Code-Point Open, and
+/// write the registry `aeds.csv` (sorted by id) to `out`.
+pub fn import_to_csv(
+    kind: SourceKind,
+    input: &Path,
+    out: &Path,
+    codepoint: Option<&Path>,
+) -> Result<ImportRun, ImportError> {
+    let (mut aeds, import) = match kind {
+        SourceKind::Osm => import_osm(input)?,
+        SourceKind::Table => import_table(input)?,
+    };
+    let (geocode, cp_report) = match codepoint {
+        Some(cp) => {
+            let (index, load) = crate::geography::PostcodeIndex::load(cp)?;
+            (
+                Some(crate::geography::geocode_aeds(&mut aeds, &index)),
+                Some(load),
+            )
+        }
+        None => (None, None),
+    };
+    let io = |source| ImportError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(out).map_err(io)?;
+    crate::registry::write_aeds(std::io::BufWriter::new(file), &aeds).map_err(io)?;
+    Ok(ImportRun {
+        import,
+        geocode,
+        codepoint: cp_report,
+    })
 }
 
 /// What an import read and did, counted.
