@@ -18,6 +18,7 @@ pub mod cli;
 pub mod districts;
 pub mod export;
 pub mod geography;
+pub mod import;
 pub mod opendata;
 pub mod registry;
 pub mod seeds;

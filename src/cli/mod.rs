@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 pub mod data;
 pub mod districts;
+pub mod import;
 pub mod registry;
 
 /// Public-access defibrillator registry, coverage and siting.
@@ -24,6 +25,8 @@ pub enum Command {
     /// The AED registry files (aeds.csv, guardians.csv).
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Import AEDs from OpenStreetMap or a council CSV into a registry aeds.csv.
+    Import(import::ImportArgs),
     /// Tables derived from the open data.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -39,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Districts(args) => districts::run(args),
         Command::Registry(command) => registry::run(command),
+        Command::Import(args) => import::run(args),
         Command::Data(command) => data::run(command),
     }
 }

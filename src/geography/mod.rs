@@ -1,13 +1,18 @@
 //! Geography: UK postcodes, coordinate systems, postcode lookup, area layers, population.
 
 pub mod areas;
+pub mod codepoint;
 pub mod crs;
 pub mod derive;
+pub mod geocode;
 pub mod population;
 pub mod postcode;
 pub mod repair;
 
 pub use areas::{Area, AreaError, AreaLayer, AreaOptions};
+pub use codepoint::{CodepointError, LoadReport, PostcodeIndex, PostcodeRecord};
+pub use crs::{Crs, CrsError, CrsSpecError, MetricProjection};
+pub use geocode::{GeocodeReport, Resolved, geocode_aeds, resolve};
 pub use population::{
     LsoaPopulation, PopulationError, PopulationReport, ResidentsByPostcode, UnitPosition,
 };
