@@ -5,7 +5,7 @@
 //! validates every field and names the first bad one in a [`FieldError`].
 
 use crate::registry::{
-    AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status,
+    Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -375,6 +375,7 @@ pub struct SeedFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::AccessClass;
 
     fn rec() -> AedRecord {
         AedRecord {
