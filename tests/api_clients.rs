@@ -19,7 +19,9 @@ fn start_server() -> String {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-            aedcover::api::serve(listener, state(Some(TOKEN))).await.unwrap();
+            aedcover::api::serve(listener, state(Some(TOKEN)))
+                .await
+                .unwrap();
         });
     });
     rx.recv().unwrap()
@@ -57,12 +59,22 @@ fn gdal_oapif_lists_collections_and_reads_items_with_bbox() {
     // aeds in a bbox around T1 and T2 only.
     let aeds = ogrinfo(
         &ogr,
-        &["-ro", "-al", &ds, "aeds", "-spat", "-1.207", "52.769", "-1.202", "52.773"],
+        &[
+            "-ro", "-al", &ds, "aeds", "-spat", "-1.207", "52.769", "-1.202", "52.773",
+        ],
     );
-    assert!(aeds.contains("Feature Count: 2") || aeds.matches("OGRFeature(aeds)").count() == 2,
-        "expected 2 features:\n{aeds}");
-    assert!(aeds.contains("Town Hall") && aeds.contains("Library"), "{aeds}");
-    assert!(!aeds.contains("Railway Station"), "bbox not applied:\n{aeds}");
+    assert!(
+        aeds.contains("Feature Count: 2") || aeds.matches("OGRFeature(aeds)").count() == 2,
+        "expected 2 features:\n{aeds}"
+    );
+    assert!(
+        aeds.contains("Town Hall") && aeds.contains("Library"),
+        "{aeds}"
+    );
+    assert!(
+        !aeds.contains("Railway Station"),
+        "bbox not applied:\n{aeds}"
+    );
     for secret in GUARDIAN_SECRETS {
         assert!(!aeds.contains(secret), "guardian data {secret:?} in {aeds}");
     }
@@ -70,10 +82,15 @@ fn gdal_oapif_lists_collections_and_reads_items_with_bbox() {
     // areas: the bbox touches only the western ward.
     let areas = ogrinfo(
         &ogr,
-        &["-ro", "-al", &ds, "areas", "-spat", "-1.225", "52.76", "-1.21", "52.77"],
+        &[
+            "-ro", "-al", &ds, "areas", "-spat", "-1.225", "52.76", "-1.21", "52.77",
+        ],
     );
     assert!(areas.contains("Test West ward"), "{areas}");
-    assert!(!areas.contains("Test East ward"), "bbox not applied:\n{areas}");
+    assert!(
+        !areas.contains("Test East ward"),
+        "bbox not applied:\n{areas}"
+    );
     assert!(areas.contains("POLYGON"), "{areas}");
 }
 

@@ -41,41 +41,46 @@ fn acknowledged_edits_survive_sigkill() {
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let count = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let client = {
-        let (acked, count, stop, addr) = (acked.clone(), count.clone(), stop.clone(), addr.clone());
-        std::thread::spawn(move || {
-            for i in 0..100_000 {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let id = format!("D{i:05}");
-                // Alternate adds and checks on the AED just added, so both kinds are covered.
-                let body = serde_json::json!({
-                    "id": id, "name": format!("Durable {i}"),
-                    "lon": -1.2 + (i as f64) * 1e-5, "lat": 52.77,
-                    "access": "public_24_7", "status": "ready", "managed_by": "community"
-                })
-                .to_string();
-                match http(&addr, "POST", "/registry/aeds", Some(TOKEN), &body) {
-                    Ok((201, _)) => {
-                        acked.lock().unwrap().push(id);
-                        count.fetch_add(1, Ordering::SeqCst);
+    // Four clients stream adds concurrently, so commits are in flight when the kill lands.
+    let clients: Vec<_> = (0..4)
+        .map(|w| {
+            let (acked, count, stop, addr) =
+                (acked.clone(), count.clone(), stop.clone(), addr.clone());
+            std::thread::spawn(move || {
+                for i in (w..100_000).step_by(4) {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
                     }
-                    Ok((status, b)) => panic!("unexpected {status}: {b}"),
-                    Err(_) => break, // the server died mid-request: not acknowledged
+                    let id = format!("D{i:05}");
+                    let body = serde_json::json!({
+                        "id": id, "name": format!("Durable {i}"),
+                        "lon": -1.2 + (i as f64) * 1e-5, "lat": 52.77,
+                        "access": "public_24_7", "status": "ready", "managed_by": "community"
+                    })
+                    .to_string();
+                    match http(&addr, "POST", "/registry/aeds", Some(TOKEN), &body) {
+                        Ok((201, _)) => {
+                            acked.lock().unwrap().push(id);
+                            count.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Ok((status, b)) => panic!("unexpected {status}: {b}"),
+                        Err(_) => break, // the server died mid-request: not acknowledged
+                    }
                 }
-            }
+            })
         })
-    };
-    while count.load(Ordering::SeqCst) < 40 {
+        .collect();
+    while count.load(Ordering::SeqCst) < 100 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
     stop.store(true, Ordering::SeqCst);
-    client.join().unwrap();
+    for c in clients {
+        c.join().unwrap();
+    }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 40);
+    assert!(acked.len() >= 100);
 
     let (mut child, addr) = spawn_server(&db);
     let (status, health) = http(&addr, "GET", "/health", None, "").unwrap();
@@ -84,7 +89,14 @@ fn acknowledged_edits_survive_sigkill() {
     let total = health["aeds"].as_u64().unwrap() as usize;
     assert!(total >= 6 + acked.len(), "{total} < 6 + {}", acked.len());
     for id in &acked {
-        let (status, body) = http(&addr, "GET", &format!("/collections/aeds/items/{id}"), None, "").unwrap();
+        let (status, body) = http(
+            &addr,
+            "GET",
+            &format!("/collections/aeds/items/{id}"),
+            None,
+            "",
+        )
+        .unwrap();
         assert_eq!(status, 200, "acknowledged edit {id} lost: {body}");
     }
     let (status, log) = http(&addr, "GET", "/registry/audit", Some(TOKEN), "").unwrap();
@@ -96,8 +108,15 @@ fn acknowledged_edits_survive_sigkill() {
         .iter()
         .filter(|e| e["action"] == "add_aed")
         .count();
-    assert!(adds >= acked.len(), "audit has {adds} adds for {} acks", acked.len());
+    assert!(
+        adds >= acked.len(),
+        "audit has {adds} adds for {} acks",
+        acked.len()
+    );
     child.kill().unwrap();
     child.wait().unwrap();
-    println!("acknowledged {} edits before SIGKILL; all present after restart", acked.len());
+    println!(
+        "acknowledged {} edits before SIGKILL; all present after restart",
+        acked.len()
+    );
 }

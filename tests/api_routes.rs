@@ -26,7 +26,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("/collections", "application/json"),
     ("/collections/aeds", "application/json"),
     ("/collections/aeds/items", "application/geo+json"),
-    ("/collections/aeds/items?limit=10000&f=json", "application/geo+json"),
+    (
+        "/collections/aeds/items?limit=10000&f=json",
+        "application/geo+json",
+    ),
     ("/collections/aeds/items/T1", "application/geo+json"),
     ("/collections/aeds/items/T6", "application/geo+json"),
     ("/collections/areas/items", "application/geo+json"),
@@ -35,7 +38,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("/collections/coverage/items", "application/geo+json"),
     ("/collections/sites/items", "application/geo+json"),
     ("/nearest?lat=52.7721&lon=-1.2060", "application/json"),
-    ("/nearest?lat=52.7721&lon=-1.2060&radius_m=2000&at=2025-07-14T10:00:00Z", "application/json"),
+    (
+        "/nearest?lat=52.7721&lon=-1.2060&radius_m=2000&at=2025-07-14T10:00:00Z",
+        "application/json",
+    ),
     ("/coverage?lat=52.7721&lon=-1.2060", "application/json"),
     ("/sites?k=5", "application/geo+json"),
     ("/health", "application/json"),
@@ -78,15 +84,15 @@ async fn landing_conformance_and_collections_have_the_shape_qgis_needs() {
         rel("service-desc")["type"],
         "application/vnd.oai.openapi+json;version=3.0"
     );
-    assert_eq!(rel("conformance")["href"], "http://127.0.0.1:9999/conformance");
+    assert_eq!(
+        rel("conformance")["href"],
+        "http://127.0.0.1:9999/conformance"
+    );
     assert_eq!(rel("data")["type"], "application/json");
     let c = get(&s, "/conformance").await.json();
-    assert!(
-        c["conformsTo"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"))
-    );
+    assert!(c["conformsTo"].as_array().unwrap().contains(&json!(
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+    )));
     let cs = get(&s, "/collections").await.json();
     let ids: Vec<_> = cs["collections"]
         .as_array()
@@ -116,7 +122,12 @@ async fn items_bbox_limit_and_paging() {
         assert!(f["id"].is_string(), "top-level id: {f}");
     }
     // bbox around T1 and T2 only: T4 (north-east), T3 (north-west), T5 (south), T6 (no position) out.
-    let b = get(&s, "/collections/aeds/items?bbox=-1.207,52.769,-1.202,52.773").await.json();
+    let b = get(
+        &s,
+        "/collections/aeds/items?bbox=-1.207,52.769,-1.202,52.773",
+    )
+    .await
+    .json();
     let mut ids: Vec<_> = b["features"]
         .as_array()
         .unwrap()
@@ -139,14 +150,30 @@ async fn items_bbox_limit_and_paging() {
     assert_eq!(next["type"], "application/geo+json");
     let href = next["href"].as_str().unwrap();
     assert!(href.contains("offset=4"), "{href}");
-    let p2 = get(&s, href.trim_start_matches("http://127.0.0.1:9999")).await.json();
+    let p2 = get(&s, href.trim_start_matches("http://127.0.0.1:9999"))
+        .await
+        .json();
     assert_eq!(p2["numberReturned"], 2);
     assert!(
-        !p2["links"].as_array().unwrap().iter().any(|l| l["rel"] == "next"),
+        !p2["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "next"),
         "last page has no next"
     );
-    let first4: Vec<_> = p1["features"].as_array().unwrap().iter().map(|f| f["id"].clone()).collect();
-    let last2: Vec<_> = p2["features"].as_array().unwrap().iter().map(|f| f["id"].clone()).collect();
+    let first4: Vec<_> = p1["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].clone())
+        .collect();
+    let last2: Vec<_> = p2["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].clone())
+        .collect();
     assert!(first4.iter().all(|id| !last2.contains(id)));
 
     // Above the maximum is served at the maximum, not refused.
@@ -169,7 +196,11 @@ async fn bad_input_is_400_unknown_is_404_all_json() {
         ("/collections/aeds/items?limit=ten", 400, "limit"),
         ("/collections/aeds/items?offset=x", 400, "offset"),
         ("/collections/aeds/items?f=html", 400, "f"),
-        ("/collections/aeds/items?bbox-crs=EPSG:27700", 400, "bbox-crs"),
+        (
+            "/collections/aeds/items?bbox-crs=EPSG:27700",
+            400,
+            "bbox-crs",
+        ),
         ("/collections/nope/items", 404, ""),
         ("/collections/nope", 404, ""),
         ("/collections/aeds/items/NOPE", 404, ""),
@@ -191,7 +222,10 @@ async fn bad_input_is_400_unknown_is_404_all_json() {
         assert_eq!(r.status.as_u16(), status, "{uri}: {}", r.text);
         assert_eq!(r.content_type, "application/json", "{uri}");
         let v = r.json();
-        assert!(v["error"].is_string() && !v["detail"].is_null(), "{uri}: {v}");
+        assert!(
+            v["error"].is_string() && !v["detail"].is_null(),
+            "{uri}: {v}"
+        );
         if !param.is_empty() {
             assert_eq!(v["detail"]["parameter"], param, "{uri}: {v}");
         }
@@ -202,9 +236,12 @@ async fn bad_input_is_400_unknown_is_404_all_json() {
 async fn nearest_is_nearest_first_with_opening_state() {
     let s = state(None);
     // Monday 2025-07-14 20:00 BST: the library (Mo-Fr 09-17) is closed, the 24/7 cabinet open.
-    let n = get(&s, "/nearest?lat=52.7721&lon=-1.2060&radius_m=1000&at=2025-07-14T19:00:00Z")
-        .await
-        .json();
+    let n = get(
+        &s,
+        "/nearest?lat=52.7721&lon=-1.2060&radius_m=1000&at=2025-07-14T19:00:00Z",
+    )
+    .await
+    .json();
     let aeds = n["aeds"].as_array().unwrap();
     let ids: Vec<_> = aeds.iter().map(|a| a["id"].as_str().unwrap()).collect();
     // T3 is restricted, T5 retired: neither is usable.
@@ -213,9 +250,12 @@ async fn nearest_is_nearest_first_with_opening_state() {
     assert!(aeds[1]["distance_m"].as_f64().unwrap() > aeds[0]["distance_m"].as_f64().unwrap());
     assert_eq!(aeds[0]["open"], true);
     assert_eq!(aeds[1]["open"], false);
-    let day = get(&s, "/nearest?lat=52.7721&lon=-1.2060&radius_m=1000&at=2025-07-14T10:00:00%2B01:00")
-        .await
-        .json();
+    let day = get(
+        &s,
+        "/nearest?lat=52.7721&lon=-1.2060&radius_m=1000&at=2025-07-14T10:00:00%2B01:00",
+    )
+    .await
+    .json();
     assert_eq!(day["aeds"][1]["open"], true);
 
     let c = get(&s, "/coverage?lat=52.7721&lon=-1.2060").await.json();
@@ -233,7 +273,14 @@ async fn edits_need_a_configured_token_and_the_right_one() {
     let body = json!({"name": "New", "lon": -1.2, "lat": 52.77, "id": "N1",
                       "access": "public_24_7", "status": "ready", "managed_by": "community"});
     let disabled = state(None);
-    let r = call(&disabled, "POST", "/registry/aeds", Some(TOKEN), Some(body.clone())).await;
+    let r = call(
+        &disabled,
+        "POST",
+        "/registry/aeds",
+        Some(TOKEN),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["error"], "edits_disabled");
     let r = call(&disabled, "GET", "/registry/guardians", None, None).await;
@@ -277,31 +324,66 @@ async fn writes_are_validated_naming_the_field() {
         (bad("lat", json!(123.0)), "lat"),
         (bad("access", json!("sometimes")), "access"),
         (bad("status", json!("fine")), "status"),
-        (bad("opening_hours", json!("whenever we like")), "opening_hours"),
+        (
+            bad("opening_hours", json!("whenever we like")),
+            "opening_hours",
+        ),
         (bad("id", json!("has space")), "id"),
         (bad("colour", json!("red")), "colour"),
         (bad("guardian_id", json!("G404")), "guardian_id"),
         (json!({"id": "N2"}), "name"),
     ];
     for (body, field) in cases {
-        let r = call(&s, "POST", "/registry/aeds", Some(TOKEN), Some(body.clone())).await;
+        let r = call(
+            &s,
+            "POST",
+            "/registry/aeds",
+            Some(TOKEN),
+            Some(body.clone()),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
         assert_eq!(r.json()["detail"]["field"], field, "{body}: {}", r.text);
     }
-    let r = call(&s, "POST", "/registry/aeds/T1/checks", Some(TOKEN),
-        Some(json!({"date": "2025-02-30", "status": "ready"}))).await;
+    let r = call(
+        &s,
+        "POST",
+        "/registry/aeds/T1/checks",
+        Some(TOKEN),
+        Some(json!({"date": "2025-02-30", "status": "ready"})),
+    )
+    .await;
     assert_eq!(r.json()["detail"]["field"], "date");
-    let r = call(&s, "POST", "/registry/aeds/T1/checks", Some(TOKEN),
-        Some(json!({"date": "2025-02-03", "status": "ready", "battery_expiry": "soon"}))).await;
+    let r = call(
+        &s,
+        "POST",
+        "/registry/aeds/T1/checks",
+        Some(TOKEN),
+        Some(json!({"date": "2025-02-03", "status": "ready", "battery_expiry": "soon"})),
+    )
+    .await;
     assert_eq!(r.json()["detail"]["field"], "battery_expiry");
-    let r = call(&s, "PUT", "/registry/aeds/T1/guardian", Some(TOKEN),
-        Some(json!({"guardian_id": "G3", "name": "Test Guardian Three", "email": "not-an-email"}))).await;
+    let r = call(
+        &s,
+        "PUT",
+        "/registry/aeds/T1/guardian",
+        Some(TOKEN),
+        Some(json!({"guardian_id": "G3", "name": "Test Guardian Three", "email": "not-an-email"})),
+    )
+    .await;
     assert_eq!(r.json()["detail"]["field"], "email");
     let r = call(&s, "POST", "/registry/aeds", Some(TOKEN), None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = call(&s, "POST", "/registry/aeds/NOPE/retire", Some(TOKEN), None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = call(&s, "POST", "/registry/aeds", Some(TOKEN), Some(bad("id", json!("T1")))).await;
+    let r = call(
+        &s,
+        "POST",
+        "/registry/aeds",
+        Some(TOKEN),
+        Some(bad("id", json!("T1"))),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     // Nothing was written by any of these.
     assert_eq!(s.store().export_aeds().unwrap().len(), 6);
@@ -319,7 +401,9 @@ async fn edits_are_audited_and_swap_the_published_analysis() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // The old snapshot is untouched; the new one has the AED.
     assert_eq!(before.collection("aeds").unwrap().features.len(), 6);
-    let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100").await.json();
+    let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100")
+        .await
+        .json();
     assert_eq!(n["aeds"][0]["id"], "N1");
     let item = get(&s, "/collections/aeds/items/N1").await;
     assert_eq!(item.status, StatusCode::OK);
@@ -327,13 +411,24 @@ async fn edits_are_audited_and_swap_the_published_analysis() {
     let r = call(&s, "PUT", "/registry/aeds/N1/guardian", Some(TOKEN),
         Some(json!({"guardian_id": "G3", "name": "Test Guardian Three", "email": "three@example.org"}))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = call(&s, "POST", "/registry/aeds/N1/checks", Some(TOKEN),
-        Some(json!({"date": "2025-03-01", "status": "not_ready", "pads_expiry": "2031-01-01"}))).await;
+    let r = call(
+        &s,
+        "POST",
+        "/registry/aeds/N1/checks",
+        Some(TOKEN),
+        Some(json!({"date": "2025-03-01", "status": "not_ready", "pads_expiry": "2031-01-01"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100").await.json();
+    let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100")
+        .await
+        .json();
     assert_eq!(n["count"], 0, "not_ready is not usable: {n}");
 
-    let mut upd = serde_json::to_value(aedcover::store::AedRecord::from(&s.store().aed("N1").unwrap())).unwrap();
+    let mut upd = serde_json::to_value(aedcover::store::AedRecord::from(
+        &s.store().aed("N1").unwrap(),
+    ))
+    .unwrap();
     upd["status"] = json!("ready");
     upd["name"] = json!("Renamed cabinet");
     let r = call(&s, "PUT", "/registry/aeds/N1", Some(TOKEN), Some(upd)).await;
@@ -343,26 +438,77 @@ async fn edits_are_audited_and_swap_the_published_analysis() {
     assert_eq!(item["properties"]["pads_expiry"], "2031-01-01");
     assert_no_guardian_data("/collections/aeds/items/N1", &item.to_string());
 
-    let r = call(&s, "POST", "/registry/aeds/N1/retire", Some(TOKEN), Some(json!({"reason": "moved"}))).await;
+    let r = call(
+        &s,
+        "POST",
+        "/registry/aeds/N1/retire",
+        Some(TOKEN),
+        Some(json!({"reason": "moved"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
-    let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100").await.json();
+    let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100")
+        .await
+        .json();
     assert_eq!(n["count"], 0);
 
-    let log = call(&s, "GET", "/registry/audit", Some(TOKEN), None).await.json();
-    let actions: Vec<_> = log["entries"].as_array().unwrap().iter()
-        .map(|e| e["action"].as_str().unwrap().to_string()).collect();
-    assert_eq!(actions, ["seed", "add_aed", "set_guardian", "record_check", "update_aed", "retire_aed"]);
-    assert!(log["entries"][1]["who"].as_str().unwrap().starts_with("bearer:"));
+    let log = call(&s, "GET", "/registry/audit", Some(TOKEN), None)
+        .await
+        .json();
+    let actions: Vec<_> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "seed",
+            "add_aed",
+            "set_guardian",
+            "record_check",
+            "update_aed",
+            "retire_aed"
+        ]
+    );
+    assert!(
+        log["entries"][1]["who"]
+            .as_str()
+            .unwrap()
+            .starts_with("bearer:")
+    );
     assert!(log["entries"][1]["at"].as_str().unwrap().ends_with('Z'));
 
     // Protected routes do carry guardian contacts.
-    let g = call(&s, "GET", "/registry/guardians", Some(TOKEN), None).await.json();
+    let g = call(&s, "GET", "/registry/guardians", Some(TOKEN), None)
+        .await
+        .json();
     assert_eq!(g["count"], 3);
     assert_eq!(g["guardians"][0]["email"], "test.guardian1@example.org");
     assert_eq!(g["guardians"][0]["aeds"], json!(["T1", "T5"]));
-    let att = call(&s, "GET", "/attention", Some(TOKEN), None).await.json();
-    let t6 = att["items"].as_array().unwrap().iter().find(|i| i["aed_id"] == "T6").unwrap();
+    let att = call(&s, "GET", "/attention", Some(TOKEN), None)
+        .await
+        .json();
+    let t6 = att["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["aed_id"] == "T6")
+        .unwrap();
     assert_eq!(t6["guardian"]["phone"], "07700 900002");
-    assert!(t6["reasons"].as_array().unwrap().contains(&json!("status not_ready")));
-    assert!(!att["items"].as_array().unwrap().iter().any(|i| i["aed_id"] == "N1"), "retired left out");
+    assert!(
+        t6["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("status not_ready"))
+    );
+    assert!(
+        !att["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["aed_id"] == "N1"),
+        "retired left out"
+    );
 }

@@ -1,9 +1,9 @@
 //! What the server publishes: collections of features (WGS84) plus an R-tree of usable AEDs
 //! in metres, rebuilt from the registry after every edit and swapped in whole.
 
+use crate::geography::crs::bng_to_wgs84;
 use crate::geography::crs::wgs84_to_bng;
 use crate::registry::{AccessClass, Aed, Coord, Status};
-use crate::geography::crs::bng_to_wgs84;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -69,12 +69,20 @@ impl Collection {
             .iter()
             .map(|f| f.geometry.as_ref().and_then(geometry_bbox))
             .collect();
-        let extent = bboxes.iter().flatten().fold(None, |acc: Option<[f64; 4]>, b| {
-            Some(match acc {
-                None => *b,
-                Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
-            })
-        });
+        let extent = bboxes
+            .iter()
+            .flatten()
+            .fold(None, |acc: Option<[f64; 4]>, b| {
+                Some(match acc {
+                    None => *b,
+                    Some(a) => [
+                        a[0].min(b[0]),
+                        a[1].min(b[1]),
+                        a[2].max(b[2]),
+                        a[3].max(b[3]),
+                    ],
+                })
+            });
         let json = features.iter().map(feature_json).collect();
         let polygons = features
             .iter()
@@ -155,7 +163,12 @@ pub fn geometry_bbox(g: &Value) -> Option<[f64; 4]> {
             if let Some(s) = geometry_bbox(sub) {
                 b = Some(match b {
                     None => s,
-                    Some(a) => [a[0].min(s[0]), a[1].min(s[1]), a[2].max(s[2]), a[3].max(s[3])],
+                    Some(a) => [
+                        a[0].min(s[0]),
+                        a[1].min(s[1]),
+                        a[2].max(s[2]),
+                        a[3].max(s[3]),
+                    ],
                 });
             }
         }
@@ -182,10 +195,7 @@ impl MetricProjection {
             MetricProjection::LocalEquirectangular { lat0_deg } => {
                 const R_M: f64 = 6_371_008.8;
                 let k = lat0_deg.to_radians().cos();
-                Some([
-                    lon.to_radians() * R_M * k,
-                    lat.to_radians() * R_M,
-                ])
+                Some([lon.to_radians() * R_M * k, lat.to_radians() * R_M])
             }
         }
     }
@@ -246,7 +256,10 @@ pub fn uk_civil_time(at: DateTime<Utc>) -> NaiveDateTime {
 pub fn is_usable(aed: &Aed) -> bool {
     aed.location.is_some()
         && aed.access != AccessClass::Restricted
-        && !matches!(aed.status, Status::Retired | Status::NotReady | Status::InUse)
+        && !matches!(
+            aed.status,
+            Status::Retired | Status::NotReady | Status::InUse
+        )
 }
 
 /// Everything the public routes read: one immutable snapshot.
@@ -384,7 +397,8 @@ impl AnalysisBuilder for RegistryBuilder {
             };
             features.push(Feature {
                 id: aed.id.clone(),
-                geometry: lonlat.map(|(lon, lat)| json!({"type": "Point", "coordinates": [lon, lat]})),
+                geometry: lonlat
+                    .map(|(lon, lat)| json!({"type": "Point", "coordinates": [lon, lat]})),
                 properties: aed_properties(aed),
             });
             let Some((lon, lat)) = lonlat else { continue };
@@ -401,7 +415,10 @@ impl AnalysisBuilder for RegistryBuilder {
                 _ => self.projection.to_metres(lon, lat),
             };
             let Some(m) = metres else {
-                warnings.push(format!("AED {}: position cannot be projected to metres", aed.id));
+                warnings.push(format!(
+                    "AED {}: position cannot be projected to metres",
+                    aed.id
+                ));
                 continue;
             };
             points.push(GeomWithData::new(m, usable_aeds.len()));
@@ -421,11 +438,27 @@ impl AnalysisBuilder for RegistryBuilder {
         }
         let mut collections = Vec::new();
         let meta = [
-            ("aeds", "Defibrillators", "Public-access defibrillators in the registry"),
+            (
+                "aeds",
+                "Defibrillators",
+                "Public-access defibrillators in the registry",
+            ),
             ("areas", "Areas", "Study areas with coverage statistics"),
-            ("gaps", "Gaps", "Places more than the coverage radius from a usable AED"),
-            ("coverage", "Coverage", "Area within the coverage radius of a usable AED"),
-            ("sites", "Suggested sites", "Ranked suggested sites for new cabinets"),
+            (
+                "gaps",
+                "Gaps",
+                "Places more than the coverage radius from a usable AED",
+            ),
+            (
+                "coverage",
+                "Coverage",
+                "Area within the coverage radius of a usable AED",
+            ),
+            (
+                "sites",
+                "Suggested sites",
+                "Ranked suggested sites for new cabinets",
+            ),
         ];
         for (id, title, description) in meta {
             let fs = if id == "aeds" {
@@ -480,7 +513,12 @@ pub fn load_geojson_features(path: &Path) -> Result<Vec<Feature>, LayerError> {
         let properties = match f.get("properties") {
             Some(Value::Object(m)) => m.clone(),
             None | Some(Value::Null) => Map::new(),
-            Some(_) => return Err(err(format!("feature {}: properties is not an object", i + 1))),
+            Some(_) => {
+                return Err(err(format!(
+                    "feature {}: properties is not an object",
+                    i + 1
+                )));
+            }
         };
         let id_of = |v: &Value| match v {
             Value::String(s) => Some(s.clone()),

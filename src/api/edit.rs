@@ -5,7 +5,7 @@
 //! `X-Editor` header names the person in the audit log.
 
 use super::ogc::{Params, json_response, param, params};
-use super::{AppState, ApiError};
+use super::{ApiError, AppState};
 use crate::registry::{Aed, Guardian, Status};
 use crate::store::{AedRecord, Check, FieldError, GuardianRecord, parse_date, validate_id};
 use axum::body::Bytes;
@@ -30,7 +30,10 @@ fn authorize(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim);
     let Some(given) = given else {
         return Err(ApiError::new(
@@ -108,7 +111,10 @@ pub async fn add_aed(
     edit(&s, move |st| st.add_aed(&who, &aed)).await?;
     Ok((
         StatusCode::CREATED,
-        json_response(&json!({"ok": true, "aed": aed_json(&out)}), "application/json"),
+        json_response(
+            &json!({"ok": true, "aed": aed_json(&out)}),
+            "application/json",
+        ),
     )
         .into_response())
 }
@@ -124,12 +130,17 @@ pub async fn update_aed(
     if rec.id.is_empty() {
         rec.id = id.clone();
     } else if rec.id != id {
-        return Err(FieldError::new("id", format!("{:?} differs from the URL ({id:?})", rec.id)).into());
+        return Err(
+            FieldError::new("id", format!("{:?} differs from the URL ({id:?})", rec.id)).into(),
+        );
     }
     let aed = rec.to_aed()?;
     let out = aed.clone();
     edit(&s, move |st| st.update_aed(&who, &aed)).await?;
-    Ok(json_response(&json!({"ok": true, "aed": aed_json(&out)}), "application/json"))
+    Ok(json_response(
+        &json!({"ok": true, "aed": aed_json(&out)}),
+        "application/json",
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -146,13 +157,18 @@ pub async fn retire_aed(
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let who = authorize(&s, &headers)?;
-    let empty = b.as_ref().is_ok_and(|b| b.iter().all(u8::is_ascii_whitespace));
+    let empty = b
+        .as_ref()
+        .is_ok_and(|b| b.iter().all(u8::is_ascii_whitespace));
     let r: Retire = if empty { Retire::default() } else { body(b)? };
     if r.reason.as_ref().is_some_and(|x| x.len() > 1000) {
         return Err(FieldError::new("reason", "longer than 1000 bytes").into());
     }
     let after = edit(&s, move |st| st.retire_aed(&who, &id, r.reason.as_deref())).await?;
-    Ok(json_response(&json!({"ok": true, "aed": aed_json(&after)}), "application/json"))
+    Ok(json_response(
+        &json!({"ok": true, "aed": aed_json(&after)}),
+        "application/json",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -198,8 +214,14 @@ pub async fn set_guardian(
         ),
     };
     let gid = g.guardian_id.clone();
-    edit(&s, move |st| st.set_guardian(&who, &id, &gid, guardian.as_ref())).await?;
-    Ok(json_response(&json!({"ok": true, "guardian_id": g.guardian_id}), "application/json"))
+    edit(&s, move |st| {
+        st.set_guardian(&who, &id, &gid, guardian.as_ref())
+    })
+    .await?;
+    Ok(json_response(
+        &json!({"ok": true, "guardian_id": g.guardian_id}),
+        "application/json",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -234,7 +256,9 @@ pub async fn record_check(
         .parse()
         .map_err(|e| FieldError::new("status", format!("{e} (got {:?})", c.status)))?;
     if status == Status::Retired {
-        return Err(FieldError::new("status", "use POST /registry/aeds/{id}/retire to retire").into());
+        return Err(
+            FieldError::new("status", "use POST /registry/aeds/{id}/retire to retire").into(),
+        );
     }
     if c.notes.as_ref().is_some_and(|n| n.len() > 1000) {
         return Err(FieldError::new("notes", "longer than 1000 bytes").into());
@@ -249,7 +273,10 @@ pub async fn record_check(
     let after = edit(&s, move |st| st.record_check(&who, &id, &check)).await?;
     Ok((
         StatusCode::CREATED,
-        json_response(&json!({"ok": true, "aed": aed_json(&after)}), "application/json"),
+        json_response(
+            &json!({"ok": true, "aed": aed_json(&after)}),
+            "application/json",
+        ),
     )
         .into_response())
 }
@@ -264,7 +291,10 @@ async fn read<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-pub async fn guardians(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn guardians(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&s, &headers)?;
     let (gs, aeds) = read(&s, |st| Ok((st.export_guardians()?, st.export_aeds()?))).await?;
     let list: Vec<Value> = gs
@@ -280,13 +310,19 @@ pub async fn guardians(State(s): State<AppState>, headers: HeaderMap) -> Result<
             v
         })
         .collect();
-    Ok(json_response(&json!({"count": list.len(), "guardians": list}), "application/json"))
+    Ok(json_response(
+        &json!({"count": list.len(), "guardians": list}),
+        "application/json",
+    ))
 }
 
 pub async fn audit(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     authorize(&s, &headers)?;
     let log = read(&s, |st| st.audit_log()).await?;
-    Ok(json_response(&json!({"count": log.len(), "entries": log}), "application/json"))
+    Ok(json_response(
+        &json!({"count": log.len(), "entries": log}),
+        "application/json",
+    ))
 }
 
 /// Why an AED needs a guardian's attention on `today`, within `days` of expiry.
@@ -332,7 +368,12 @@ pub async fn attention(
         None => 30,
         Some(v) => match v.trim().parse::<i64>() {
             Ok(d) if (0..=3650).contains(&d) => d,
-            _ => return Err(ApiError::bad_param("days", format!("must be 0..3650 ({v:?})"))),
+            _ => {
+                return Err(ApiError::bad_param(
+                    "days",
+                    format!("must be 0..3650 ({v:?})"),
+                ));
+            }
         },
     };
     let today = Utc::now().date_naive();

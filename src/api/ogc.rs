@@ -1,7 +1,7 @@
 //! OGC API – Features Part 1 (core, GeoJSON, OpenAPI 3.0) in the shape QGIS and GDAL read.
 
 use super::analysis::Collection;
-use super::{AppState, ApiError};
+use super::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -122,7 +122,11 @@ pub async fn collections(
     check_format(&params(q)?)?;
     let b = base_url(&headers);
     let a = s.analysis();
-    let cs: Vec<Value> = a.collections.iter().map(|c| collection_json(c, &b)).collect();
+    let cs: Vec<Value> = a
+        .collections
+        .iter()
+        .map(|c| collection_json(c, &b))
+        .collect();
     Ok(json_response(
         &json!({
             "links": [{"href": format!("{b}/collections"), "rel": "self", "type": "application/json"}],
@@ -195,9 +199,9 @@ fn intersects(q: &[f64; 4], f: &[f64; 4]) -> bool {
 fn parse_usize(p: &[(String, String)], name: &str) -> Result<Option<usize>, ApiError> {
     param(p, name)
         .map(|v| {
-            v.trim()
-                .parse::<usize>()
-                .map_err(|_| ApiError::bad_param(name, format!("not a non-negative integer ({v:?})")))
+            v.trim().parse::<usize>().map_err(|_| {
+                ApiError::bad_param(name, format!("not a non-negative integer ({v:?})"))
+            })
         })
         .transpose()
 }
@@ -224,7 +228,10 @@ pub async fn items(
     if let Some(crs) = param(&p, "bbox-crs")
         && crs != CRS84
     {
-        return Err(ApiError::bad_param("bbox-crs", format!("only {CRS84} ({crs:?})")));
+        return Err(ApiError::bad_param(
+            "bbox-crs",
+            format!("only {CRS84} ({crs:?})"),
+        ));
     }
     let bbox = param(&p, "bbox").map(parse_bbox).transpose()?;
     let matched: Vec<usize> = match bbox {
@@ -252,7 +259,8 @@ pub async fn items(
             "rel": "next", "type": GEOJSON, "title": "Next page",
         }));
     }
-    let mut body = String::with_capacity(64 + page.iter().map(|&i| c.json[i].len() + 1).sum::<usize>());
+    let mut body =
+        String::with_capacity(64 + page.iter().map(|&i| c.json[i].len() + 1).sum::<usize>());
     body.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
     for (n, &i) in page.iter().enumerate() {
         if n > 0 {
@@ -265,7 +273,10 @@ pub async fn items(
         "],\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":{},\"links\":{}}}",
         matched.len(),
         page.len(),
-        Value::String(a.built_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        Value::String(
+            a.built_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
         Value::Array(links)
     )
     .ok();
@@ -367,7 +378,10 @@ mod tests {
 
     #[test]
     fn bbox_parsing() {
-        assert_eq!(parse_bbox("-1.3,52.5,-1.1,52.7").unwrap(), [-1.3, 52.5, -1.1, 52.7]);
+        assert_eq!(
+            parse_bbox("-1.3,52.5,-1.1,52.7").unwrap(),
+            [-1.3, 52.5, -1.1, 52.7]
+        );
         assert_eq!(parse_bbox("0,1,5,2,3,6").unwrap(), [0.0, 1.0, 2.0, 3.0]);
         for bad in ["", "1,2,3", "a,b,c,d", "0,50,1,40", "0,0,1,95", "NaN,0,1,1"] {
             assert!(parse_bbox(bad).is_err(), "{bad}");
@@ -376,7 +390,13 @@ mod tests {
 
     #[test]
     fn antimeridian_bbox() {
-        assert!(intersects(&[170.0, -10.0, -170.0, 10.0], &[175.0, 0.0, 175.0, 0.0]));
-        assert!(!intersects(&[170.0, -10.0, -170.0, 10.0], &[0.0, 0.0, 0.0, 0.0]));
+        assert!(intersects(
+            &[170.0, -10.0, -170.0, 10.0],
+            &[175.0, 0.0, 175.0, 0.0]
+        ));
+        assert!(!intersects(
+            &[170.0, -10.0, -170.0, 10.0],
+            &[0.0, 0.0, 0.0, 0.0]
+        ));
     }
 }

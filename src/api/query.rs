@@ -1,7 +1,7 @@
 //! The call handler's questions: `/nearest`, `/coverage`, plus `/sites` and `/health`.
 
 use super::ogc::{GEOJSON, Params, check_format, json_response, param, params, typed};
-use super::{AppState, ApiError};
+use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -24,10 +24,16 @@ fn lat_lon(p: &[(String, String)]) -> Result<(f64, f64), ApiError> {
     let lat = number(p, "lat")?.ok_or_else(|| ApiError::bad_param("lat", "required"))?;
     let lon = number(p, "lon")?.ok_or_else(|| ApiError::bad_param("lon", "required"))?;
     if !(-90.0..=90.0).contains(&lat) {
-        return Err(ApiError::bad_param("lat", format!("outside -90..90 ({lat})")));
+        return Err(ApiError::bad_param(
+            "lat",
+            format!("outside -90..90 ({lat})"),
+        ));
     }
     if !(-180.0..=180.0).contains(&lon) {
-        return Err(ApiError::bad_param("lon", format!("outside -180..180 ({lon})")));
+        return Err(ApiError::bad_param(
+            "lon",
+            format!("outside -180..180 ({lon})"),
+        ));
     }
     Ok((lat, lon))
 }
@@ -66,7 +72,9 @@ pub async fn nearest(State(s): State<AppState>, q: Params) -> Result<Response, A
             .with_timezone(&Utc),
     };
     let a = s.analysis();
-    let hits = a.within(lon, lat, radius_m).ok_or_else(|| outside(lat, lon))?;
+    let hits = a
+        .within(lon, lat, radius_m)
+        .ok_or_else(|| outside(lat, lon))?;
     let today = at.date_naive();
     let aeds: Vec<Value> = hits
         .into_iter()
@@ -98,8 +106,13 @@ pub async fn coverage(State(s): State<AppState>, q: Params) -> Result<Response, 
     let radius_m = radius(&p)?;
     let a = s.analysis();
     let today = Utc::now().date_naive();
-    let within = a.within(lon, lat, radius_m).ok_or_else(|| outside(lat, lon))?;
-    let within: Vec<_> = within.into_iter().filter(|(u, _)| u.in_date(today)).collect();
+    let within = a
+        .within(lon, lat, radius_m)
+        .ok_or_else(|| outside(lat, lon))?;
+    let within: Vec<_> = within
+        .into_iter()
+        .filter(|(u, _)| u.in_date(today))
+        .collect();
     let nearest = a
         .nearest(lon, lat)
         .map(|(u, d)| json!({"id": u.id, "name": u.name, "distance_m": round1(d)}));
@@ -108,7 +121,9 @@ pub async fn coverage(State(s): State<AppState>, q: Params) -> Result<Response, 
             .map(|c| {
                 c.containing(lon, lat)
                     .into_iter()
-                    .map(|i| json!({"id": c.features[i].id, "properties": c.features[i].properties}))
+                    .map(
+                        |i| json!({"id": c.features[i].id, "properties": c.features[i].properties}),
+                    )
                     .collect()
             })
             .unwrap_or_default()

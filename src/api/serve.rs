@@ -55,7 +55,10 @@ pub fn read_seed_aeds(path: &Path) -> Result<(Vec<Aed>, Vec<Guardian>), ServeErr
         path: path.to_path_buf(),
         reason,
     };
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
         return Err(err(
             "registry CSV input needs the registry CSV reader, not yet merged into this build; \
              give a JSON seed file"
@@ -63,12 +66,16 @@ pub fn read_seed_aeds(path: &Path) -> Result<(Vec<Aed>, Vec<Guardian>), ServeErr
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let seed: SeedFile = serde_json::from_str(&text).map_err(|e| err(format!("not a seed file: {e}")))?;
+    let seed: SeedFile =
+        serde_json::from_str(&text).map_err(|e| err(format!("not a seed file: {e}")))?;
     let aeds = seed
         .aeds
         .iter()
         .enumerate()
-        .map(|(i, r)| r.to_aed().map_err(|e| err(format!("aeds[{i}] (id {:?}): {e}", r.id))))
+        .map(|(i, r)| {
+            r.to_aed()
+                .map_err(|e| err(format!("aeds[{i}] (id {:?}): {e}", r.id)))
+        })
         .collect::<Result<_, _>>()?;
     let guardians = seed
         .guardians
@@ -89,9 +96,16 @@ pub fn load_token(token_file: Option<&Path>) -> Result<Option<String>, ServeErro
             path: p.to_path_buf(),
             source,
         })?;
-        return Ok(text.lines().next().map(|l| l.trim().to_string()).filter(|t| !t.is_empty()));
+        return Ok(text
+            .lines()
+            .next()
+            .map(|l| l.trim().to_string())
+            .filter(|t| !t.is_empty()));
     }
-    Ok(std::env::var(TOKEN_ENV).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
+    Ok(std::env::var(TOKEN_ENV)
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty()))
 }
 
 /// Builds the server state from the options (opening and seeding the store).
@@ -129,7 +143,9 @@ pub fn prepare(opts: &ServeOptions) -> Result<AppState, ServeError> {
         if id == "aeds" || !COLLECTION_IDS.contains(&id.as_str()) {
             return Err(ServeError::UnknownLayer(id.clone()));
         }
-        builder.layers.insert(id.clone(), load_geojson_features(path)?);
+        builder
+            .layers
+            .insert(id.clone(), load_geojson_features(path)?);
     }
     let token = load_token(opts.token_file.as_deref())?;
     if token.is_none() {

@@ -671,7 +671,10 @@ mod tests {
     #[test]
     fn seeds_once_and_round_trips_every_field() {
         let s = Store::open_in_memory().unwrap();
-        assert!(s.seed_if_empty(&[aed("A2"), aed("A1")], &[guardian()], "test").unwrap());
+        assert!(
+            s.seed_if_empty(&[aed("A2"), aed("A1")], &[guardian()], "test")
+                .unwrap()
+        );
         assert!(!s.seed_if_empty(&[aed("A3")], &[], "test").unwrap());
         let out = s.export_aeds().unwrap();
         assert_eq!(out, vec![aed("A1"), aed("A2")]);
@@ -711,7 +714,13 @@ mod tests {
         let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(
             actions,
-            ["seed", "add_aed", "update_aed", "record_check", "retire_aed"]
+            [
+                "seed",
+                "add_aed",
+                "update_aed",
+                "record_check",
+                "retire_aed"
+            ]
         );
         assert_eq!(log[2].change["after"]["name"], "Renamed");
         assert!(log.iter().all(|e| e.who == "ed" || e.action == "seed"));

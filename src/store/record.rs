@@ -4,9 +4,7 @@
 //! [`crate::registry::Aed`] and [`crate::registry::Guardian`]. Turning a record into the model
 //! validates every field and names the first bad one in a [`FieldError`].
 
-use crate::registry::{
-    Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status,
-};
+use crate::registry::{Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -311,10 +309,16 @@ impl AedRecord {
                 ));
             }
             (None, None, Some(_), None) => {
-                return Err(FieldError::new("northing_m", "easting_m given without northing_m"));
+                return Err(FieldError::new(
+                    "northing_m",
+                    "easting_m given without northing_m",
+                ));
             }
             (None, None, None, Some(_)) => {
-                return Err(FieldError::new("easting_m", "northing_m given without easting_m"));
+                return Err(FieldError::new(
+                    "easting_m",
+                    "northing_m given without easting_m",
+                ));
             }
         };
         Ok(Some(Location { coord, source }))
@@ -345,13 +349,19 @@ impl GuardianRecord {
         if let Some(e) = &email
             && (!e.contains('@') || e.contains(char::is_whitespace))
         {
-            return Err(FieldError::new("email", format!("not an email address ({e:?})")));
+            return Err(FieldError::new(
+                "email",
+                format!("not an email address ({e:?})"),
+            ));
         }
         let phone = opt_text("phone", &self.phone)?;
         if let Some(p) = &phone
             && !p.chars().all(|c| c.is_ascii_digit() || " +()-".contains(c))
         {
-            return Err(FieldError::new("phone", format!("not a phone number ({p:?})")));
+            return Err(FieldError::new(
+                "phone",
+                format!("not a phone number ({p:?})"),
+            ));
         }
         Ok(Guardian {
             id: self.id.clone(),

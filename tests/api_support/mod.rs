@@ -44,7 +44,12 @@ pub fn builder() -> RegistryBuilder {
 pub fn state_with(store: Store, token: Option<&str>) -> AppState {
     let (aeds, guardians) = read_seed_aeds(&fixture("seed.json")).unwrap();
     store.seed_if_empty(&aeds, &guardians, "seed").unwrap();
-    AppState::new(Arc::new(store), Arc::new(builder()), token.map(String::from)).unwrap()
+    AppState::new(
+        Arc::new(store),
+        Arc::new(builder()),
+        token.map(String::from),
+    )
+    .unwrap()
 }
 
 pub fn state(token: Option<&str>) -> AppState {
@@ -59,8 +64,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 }
 
@@ -110,7 +114,13 @@ pub async fn get(state: &AppState, uri: &str) -> Reply {
 }
 
 /// One HTTP/1.1 request over a fresh connection; returns (status, body).
-pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> std::io::Result<(u16, String)> {
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
     let auth = token
@@ -129,6 +139,10 @@ pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &st
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status line: {text:?}")))?;
-    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("").to_string();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
     Ok((status, body))
 }
