@@ -10,11 +10,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 fn spawn_server(db: &std::path::Path) -> (Child, String) {
+    spawn_seeded(
+        db,
+        &["--aeds".into(), fixture("seed.json").display().to_string()],
+    )
+}
+
+fn spawn_seeded(db: &std::path::Path, seed: &[String]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aedcover"))
         .args(["serve", "--addr", "127.0.0.1:0", "--db"])
         .arg(db)
-        .arg("--aeds")
-        .arg(fixture("seed.json"))
+        .args(seed)
         .env("AEDCOVER_TOKEN", TOKEN)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -119,4 +125,60 @@ fn acknowledged_edits_survive_sigkill() {
         "acknowledged {} edits before SIGKILL; all present after restart",
         acked.len()
     );
+}
+
+#[test]
+fn registry_export_writes_csv_that_seeds_a_new_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("one.db");
+    let (mut child, addr) = spawn_server(&db);
+    let body = r#"{"id": "X1", "name": "Exported", "lon": -1.21, "lat": 52.77,
+                  "access": "public_24_7", "status": "ready", "managed_by": "emas"}"#;
+    assert_eq!(
+        http(&addr, "POST", "/registry/aeds", Some(TOKEN), body)
+            .unwrap()
+            .0,
+        201
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = dir.path().join("csv");
+    let st = Command::new(env!("CARGO_BIN_EXE_aedcover"))
+        .args(["registry", "export", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let aeds_csv = std::fs::read_to_string(out.join("aeds.csv")).unwrap();
+    assert_eq!(aeds_csv.lines().count(), 1 + 7, "{aeds_csv}");
+    assert!(aeds_csv.contains("X1,Exported"), "{aeds_csv}");
+    let g_csv = std::fs::read_to_string(out.join("guardians.csv")).unwrap();
+    assert!(g_csv.contains("Test Guardian One"));
+
+    // The exported CSVs seed a fresh database with the same registry.
+    let db2 = dir.path().join("two.db");
+    let seed = [
+        "--aeds".to_string(),
+        out.join("aeds.csv").display().to_string(),
+        "--guardians".to_string(),
+        out.join("guardians.csv").display().to_string(),
+    ];
+    let (mut child, addr) = spawn_seeded(&db2, &seed);
+    let (_, h) = http(&addr, "GET", "/health", None, "").unwrap();
+    let h: serde_json::Value = serde_json::from_str(&h).unwrap();
+    assert_eq!(h["aeds"], 7, "{h}");
+    assert_eq!(h["aeds_without_location"], 1, "{h}");
+    let (_, g) = http(&addr, "GET", "/registry/guardians", Some(TOKEN), "").unwrap();
+    assert!(g.contains("test.guardian1@example.org"), "{g}");
+    let (status, _) = http(&addr, "GET", "/collections/aeds/items/X1", None, "").unwrap();
+    assert_eq!(status, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -48,9 +48,12 @@ pub enum ServeError {
     },
 }
 
-/// Reads seed AEDs. JSON (`{"aeds": [...], "guardians": [...]}`) is read here.
-// TODO(registry merge): read registry CSV through `crate::registry::read_aeds`.
-pub fn read_seed_aeds(path: &Path) -> Result<(Vec<Aed>, Vec<Guardian>), ServeError> {
+/// Reads a seed file: registry CSV (`aeds.csv` columns, or `guardians.csv` columns when
+/// `guardians` is set) or a JSON seed (`{"aeds": [...], "guardians": [...]}`).
+///
+/// Bad rows are printed (`file:line: column: reason (value)`) and refuse the seed: a
+/// database seeded with rows silently missing would look complete.
+pub fn read_seed(path: &Path, guardians: bool) -> Result<(Vec<Aed>, Vec<Guardian>), ServeError> {
     let err = |reason: String| ServeError::Seed {
         path: path.to_path_buf(),
         reason,
@@ -59,11 +62,27 @@ pub fn read_seed_aeds(path: &Path) -> Result<(Vec<Aed>, Vec<Guardian>), ServeErr
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        return Err(err(
-            "registry CSV input needs the registry CSV reader, not yet merged into this build; \
-             give a JSON seed file"
-                .into(),
-        ));
+        use crate::registry::{ReadOptions, read_aeds, read_guardians};
+        let (aeds, gs, errors, warnings) = if guardians {
+            let f = read_guardians(path, ReadOptions::default()).map_err(|e| err(e.to_string()))?;
+            (Vec::new(), f.guardians, f.errors, f.warnings)
+        } else {
+            let f = read_aeds(path, ReadOptions::default()).map_err(|e| err(e.to_string()))?;
+            (f.aeds, Vec::new(), f.errors, f.warnings)
+        };
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        if !errors.is_empty() {
+            return Err(err(format!(
+                "{} bad values; fix them before seeding the database",
+                errors.len()
+            )));
+        }
+        return Ok((aeds, gs));
     }
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let seed: SeedFile =
@@ -114,12 +133,12 @@ pub fn prepare(opts: &ServeOptions) -> Result<AppState, ServeError> {
     let mut aeds = Vec::new();
     let mut guardians = Vec::new();
     if let Some(p) = &opts.aeds {
-        let (a, g) = read_seed_aeds(p)?;
+        let (a, g) = read_seed(p, false)?;
         aeds = a;
         guardians = g;
     }
     if let Some(p) = &opts.guardians {
-        let (a, g) = read_seed_aeds(p)?;
+        let (a, g) = read_seed(p, true)?;
         aeds.extend(a);
         guardians.extend(g);
     }

@@ -6,7 +6,10 @@
 //! registry on first start (empty database) and never re-seeded after that: from then on the
 //! database, not the CSVs, is the registry; `export_*` gives it back for writing CSVs.
 
+mod export;
 mod record;
+
+pub use export::{ExportError, ExportSummary, export_csv};
 
 pub use record::{
     AedRecord, FieldError, GuardianRecord, SeedFile, parse_date, validate_id,

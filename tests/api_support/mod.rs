@@ -1,7 +1,7 @@
 //! Shared helpers for the API tests: fixture state, oneshot calls, a tiny HTTP/1.1 client.
 #![allow(dead_code)]
 
-use aedcover::api::serve::read_seed_aeds;
+use aedcover::api::serve::read_seed;
 use aedcover::api::{AppState, RegistryBuilder, load_geojson_features, router};
 use aedcover::store::Store;
 use axum::body::Body;
@@ -42,7 +42,7 @@ pub fn builder() -> RegistryBuilder {
 }
 
 pub fn state_with(store: Store, token: Option<&str>) -> AppState {
-    let (aeds, guardians) = read_seed_aeds(&fixture("seed.json")).unwrap();
+    let (aeds, guardians) = read_seed(&fixture("seed.json"), false).unwrap();
     store.seed_if_empty(&aeds, &guardians, "seed").unwrap();
     AppState::new(
         Arc::new(store),
