@@ -215,6 +215,7 @@ async fn bad_input_is_400_unknown_is_404_all_json() {
         ("/sites?k=0", 400, "k"),
         ("/sites?k=many", 400, "k"),
         ("/attention?days=x", 400, "days"),
+        ("/collections/aeds/items/%FF%FE", 400, ""),
     ];
     for (uri, status, param) in cases {
         let token = uri.starts_with("/attention").then_some(TOKEN);
@@ -511,4 +512,37 @@ async fn edits_are_audited_and_swap_the_published_analysis() {
             .any(|i| i["aed_id"] == "N1"),
         "retired left out"
     );
+}
+
+mod never_500 {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Free-form query strings on public routes are answered 200, 400 or 404, never 500.
+        #[test]
+        fn free_form_queries_never_500(
+            route in prop::sample::select(vec![
+                "/collections/aeds/items", "/collections/areas/items", "/nearest",
+                "/coverage", "/sites", "/collections/aeds/items/T1", "/",
+            ]),
+            key in prop::sample::select(vec!["bbox", "limit", "offset", "lat", "lon", "radius_m", "at", "k", "f", "bbox-crs"]),
+            value in "[-0-9a-zA-Z.,:%+ ]{0,40}",
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let s = state(None);
+            let enc: String = value.bytes().map(|b| match b {
+                b' ' => "%20".to_string(),
+                b'%' => "%25".to_string(),
+                b'+' => "%2B".to_string(),
+                _ => (b as char).to_string(),
+            }).collect();
+            let uri = format!("{route}?{key}={enc}&lat=52.77&lon=-1.2");
+            let r = rt.block_on(get(&s, &uri));
+            prop_assert!(r.status.is_success() || r.status == StatusCode::BAD_REQUEST
+                || r.status == StatusCode::NOT_FOUND, "{uri}: {} {}", r.status, r.text);
+            prop_assert!(r.content_type.starts_with("application/"), "{uri}");
+        }
+    }
 }

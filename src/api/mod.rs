@@ -130,7 +130,29 @@ pub fn router(state: AppState) -> Router {
                 "method not allowed on this route",
             )
         })
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// Turns any plain-text error from an extractor rejection (a bad percent-encoded path, an
+/// oversized body) into the same JSON shape as [`ApiError`].
+async fn json_errors(res: Response) -> Response {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(res.status().is_client_error() || res.status().is_server_error()) || is_json {
+        return res;
+    }
+    let status = res.status();
+    let text = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    if status.is_server_error() {
+        return ApiError::internal(text).into_response();
+    }
+    ApiError::new(status, "bad_request", text).into_response()
 }
 
 const MAP_HTML: &str = include_str!("map.html");
