@@ -7,6 +7,7 @@ pub mod data;
 pub mod districts;
 pub mod import;
 pub mod registry;
+pub mod serve;
 
 /// Public-access defibrillator registry, coverage and siting.
 #[derive(Parser)]
@@ -30,6 +31,8 @@ pub enum Command {
     /// Tables derived from the open data.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Serve OGC API – Features, /nearest, /map and authenticated registry edits.
+    Serve(serve::ServeArgs),
 }
 
 /// Run one parsed command.
@@ -44,5 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Registry(command) => registry::run(command),
         Command::Import(args) => import::run(args),
         Command::Data(command) => data::run(command),
+        Command::Serve(args) => serve::run(args),
     }
 }

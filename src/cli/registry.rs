@@ -10,6 +10,35 @@ pub enum RegistryCommand {
     /// Readiness triage: devices with no guardian, expired or expiring pads or battery,
     /// overdue checks, or not ready.
     Check(CheckArgs),
+    /// Write the served registry database back to aeds.csv and guardians.csv.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The registry database written by `aedcover serve`.
+    #[arg(long)]
+    db: PathBuf,
+    /// Folder for aeds.csv and guardians.csv (guardians.csv holds personal data).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.db.exists(),
+        "--db {}: no such database",
+        args.db.display()
+    );
+    let store = crate::store::Store::open(&args.db)?;
+    let sum = crate::store::export_csv(&store, &args.out).context("registry export")?;
+    println!("{} AEDs -> {}", sum.aeds, sum.aeds_csv.display());
+    println!(
+        "{} guardians -> {}",
+        sum.guardians,
+        sum.guardians_csv.display()
+    );
+    Ok(())
 }
 
 #[derive(Args)]
@@ -84,5 +113,6 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
 pub fn run(command: RegistryCommand) -> anyhow::Result<()> {
     match command {
         RegistryCommand::Check(args) => check(args),
+        RegistryCommand::Export(args) => export(args),
     }
 }

@@ -1,0 +1,172 @@
+//! The HTTP service (`aedcover serve`): OGC API – Features Part 1 core for QGIS and GDAL,
+//! the call handler's `/nearest`, `/coverage`, `/sites`, `/health`, a self-contained `/map`,
+//! and bearer-token-protected registry edits on the durable [`crate::store::Store`].
+//!
+//! Public routes read one immutable [`Analysis`] snapshot; after an edit commits, a new
+//! snapshot is built from the store and swapped in whole, so a reader never sees a
+//! half-updated state. Guardian contact data appears only on protected routes.
+
+mod analysis;
+mod edit;
+mod error;
+mod ogc;
+mod query;
+pub mod serve;
+
+pub use analysis::{
+    Analysis, AnalysisBuilder, COLLECTION_IDS, Collection, Feature, LayerError, MetricProjection,
+    RegistryBuilder, UsableAed, aed_lonlat, aed_properties, geometry_bbox, is_usable,
+    load_geojson_features, uk_civil_time,
+};
+pub use error::ApiError;
+
+use crate::store::{Store, StoreError};
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Shared server state: the store, the current analysis snapshot, and the edit token.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<Store>,
+    builder: Arc<dyn AnalysisBuilder>,
+    analysis: RwLock<Arc<Analysis>>,
+    /// Serialises rebuilds so the last one always reflects every committed edit.
+    rebuild: Mutex<()>,
+    token: Option<String>,
+}
+
+impl AppState {
+    /// Builds the first analysis from the store. `token: None` disables edits.
+    pub fn new(
+        store: Arc<Store>,
+        builder: Arc<dyn AnalysisBuilder>,
+        token: Option<String>,
+    ) -> Result<AppState, StoreError> {
+        let analysis = Arc::new(builder.build(&store.export_aeds()?));
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                builder,
+                analysis: RwLock::new(analysis),
+                rebuild: Mutex::new(()),
+                token: token.filter(|t| !t.trim().is_empty()),
+            }),
+        })
+    }
+
+    /// The current snapshot.
+    pub fn analysis(&self) -> Arc<Analysis> {
+        self.inner
+            .analysis
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    pub fn edits_enabled(&self) -> bool {
+        self.inner.token.is_some()
+    }
+
+    /// Rebuilds the analysis from the store and swaps it in.
+    pub fn rebuild(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.inner.rebuild.lock().unwrap_or_else(|p| p.into_inner());
+        let aeds = self.inner.store.export_aeds()?;
+        let fresh = Arc::new(self.inner.builder.build(&aeds));
+        *self
+            .inner
+            .analysis
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+
+    fn token(&self) -> Option<&str> {
+        self.inner.token.as_deref()
+    }
+}
+
+/// The whole service as a router, so tests can call it without a socket.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(ogc::landing))
+        .route("/conformance", get(ogc::conformance))
+        .route("/api", get(ogc::openapi))
+        .route("/collections", get(ogc::collections))
+        .route("/collections/{collection_id}", get(ogc::collection))
+        .route("/collections/{collection_id}/items", get(ogc::items))
+        .route(
+            "/collections/{collection_id}/items/{feature_id}",
+            get(ogc::item),
+        )
+        .route("/nearest", get(query::nearest))
+        .route("/coverage", get(query::coverage))
+        .route("/sites", get(query::sites))
+        .route("/health", get(query::health))
+        .route("/map", get(map_page))
+        .route("/registry/aeds", post(edit::add_aed))
+        .route("/registry/aeds/{id}", put(edit::update_aed))
+        .route("/registry/aeds/{id}/retire", post(edit::retire_aed))
+        .route("/registry/aeds/{id}/guardian", put(edit::set_guardian))
+        .route("/registry/aeds/{id}/checks", post(edit::record_check))
+        .route("/registry/guardians", get(edit::guardians))
+        .route("/registry/audit", get(edit::audit))
+        .route("/attention", get(edit::attention))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this route",
+            )
+        })
+        .layer(axum::middleware::map_response(json_errors))
+        .with_state(state)
+}
+
+/// Turns any plain-text error from an extractor rejection (a bad percent-encoded path, an
+/// oversized body) into the same JSON shape as [`ApiError`].
+async fn json_errors(res: Response) -> Response {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(res.status().is_client_error() || res.status().is_server_error()) || is_json {
+        return res;
+    }
+    let status = res.status();
+    let text = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    if status.is_server_error() {
+        return ApiError::internal(text).into_response();
+    }
+    ApiError::new(status, "bad_request", text).into_response()
+}
+
+const MAP_HTML: &str = include_str!("map.html");
+
+async fn map_page() -> Response {
+    let mut res = MAP_HTML.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res
+}
+
+/// Serves `state` on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}

@@ -1,0 +1,197 @@
+//! `aedcover serve`: open the store, seed it on first start, build the analysis, listen.
+
+use super::analysis::{RegistryBuilder, load_geojson_features};
+use super::{AppState, COLLECTION_IDS};
+use crate::registry::{Aed, Guardian};
+use crate::store::{SeedFile, Store};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The environment variable holding the edit token.
+pub const TOKEN_ENV: &str = "AEDCOVER_TOKEN";
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    /// Seed AEDs (used only when the database is empty).
+    pub aeds: Option<PathBuf>,
+    /// Seed guardians (used only when the database is empty).
+    pub guardians: Option<PathBuf>,
+    /// Precomputed layers: (collection id, GeoJSON file).
+    pub layers: Vec<(String, PathBuf)>,
+    /// A file whose first line is the edit token; overrides `AEDCOVER_TOKEN`.
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Layer(#[from] super::analysis::LayerError),
+    #[error("{path}: {reason}")]
+    Seed { path: PathBuf, reason: String },
+    #[error("--layer {0}: unknown collection (expected one of areas, gaps, coverage, sites)")]
+    UnknownLayer(String),
+    #[error("token file {path}: {source}")]
+    TokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+/// Reads a seed file: registry CSV (`aeds.csv` columns, or `guardians.csv` columns when
+/// `guardians` is set) or a JSON seed (`{"aeds": [...], "guardians": [...]}`).
+///
+/// Bad rows are printed (`file:line: column: reason (value)`) and refuse the seed: a
+/// database seeded with rows silently missing would look complete.
+pub fn read_seed(path: &Path, guardians: bool) -> Result<(Vec<Aed>, Vec<Guardian>), ServeError> {
+    let err = |reason: String| ServeError::Seed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        use crate::registry::{ReadOptions, read_aeds, read_guardians};
+        let (aeds, gs, errors, warnings) = if guardians {
+            let f = read_guardians(path, ReadOptions::default()).map_err(|e| err(e.to_string()))?;
+            (Vec::new(), f.guardians, f.errors, f.warnings)
+        } else {
+            let f = read_aeds(path, ReadOptions::default()).map_err(|e| err(e.to_string()))?;
+            (f.aeds, Vec::new(), f.errors, f.warnings)
+        };
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        if !errors.is_empty() {
+            return Err(err(format!(
+                "{} bad values; fix them before seeding the database",
+                errors.len()
+            )));
+        }
+        return Ok((aeds, gs));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let seed: SeedFile =
+        serde_json::from_str(&text).map_err(|e| err(format!("not a seed file: {e}")))?;
+    let aeds = seed
+        .aeds
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.to_aed()
+                .map_err(|e| err(format!("aeds[{i}] (id {:?}): {e}", r.id)))
+        })
+        .collect::<Result<_, _>>()?;
+    let guardians = seed
+        .guardians
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.to_guardian()
+                .map_err(|e| err(format!("guardians[{i}] (id {:?}): {e}", r.id)))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((aeds, guardians))
+}
+
+/// The edit token: the token file's first line, else `AEDCOVER_TOKEN`, else none.
+pub fn load_token(token_file: Option<&Path>) -> Result<Option<String>, ServeError> {
+    if let Some(p) = token_file {
+        let text = std::fs::read_to_string(p).map_err(|source| ServeError::TokenFile {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        return Ok(text
+            .lines()
+            .next()
+            .map(|l| l.trim().to_string())
+            .filter(|t| !t.is_empty()));
+    }
+    Ok(std::env::var(TOKEN_ENV)
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty()))
+}
+
+/// Builds the server state from the options (opening and seeding the store).
+pub fn prepare(opts: &ServeOptions) -> Result<AppState, ServeError> {
+    let store = Arc::new(Store::open(&opts.db)?);
+    let mut aeds = Vec::new();
+    let mut guardians = Vec::new();
+    if let Some(p) = &opts.aeds {
+        let (a, g) = read_seed(p, false)?;
+        aeds = a;
+        guardians = g;
+    }
+    if let Some(p) = &opts.guardians {
+        let (a, g) = read_seed(p, true)?;
+        aeds.extend(a);
+        guardians.extend(g);
+    }
+    if !aeds.is_empty() || !guardians.is_empty() {
+        if store.seed_if_empty(&aeds, &guardians, "seed")? {
+            eprintln!(
+                "seeded {} with {} AEDs and {} guardians",
+                opts.db.display(),
+                aeds.len(),
+                guardians.len()
+            );
+        } else {
+            eprintln!(
+                "{} already holds a registry; seed files ignored",
+                opts.db.display()
+            );
+        }
+    }
+    let mut builder = RegistryBuilder::default();
+    for (id, path) in &opts.layers {
+        if id == "aeds" || !COLLECTION_IDS.contains(&id.as_str()) {
+            return Err(ServeError::UnknownLayer(id.clone()));
+        }
+        builder
+            .layers
+            .insert(id.clone(), load_geojson_features(path)?);
+    }
+    let token = load_token(opts.token_file.as_deref())?;
+    if token.is_none() {
+        eprintln!("no edit token configured ({TOKEN_ENV} or --token-file): edits disabled");
+    }
+    Ok(AppState::new(store, Arc::new(builder), token)?)
+}
+
+/// Runs the server until killed. Prints `listening on http://ADDR` on stdout once bound.
+pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
+    let state = prepare(opts)?;
+    let io = |what: &str| {
+        let what = what.to_string();
+        move |source| ServeError::Io { what, source }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(io("starting the runtime"))?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(opts.addr)
+            .await
+            .map_err(io(&format!("binding {}", opts.addr)))?;
+        let addr = listener.local_addr().map_err(io("local address"))?;
+        let mut out = std::io::stdout();
+        writeln!(out, "listening on http://{addr}").ok();
+        out.flush().ok();
+        super::serve(listener, state).await.map_err(io("serving"))
+    })
+}
