@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::areas::{AreaError, AreaLayer, AreaOptions};
+use super::codepoint::PostcodeIndex;
 use super::crs::{CrsError, bng_to_wgs84};
 use super::population::{PopulationError, ResidentsByPostcode, UnitPosition, read_lsoa_population};
 use super::postcode::{Postcode, PostcodeLevel};
@@ -44,6 +45,8 @@ impl DeriveInputs {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeriveError {
+    #[error(transparent)]
+    Codepoint(#[from] super::codepoint::CodepointError),
     #[error(transparent)]
     Area(#[from] AreaError),
     #[error(transparent)]
@@ -119,59 +122,19 @@ pub struct Derived {
     pub codepoint_unlocated: usize,
 }
 
-/// Reads the headered Code-Point CSV: located units (normalised postcodes) and the count of
-/// rows without a location.
+/// Located units of a Code-Point file (normalised postcodes, BNG metres) through
+/// [`PostcodeIndex`], and the count of rows without a location.
 pub fn read_codepoint_units(path: &Path) -> Result<(Vec<UnitPosition>, usize), DeriveError> {
-    let csv_err = |source| DeriveError::Csv {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut rdr = csv::Reader::from_path(path).map_err(csv_err)?;
-    let headers = rdr.headers().map_err(csv_err)?.clone();
-    let col = |name: &'static str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| DeriveError::Field {
-                path: path.to_path_buf(),
-                line: 1,
-                column: name,
-                reason: "column missing from header".into(),
-                value: headers.iter().collect::<Vec<_>>().join(","),
-            })
-    };
-    let (c_pc, c_e, c_n) = (col("postcode")?, col("easting")?, col("northing")?);
-    let mut units = Vec::new();
-    let mut unlocated = 0;
-    for rec in rdr.records() {
-        let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let bad = |column: &'static str, reason: String, value: &str| DeriveError::Field {
-            path: path.to_path_buf(),
-            line,
-            column,
-            reason,
-            value: value.to_string(),
-        };
-        let raw = rec.get(c_pc).unwrap_or("");
-        let pc = Postcode::parse(raw).map_err(|e| bad("postcode", e.to_string(), raw))?;
-        let num = |c: usize, column: &'static str| {
-            let v = rec.get(c).unwrap_or("").trim();
-            v.parse::<f64>()
-                .map_err(|_| bad(column, "not a number".into(), v))
-        };
-        let (e, n) = (num(c_e, "easting")?, num(c_n, "northing")?);
-        if e == 0.0 && n == 0.0 {
-            unlocated += 1;
-            continue;
-        }
-        units.push(UnitPosition {
-            postcode: pc.to_string(),
-            easting_m: e,
-            northing_m: n,
-        });
-    }
-    Ok((units, unlocated))
+    let (index, _report) = PostcodeIndex::load(path)?;
+    let units = index
+        .iter()
+        .map(|(postcode, r)| UnitPosition {
+            postcode,
+            easting_m: r.easting_m,
+            northing_m: r.northing_m,
+        })
+        .collect();
+    Ok((units, index.no_location_len()))
 }
 
 /// The seed districts: those of the report's AED table and arrests table (not `Unknown`).
