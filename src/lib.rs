@@ -15,6 +15,7 @@
 //! their units: `radius_m`, `distance_m`, `area_km2`, `cost_gbp`.
 
 pub mod coverage;
+pub mod demand;
 pub mod geography;
 pub mod opendata;
 pub mod registry;

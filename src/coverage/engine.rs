@@ -77,11 +77,7 @@ impl CoverageConfig {
         if self.radii_m.len() > 32 {
             return Err(ConfigError::TooManyRadii(self.radii_m.len()));
         }
-        if let Some(&r) = self
-            .radii_m
-            .iter()
-            .find(|r| !(r.is_finite() && **r > 0.0))
-        {
+        if let Some(&r) = self.radii_m.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
             return Err(ConfigError::BadRadius(r));
         }
         if !(self.detour_factor.is_finite() && self.detour_factor >= 1.0) {
@@ -304,9 +300,7 @@ pub fn assess_brute_force(
                 let d2 = dx * dx + dy * dy;
                 let better = match best {
                     None => true,
-                    Some((b, bd2)) => {
-                        d2 < bd2 || (d2 == bd2 && f.id < facilities[b as usize].id)
-                    }
+                    Some((b, bd2)) => d2 < bd2 || (d2 == bd2 && f.id < facilities[b as usize].id),
                 };
                 if better {
                     best = Some((i as u32, d2));
@@ -373,7 +367,11 @@ impl CoverageResult {
 
 /// `100 * part / whole`, 0 when the whole is 0.
 pub fn pct(part: f64, whole: f64) -> f64 {
-    if whole > 0.0 { 100.0 * part / whole } else { 0.0 }
+    if whole > 0.0 {
+        100.0 * part / whole
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]
