@@ -19,3 +19,4 @@ pub mod demand;
 pub mod geography;
 pub mod opendata;
 pub mod registry;
+pub mod seeds;
