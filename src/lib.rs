@@ -17,6 +17,7 @@
 pub mod coverage;
 pub mod demand;
 pub mod geography;
+pub mod import;
 pub mod opendata;
 pub mod registry;
 pub mod seeds;

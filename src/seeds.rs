@@ -148,7 +148,11 @@ pub enum AedModel {
 }
 
 impl AedModel {
-    pub const ALL: [AedModel; 3] = [AedModel::PowerheartG5, AedModel::LifepakCr2, AedModel::IpadSp1];
+    pub const ALL: [AedModel; 3] = [
+        AedModel::PowerheartG5,
+        AedModel::LifepakCr2,
+        AedModel::IpadSp1,
+    ];
 
     /// The id used in the seed files.
     pub fn as_str(self) -> &'static str {
@@ -305,7 +309,11 @@ pub enum Cabinet {
 }
 
 impl Cabinet {
-    pub const ALL: [Cabinet; 3] = [Cabinet::MildSteel, Cabinet::StainlessSteel, Cabinet::Plastic];
+    pub const ALL: [Cabinet; 3] = [
+        Cabinet::MildSteel,
+        Cabinet::StainlessSteel,
+        Cabinet::Plastic,
+    ];
 
     /// The item name of the cabinet-only price, as printed.
     pub fn cabinet_item(self) -> &'static str {
@@ -396,8 +404,7 @@ pub fn emas_managed_aeds() -> Result<Vec<EmasSite>, SeedError> {
             let postcode = if raw.is_empty() {
                 None
             } else {
-                let p = Postcode::parse(raw)
-                    .map_err(|e| row.err("postcode", e.reason, raw))?;
+                let p = Postcode::parse(raw).map_err(|e| row.err("postcode", e.reason, raw))?;
                 if p.to_string() != raw {
                     return Err(row.err("postcode", "not in normalised form", raw));
                 }
@@ -490,7 +497,11 @@ pub fn costs() -> Result<Vec<CostRow>, SeedError> {
             if let Some(a) = amount_gbp
                 && !(a.is_finite() && a >= 0.0)
             {
-                return Err(row.err("amount_gbp", "must be a non-negative amount", &a.to_string()));
+                return Err(row.err(
+                    "amount_gbp",
+                    "must be a non-negative amount",
+                    &a.to_string(),
+                ));
             }
             if amount_gbp.is_none() && amount_text.starts_with('£') {
                 return Err(row.err("amount_gbp", "missing for a printed price", &amount_text));
@@ -621,7 +632,8 @@ impl Row<'_> {
         T::Err: fmt::Display,
     {
         let v = self.get(column)?;
-        v.parse().map_err(|e: T::Err| self.err(column, e.to_string(), v))
+        v.parse()
+            .map_err(|e: T::Err| self.err(column, e.to_string(), v))
     }
 
     fn parse_opt<T: FromStr>(&self, column: &'static str) -> Result<Option<T>, SeedError>
@@ -715,10 +727,12 @@ mod tests {
     fn every_district_is_a_district_level_postcode() {
         let aeds = aeds_by_district().unwrap();
         let arrests = arrests_by_district().unwrap();
-        let districts = aeds
-            .iter()
-            .map(|r| &r.district)
-            .chain(arrests.iter().filter(|r| !r.is_unknown()).map(|r| &r.district));
+        let districts = aeds.iter().map(|r| &r.district).chain(
+            arrests
+                .iter()
+                .filter(|r| !r.is_unknown())
+                .map(|r| &r.district),
+        );
         let mut n = 0;
         for d in districts {
             let p = Postcode::parse(d).unwrap();
@@ -815,9 +829,18 @@ mod tests {
     fn prices_and_vat_as_printed() {
         use AedModel::*;
         use Cabinet::*;
-        assert_eq!(bundle_price_gbp(PowerheartG5, MildSteel), Some((1214.0, Vat::Ex)));
-        assert_eq!(bundle_price_gbp(LifepakCr2, Plastic), Some((1460.8, Vat::Ex)));
-        assert_eq!(bundle_price_gbp(IpadSp1, StainlessSteel), Some((1254.0, Vat::Ex)));
+        assert_eq!(
+            bundle_price_gbp(PowerheartG5, MildSteel),
+            Some((1214.0, Vat::Ex))
+        );
+        assert_eq!(
+            bundle_price_gbp(LifepakCr2, Plastic),
+            Some((1460.8, Vat::Ex))
+        );
+        assert_eq!(
+            bundle_price_gbp(IpadSp1, StainlessSteel),
+            Some((1254.0, Vat::Ex))
+        );
         assert_eq!(cabinet_electricity_gbp_per_year(), Some((12.0, 15.0)));
 
         let rows = costs().unwrap();

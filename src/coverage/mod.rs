@@ -5,6 +5,7 @@
 //! `gaps` (uncovered land). Everything is in metres in one metric CRS.
 
 pub mod circles;
+pub mod command;
 pub mod criticality;
 pub mod engine;
 pub mod gaps;

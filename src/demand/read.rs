@@ -38,11 +38,11 @@ pub enum DemandError {
 }
 
 /// How point coordinates are turned into EPSG:27700 metres.
-pub enum PointCrs<'a> {
+pub enum PointCrs {
     /// `easting,northing` already in EPSG:27700 metres.
     Bng,
     /// Any other CRS: a conversion of (x, y) into the metric CRS of the study.
-    Custom(&'a (dyn Fn(f64, f64) -> Result<(f64, f64), String> + Sync)),
+    Custom(Box<dyn Fn(f64, f64) -> Result<(f64, f64), String> + Sync>),
 }
 
 fn find(header: &csv::StringRecord, names: &[&str]) -> Option<usize> {
@@ -158,7 +158,7 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
 }
 
 /// Reads demand points. Residents are 0 (points carry no population).
-pub fn read_points(path: &Path, crs: &PointCrs<'_>) -> Result<Vec<DemandPoint>, DemandError> {
+pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, DemandError> {
     let (mut rdr, header) = open(path)?;
     let lat = find(&header, &["lat", "latitude"]);
     let lon = find(&header, &["lon", "lng", "long", "longitude"]);
