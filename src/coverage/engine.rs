@@ -104,6 +104,126 @@ pub struct FacilityIndex {
     /// Sites (distinct positions), ordered by their smallest facility id.
     sites: Vec<Site>,
     tree: RTree<SiteEntry>,
+    grid: Grid,
+}
+
+/// A uniform grid over the sites, a fast path for nearest-site queries near a site: rings
+/// of cells are searched outwards and the answer is final once the best distance is below
+/// the ring's guaranteed clearance; otherwise the R-tree answers.
+#[derive(Debug, Clone, Default)]
+struct Grid {
+    x0: f64,
+    y0: f64,
+    cell_m: f64,
+    nx: usize,
+    ny: usize,
+    /// CSR: sites of cell `c` are `sites[start[c]..start[c + 1]]`.
+    start: Vec<u32>,
+    sites: Vec<u32>,
+}
+
+/// Grid cell side, metres.
+const GRID_CELL_M: f64 = 1000.0;
+/// Rings searched in the grid before falling back to the R-tree.
+const GRID_MAX_RING: i64 = 3;
+/// At most this many cells (bounds memory for sparse, far-flung facilities).
+const GRID_MAX_CELLS: f64 = 2.0e7;
+
+impl Grid {
+    fn new(sites: &[Site]) -> Grid {
+        if sites.is_empty() {
+            return Grid::default();
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for s in sites {
+            x0 = x0.min(s.x_m);
+            y0 = y0.min(s.y_m);
+            x1 = x1.max(s.x_m);
+            y1 = y1.max(s.y_m);
+        }
+        let mut cell_m = GRID_CELL_M;
+        while ((x1 - x0) / cell_m + 1.0) * ((y1 - y0) / cell_m + 1.0) > GRID_MAX_CELLS {
+            cell_m *= 2.0;
+        }
+        let nx = ((x1 - x0) / cell_m) as usize + 1;
+        let ny = ((y1 - y0) / cell_m) as usize + 1;
+        let cell_of = |s: &Site| {
+            let cx = (((s.x_m - x0) / cell_m) as usize).min(nx - 1);
+            let cy = (((s.y_m - y0) / cell_m) as usize).min(ny - 1);
+            cy * nx + cx
+        };
+        let mut start = vec![0u32; nx * ny + 1];
+        for s in sites {
+            start[cell_of(s) + 1] += 1;
+        }
+        for c in 0..nx * ny {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let mut cells = vec![0u32; sites.len()];
+        for (i, s) in sites.iter().enumerate() {
+            let c = cell_of(s);
+            cells[fill[c] as usize] = i as u32;
+            fill[c] += 1;
+        }
+        Grid {
+            x0,
+            y0,
+            cell_m,
+            nx,
+            ny,
+            start,
+            sites: cells,
+        }
+    }
+
+    /// Nearest site (smallest index among equals) if the grid can prove it.
+    fn nearest(&self, all: &[Site], x_m: f64, y_m: f64) -> Option<(u32, f64)> {
+        if self.nx == 0 {
+            return None;
+        }
+        let fx = (x_m - self.x0) / self.cell_m;
+        let fy = (y_m - self.y0) / self.cell_m;
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+            return None;
+        }
+        let (cx, cy) = (fx as i64, fy as i64);
+        let mut best: Option<(u32, f64)> = None;
+        for k in 0..=GRID_MAX_RING {
+            for gy in (cy - k).max(0)..=(cy + k).min(self.ny as i64 - 1) {
+                let on_edge_row = gy == cy - k || gy == cy + k;
+                let mut gx = (cx - k).max(0);
+                let gx_end = (cx + k).min(self.nx as i64 - 1);
+                while gx <= gx_end {
+                    let c = gy as usize * self.nx + gx as usize;
+                    for &s in &self.sites[self.start[c] as usize..self.start[c + 1] as usize] {
+                        let site = &all[s as usize];
+                        let dx = site.x_m - x_m;
+                        let dy = site.y_m - y_m;
+                        let d2 = dx * dx + dy * dy;
+                        match best {
+                            Some((b, bd2)) if d2 > bd2 || (d2 == bd2 && s > b) => {}
+                            _ => best = Some((s, d2)),
+                        }
+                    }
+                    // Inner rows: only the two edge cells belong to ring k.
+                    gx = if on_edge_row || gx == cx + k || k == 0 {
+                        gx + 1
+                    } else {
+                        cx + k
+                    };
+                }
+            }
+            // Everything outside the searched block is at least k cells away.
+            let clearance = k as f64 * self.cell_m;
+            if let Some((_, d2)) = best
+                && d2 < clearance * clearance
+            {
+                return best;
+            }
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -151,6 +271,7 @@ impl FacilityIndex {
             .collect();
         FacilityIndex {
             facilities,
+            grid: Grid::new(&sites),
             sites,
             tree: RTree::bulk_load(entries),
         }
@@ -169,6 +290,9 @@ impl FacilityIndex {
     /// The nearest facility to (x, y): its index in [`FacilityIndex::facilities`] and the
     /// squared distance in m². Ties go to the smallest id. `None` when the index is empty.
     pub fn nearest(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
+        if let Some((site, d2)) = self.grid.nearest(&self.sites, x_m, y_m) {
+            return Some((self.sites[site as usize].members[0], d2));
+        }
         let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&[x_m, y_m]);
         let (first, d2) = it.next()?;
         let mut best = first.data;

@@ -176,7 +176,7 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
         }
     };
     let w_col = find(&header, &["weight", "count", "arrests", "value"]);
-    let id_col = find(&header, &["id", "incident_id", "name"]);
+    let id_col = find(&header, &["id", "incident_id", "name", "postcode"]);
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|source| DemandError::Csv {
