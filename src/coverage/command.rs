@@ -421,7 +421,11 @@ pub fn run(opts: &CoverageOptions) -> Result<Summary, CommandError> {
             .map(|a| (a.id.clone(), a.name.clone(), a.geometry_m.clone()))
             .collect()
     };
-    let stats = area_stats(&areas, &index, &demand, &result, &BTreeMap::new());
+    let stats = if areas.is_empty() {
+        Vec::new()
+    } else {
+        area_stats(&areas, &index, &demand, &result, &BTreeMap::new())
+    };
     write_areas(&opts.out.join("areas.csv"), &stats, &opts.config)?;
     if !areas.is_empty() {
         areas_n = Some(stats.len());

@@ -54,11 +54,11 @@ pub fn criticality(
         })
         .collect();
     for (p, v) in demand.iter().zip(&hits) {
-        for k in 0..nr {
+        for (k, &rk2) in r2.iter().enumerate() {
             let mut count = 0;
             let mut sole = 0;
             for &(f, d2) in v {
-                if d2 <= r2[k] {
+                if d2 <= rk2 {
                     count += 1;
                     sole = f;
                     out[f as usize].demand_within[k] += p.weight;

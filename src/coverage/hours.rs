@@ -187,10 +187,10 @@ pub fn week_coverage(
             let mut m = vec![[0u64; 3]; nr];
             index.for_each_within(p.x_m, p.y_m, r_max, |f, d2| {
                 if let Some(a) = availability.get(f as usize) {
-                    for k in 0..nr {
-                        if d2 <= r2[k] {
-                            for w in 0..3 {
-                                m[k][w] |= a.bits[w];
+                    for (mk, &rk2) in m.iter_mut().zip(&r2) {
+                        if d2 <= rk2 {
+                            for (mw, bw) in mk.iter_mut().zip(&a.bits) {
+                                *mw |= bw;
                             }
                         }
                     }

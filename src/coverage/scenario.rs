@@ -131,12 +131,15 @@ pub fn to_bng(c: &Coord) -> Result<(f64, f64), String> {
     }
 }
 
+/// A conversion of a registry position into the study's metric CRS.
+pub type CoordToMetric<'a> = &'a dyn Fn(&Coord) -> Result<(f64, f64), String>;
+
 /// Selects the AEDs that count under `scenario`, converting positions with `to_metric`.
 pub fn select(
     aeds: &[Aed],
     scenario: Scenario,
     ready: &ReadyRule,
-    to_metric: &dyn Fn(&Coord) -> Result<(f64, f64), String>,
+    to_metric: CoordToMetric<'_>,
 ) -> Selection {
     let mut counts = SelectionCounts {
         registry_total: aeds.len(),

@@ -37,12 +37,15 @@ pub enum DemandError {
     },
 }
 
+/// A conversion of (x, y) into the study's metric CRS.
+pub type ToMetric = Box<dyn Fn(f64, f64) -> Result<(f64, f64), String> + Sync>;
+
 /// How point coordinates are turned into EPSG:27700 metres.
 pub enum PointCrs {
     /// `easting,northing` already in EPSG:27700 metres.
     Bng,
     /// Any other CRS: a conversion of (x, y) into the metric CRS of the study.
-    Custom(Box<dyn Fn(f64, f64) -> Result<(f64, f64), String> + Sync>),
+    Custom(ToMetric),
 }
 
 fn find(header: &csv::StringRecord, names: &[&str]) -> Option<usize> {
@@ -178,12 +181,63 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
     let w_col = find(&header, &["weight", "count", "arrests", "value"]);
     let id_col = find(&header, &["id", "incident_id", "name", "postcode"]);
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|source| DemandError::Csv {
-            path: path.to_path_buf(),
-            line: source.position().map(|p| p.line()).unwrap_or(0),
-            source,
-        })?;
+    let mut brec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut brec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(source) => {
+                return Err(DemandError::Csv {
+                    path: path.to_path_buf(),
+                    line: source.position().map(|p| p.line()).unwrap_or(0),
+                    source,
+                });
+            }
+        }
+        // Fast path: plain ASCII numbers; anything else goes through the checked path below.
+        let fast = |c: usize| -> Option<f64> {
+            std::str::from_utf8(brec.get(c)?)
+                .ok()?
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+        };
+        if !wgs84
+            && matches!(crs, PointCrs::Bng)
+            && let (Some(x_m), Some(y_m)) = (fast(cx), fast(cy))
+        {
+            let weight = match w_col {
+                Some(c) => fast(c),
+                None => Some(1.0),
+            };
+            if let Some(weight) = weight {
+                let line = brec.position().map(|p| p.line()).unwrap_or(0);
+                let id = id_col
+                    .and_then(|c| brec.get(c))
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("line{line}"));
+                out.push(DemandPoint {
+                    id,
+                    x_m,
+                    y_m,
+                    weight,
+                    residents: 0.0,
+                });
+                continue;
+            }
+        }
+        let rec =
+            csv::StringRecord::from_byte_record(brec.clone()).map_err(|e| DemandError::Field {
+                path: path.to_path_buf(),
+                line: brec.position().map(|p| p.line()).unwrap_or(0),
+                column: String::new(),
+                reason: "not UTF-8 text".into(),
+                value: format!("{:?}", e.utf8_error()),
+            })?;
         let line = line_of(&rec);
         let x = number(path, &rec, cx, &header[cx])?;
         let y = number(path, &rec, cy, &header[cy])?;
