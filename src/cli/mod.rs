@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod coverage;
 pub mod data;
 pub mod districts;
 pub mod import;
@@ -28,6 +29,8 @@ pub enum Command {
     Registry(registry::RegistryCommand),
     /// Import AEDs from OpenStreetMap or a council CSV into a registry aeds.csv.
     Import(import::ImportArgs),
+    /// Coverage of demand (arrests, residents) by counted AEDs at several radii.
+    Coverage(Box<coverage::CoverageArgs>),
     /// Tables derived from the open data.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Districts(args) => districts::run(args),
         Command::Registry(command) => registry::run(command),
         Command::Import(args) => import::run(args),
+        Command::Coverage(args) => coverage::run(*args),
         Command::Data(command) => data::run(command),
         Command::Serve(args) => serve::run(args),
     }
