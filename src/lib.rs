@@ -17,3 +17,4 @@
 pub mod geography;
 pub mod opendata;
 pub mod registry;
+pub mod siting;
