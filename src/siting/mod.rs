@@ -10,6 +10,7 @@ pub mod budget;
 pub mod exact;
 pub mod greedy;
 pub mod instance;
+pub mod report;
 
 pub use budget::{CostModel, CostPerArrest, SiteCost};
 pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
@@ -18,6 +19,7 @@ pub use instance::{
     AlreadyCovered, CandidateSite, CoveringInstance, DemandSite, ExistingSite, InstanceOptions,
     NamedSites, Objective, demand_candidates, grid_candidates, read_named_sites,
 };
+pub use report::{GainPoint, Summary, gain_curve, rank_chosen, write_outputs};
 
 /// What can go wrong when siting.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,8 @@ pub enum SitingError {
     BadPoint(String),
     #[error("{0}")]
     BadOption(String),
+    #[error("writing output: {0}")]
+    Output(String),
     #[error("MIP solver: {0}")]
     Solver(String),
 }
