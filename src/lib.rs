@@ -14,7 +14,11 @@
 //! a local UTM zone elsewhere. Everything published is WGS84 lon/lat (RFC 7946). Names carry
 //! their units: `radius_m`, `distance_m`, `area_km2`, `cost_gbp`.
 
+pub mod coverage;
+pub mod demand;
 pub mod geography;
+pub mod import;
 pub mod opendata;
 pub mod registry;
+pub mod seeds;
 pub mod siting;

@@ -1,0 +1,268 @@
+//! OpenStreetMap defibrillators: Overpass JSON or a GeoJSON FeatureCollection of OSM tags.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::{ImportError, ImportReport, aed_from_osm_tags, wgs84_location};
+use crate::registry::Aed;
+
+/// Import an Overpass JSON document (`elements[]`) or a GeoJSON FeatureCollection (features
+/// whose properties are OSM tags), told apart by their top-level keys.
+pub fn import_osm(path: impl AsRef<Path>) -> Result<(Vec<Aed>, ImportReport), ImportError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|source| ImportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    import_value(&value, &path.display().to_string()).map_err(|reason| ImportError::Format {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// [`import_osm`] on a JSON string; `name` stands for the file in messages.
+pub fn import_osm_str(json: &str, name: &str) -> Result<(Vec<Aed>, ImportReport), ImportError> {
+    let value: Value = serde_json::from_str(json).map_err(|source| ImportError::Json {
+        path: name.into(),
+        source,
+    })?;
+    import_value(&value, name).map_err(|reason| ImportError::Format {
+        path: name.into(),
+        reason,
+    })
+}
+
+fn import_value(value: &Value, name: &str) -> Result<(Vec<Aed>, ImportReport), String> {
+    let mut report = ImportReport::new(name);
+    let mut aeds = Vec::new();
+    let mut seen = HashSet::new();
+    let mut keep = |r: Result<Aed, String>, report: &mut ImportReport, aeds: &mut Vec<Aed>| match r
+    {
+        Ok(aed) if !seen.insert(aed.id.clone()) => {
+            report.reject(format!("{}: duplicate of an earlier record", aed.id));
+        }
+        Ok(aed) => {
+            report.accept(&aed);
+            aeds.push(aed);
+        }
+        Err(reason) => report.reject(reason),
+    };
+    if let Some(elements) = value.get("elements") {
+        let elements = elements
+            .as_array()
+            .ok_or("`elements` is not an array (expected Overpass JSON)")?;
+        for (i, el) in elements.iter().enumerate() {
+            report.read += 1;
+            keep(from_element(el, i), &mut report, &mut aeds);
+        }
+    } else if value.get("type").and_then(Value::as_str) == Some("FeatureCollection") {
+        let features = value
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or("FeatureCollection without a `features` array")?;
+        for (i, f) in features.iter().enumerate() {
+            report.read += 1;
+            keep(from_feature(f, i), &mut report, &mut aeds);
+        }
+    } else {
+        return Err(
+            "neither Overpass JSON (`elements`) nor a GeoJSON FeatureCollection".to_string(),
+        );
+    }
+    Ok((aeds, report))
+}
+
+/// Tag values as strings (GeoJSON properties may hold numbers or booleans).
+fn tag_map(obj: Option<&Map<String, Value>>) -> BTreeMap<String, String> {
+    obj.into_iter()
+        .flatten()
+        .filter_map(|(k, v)| {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+                _ => return None,
+            };
+            Some((k.clone(), s))
+        })
+        .collect()
+}
+
+fn check_defibrillator(label: &str, tags: &BTreeMap<String, String>) -> Result<(), String> {
+    match tags.get("emergency").map(String::as_str) {
+        Some("defibrillator") => Ok(()),
+        Some(other) => Err(format!("{label}: emergency={other}, not a defibrillator")),
+        None => Err(format!("{label}: no emergency=defibrillator tag")),
+    }
+}
+
+fn from_element(el: &Value, index: usize) -> Result<Aed, String> {
+    let kind = el.get("type").and_then(Value::as_str).unwrap_or("element");
+    let id = el.get("id").and_then(Value::as_i64);
+    let label = match id {
+        Some(id) => format!("{kind}/{id}"),
+        None => format!("elements[{index}]"),
+    };
+    let id = id.ok_or_else(|| format!("{label}: no numeric id"))?;
+    let tags = tag_map(el.get("tags").and_then(Value::as_object));
+    check_defibrillator(&label, &tags)?;
+    // Ways and relations carry a `center` when the query asked for `out center`.
+    let at = if el.get("lat").is_some() {
+        el
+    } else {
+        el.get("center").unwrap_or(el)
+    };
+    let (Some(lat), Some(lon)) = (
+        at.get("lat").and_then(Value::as_f64),
+        at.get("lon").and_then(Value::as_f64),
+    ) else {
+        return Err(format!(
+            "{label}: no lat/lon (for ways, query with `out center`)"
+        ));
+    };
+    let location = wgs84_location(lon, lat).map_err(|e| format!("{label}: {e}"))?;
+    Ok(aed_from_osm_tags(
+        format!("osm-{kind}-{id}"),
+        format!("osm:{kind}/{id}"),
+        Some(location),
+        &tags,
+    ))
+}
+
+/// The OSM type and id of a feature: `@id`/`id` like `node/123`, or `osm_id` (+ `osm_type`).
+fn feature_osm_id(f: &Value, props: &BTreeMap<String, String>) -> Option<(String, String)> {
+    let typed = |s: &str| {
+        s.split_once('/')
+            .filter(|(t, n)| {
+                !t.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty()
+            })
+            .map(|(t, n)| (t.to_string(), n.to_string()))
+    };
+    if let Some(t) = props.get("@id").and_then(|s| typed(s)) {
+        return Some(t);
+    }
+    if let Some(t) = f.get("id").and_then(Value::as_str).and_then(typed) {
+        return Some(t);
+    }
+    let num = props
+        .get("osm_id")
+        .cloned()
+        .or_else(|| f.get("id").and_then(Value::as_i64).map(|n| n.to_string()))?;
+    let kind = props
+        .get("osm_type")
+        .or_else(|| props.get("@type"))
+        .cloned()
+        .unwrap_or_default();
+    Some((kind, num))
+}
+
+fn from_feature(f: &Value, index: usize) -> Result<Aed, String> {
+    let props = tag_map(f.get("properties").and_then(Value::as_object));
+    let (kind, num) = feature_osm_id(f, &props)
+        .ok_or_else(|| format!("features[{index}]: no OSM id (@id, id or osm_id)"))?;
+    let (label, id, source) = if kind.is_empty() {
+        (
+            format!("osm_id {num}"),
+            format!("osm-{num}"),
+            format!("osm:{num}"),
+        )
+    } else {
+        (
+            format!("{kind}/{num}"),
+            format!("osm-{kind}-{num}"),
+            format!("osm:{kind}/{num}"),
+        )
+    };
+    check_defibrillator(&label, &props)?;
+    let geom = f
+        .get("geometry")
+        .filter(|g| !g.is_null())
+        .ok_or_else(|| format!("{label}: no geometry"))?;
+    let gtype = geom.get("type").and_then(Value::as_str).unwrap_or("?");
+    if gtype != "Point" {
+        return Err(format!("{label}: geometry is a {gtype}, not a Point"));
+    }
+    let coords = geom
+        .get("coordinates")
+        .and_then(Value::as_array)
+        .filter(|c| c.len() >= 2)
+        .ok_or_else(|| format!("{label}: Point without [lon, lat] coordinates"))?;
+    let (Some(lon), Some(lat)) = (coords[0].as_f64(), coords[1].as_f64()) else {
+        return Err(format!("{label}: coordinates are not numbers"));
+    };
+    let location = wgs84_location(lon, lat).map_err(|e| format!("{label}: {e}"))?;
+    Ok(aed_from_osm_tags(id, source, Some(location), &props))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{AccessClass, Coord};
+
+    #[test]
+    fn overpass_elements() {
+        let json = r#"{"elements":[
+          {"type":"node","id":1,"lat":46.9,"lon":7.4,"tags":{"emergency":"defibrillator","access":"yes","opening_hours":"24/7"}},
+          {"type":"node","id":2,"lat":46.9,"lon":7.4,"tags":{"emergency":"defibrillator","access":"PUB"}},
+          {"type":"way","id":3,"center":{"lat":46.8,"lon":7.3},"tags":{"emergency":"defibrillator"}},
+          {"type":"way","id":4,"tags":{"emergency":"defibrillator"}},
+          {"type":"node","id":5,"lat":46.9,"lon":7.4,"tags":{"emergency":"phone"}},
+          {"type":"node","id":1,"lat":46.9,"lon":7.4,"tags":{"emergency":"defibrillator"}},
+          {"type":"node","id":6,"lat":0,"lon":0,"tags":{"emergency":"defibrillator"}}
+        ]}"#;
+        let (aeds, rep) = import_osm_str(json, "test.json").unwrap();
+        assert_eq!((rep.read, rep.imported, rep.rejected.len()), (7, 3, 4));
+        assert_eq!(aeds[0].id, "osm-node-1");
+        assert_eq!(aeds[0].source.as_deref(), Some("osm:node/1"));
+        assert_eq!(aeds[0].access, AccessClass::Public247);
+        assert_eq!(aeds[1].flags, ["access=PUB"]);
+        assert_eq!(
+            aeds[2].location.unwrap().coord,
+            Coord::Wgs84 {
+                lon: 7.3,
+                lat: 46.8
+            }
+        );
+        assert_eq!(rep.flagged.get("access=PUB"), Some(&1));
+        assert!(rep.rejected[0].starts_with("way/4: no lat/lon"), "{rep}");
+        assert!(rep.rejected[1].starts_with("node/5: emergency=phone"));
+        assert!(rep.rejected[2].starts_with("osm-node-1: duplicate"));
+        assert!(rep.rejected[3].starts_with("node/6: position 0,0"));
+    }
+
+    #[test]
+    fn geojson_features() {
+        let json = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[19.5,49.6]},"properties":{"osm_id":477958354,"emergency":"defibrillator","indoor":"yes"}},
+          {"type":"Feature","id":"node/9","geometry":{"type":"Point","coordinates":[19.5,49.6]},"properties":{"emergency":"defibrillator","access":"customers"}},
+          {"type":"Feature","geometry":{"type":"Polygon","coordinates":[]},"properties":{"osm_id":7,"emergency":"defibrillator"}},
+          {"type":"Feature","geometry":null,"properties":{"emergency":"defibrillator"}}
+        ]}"#;
+        let (aeds, rep) = import_osm_str(json, "pl.geojson").unwrap();
+        assert_eq!(
+            (rep.read, rep.imported, rep.rejected.len()),
+            (4, 2, 2),
+            "{rep}"
+        );
+        assert_eq!(aeds[0].id, "osm-477958354");
+        assert_eq!(aeds[0].indoor, Some(true));
+        assert_eq!(aeds[1].id, "osm-node-9");
+        assert_eq!(aeds[1].access, AccessClass::Restricted);
+        assert_eq!(
+            rep.rejected[0],
+            "osm_id 7: geometry is a Polygon, not a Point"
+        );
+        assert_eq!(
+            rep.rejected[1],
+            "features[3]: no OSM id (@id, id or osm_id)"
+        );
+        assert!(import_osm_str(r#"{"type":"Feature"}"#, "x").is_err());
+        assert!(import_osm_str("{", "x").is_err());
+    }
+}

@@ -1,0 +1,1061 @@
+//! The registry CSV files: `aeds.csv` and the optional `guardians.csv`.
+//!
+//! # Format
+//! Comma-separated UTF-8 with a header line. Columns are found by header name, in any
+//! order and any case (a UTF-8 byte-order mark and CRLF line ends are fine). Only `id` is
+//! required; a missing column reads as empty; unknown columns are ignored with one warning.
+//!
+//! `aeds.csv`: `id,name,address,postcode,lon,lat,easting,northing,location_source,access,
+//! opening_hours,indoor,locked,managed_by,circuit_id,model,serial,pads_expiry,
+//! battery_expiry,last_checked,status,guardian_id,source,flags,notes`
+//!
+//! - `lon`,`lat`: WGS84 degrees, or `easting`,`northing`: British National Grid
+//!   (EPSG:27700) metres — one pair or neither, both values of a pair or neither.
+//! - `location_source`: `source`, `postcode_centroid`, `unknown` (only with a position).
+//! - `access`: `public_24_7`, `public_limited`, `restricted`, `unknown`;
+//!   `managed_by`: `emas`, `community`, `business`, `unknown`;
+//!   `status`: `ready`, `not_ready`, `in_use`, `retired`, `unknown`.
+//! - `indoor`, `locked`: `yes`/`no`, `true`/`false`, `1`/`0`; dates `YYYY-MM-DD`.
+//! - `postcode`: a UK postcode (any case and spacing; partial codes such as `LE12` accepted),
+//!   kept as given.
+//! - `flags`: raw unmapped values separated by `;`, e.g. `access=PUB;cabinet=unknown`.
+//!
+//! Example row:
+//! `AED001,Village Hall,1 Main St,LE12 7AB,-1.2,52.77,,,source,public_24_7,24/7,no,yes,community,
+//! C-123,Lifepak CR2,X1,2026-05-01,2027-01-01,2025-03-01,ready,G01,parish,,`
+//!
+//! `guardians.csv`: `id,name,organisation,email,phone` — personal data, never published.
+//!
+//! # Bad rows
+//! A row with any bad value is not loaded: each bad value becomes a [`RowError`]
+//! (`file:line: column: reason ("value")`) and reading goes on. With
+//! [`ReadOptions::strict`] the first bad row ends the read with [`RegistryError::Strict`].
+//! A later row repeating an id already loaded is a bad row.
+
+use super::model::{
+    AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status,
+};
+use crate::geography::Postcode;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+/// The `aeds.csv` columns, in the order they are written.
+pub const AED_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "address",
+    "postcode",
+    "lon",
+    "lat",
+    "easting",
+    "northing",
+    "location_source",
+    "access",
+    "opening_hours",
+    "indoor",
+    "locked",
+    "managed_by",
+    "circuit_id",
+    "model",
+    "serial",
+    "pads_expiry",
+    "battery_expiry",
+    "last_checked",
+    "status",
+    "guardian_id",
+    "source",
+    "flags",
+    "notes",
+];
+
+/// The `guardians.csv` columns, in the order they are written.
+pub const GUARDIAN_COLUMNS: &[&str] = &["id", "name", "organisation", "email", "phone"];
+
+/// British National Grid extent, metres (EPSG:27700).
+const BNG_EASTING_M: (f64, f64) = (0.0, 700_000.0);
+const BNG_NORTHING_M: (f64, f64) = (0.0, 1_300_000.0);
+
+/// How to treat bad rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Stop at the first bad row instead of reporting it and reading on.
+    pub strict: bool,
+}
+
+/// One bad value in one row: `file:line: column: reason ("value")`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub file: String,
+    /// 1-based line where the record starts (the header is line 1).
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+    pub value: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {} ({:?})",
+            self.file, self.line, self.column, self.reason, self.value
+        )
+    }
+}
+
+impl std::error::Error for RowError {}
+
+/// A registry file that could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{file}: the file is empty; expected a header line with at least an `id` column")]
+    Empty { file: String },
+    #[error("{file}:{line}: not UTF-8 text (bad byte at offset {offset}); is this a CSV file?")]
+    NotUtf8 {
+        file: String,
+        line: u64,
+        offset: usize,
+    },
+    #[error("{file}:{line}: binary data (a NUL byte); is this a CSV file?")]
+    Binary { file: String, line: u64 },
+    #[error(
+        "{file}:1: looks semicolon-separated (the header is one column containing `;`); \
+         registry files must be comma-separated"
+    )]
+    SemicolonSeparated { file: String },
+    #[error(
+        "{file}:1: looks tab-separated (the header is one column containing a tab); \
+         registry files must be comma-separated"
+    )]
+    TabSeparated { file: String },
+    #[error("{file}:1: no `id` column in the header (found: {found})")]
+    MissingId { file: String, found: String },
+    #[error("{file}:1: column `{column}` appears more than once in the header")]
+    DuplicateColumn { file: String, column: String },
+    #[error("{file}:{line}: {message}")]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{0} (strict mode: stopped at the first bad row)")]
+    Strict(RowError),
+}
+
+/// The content of an `aeds.csv`: the good rows, every bad value, and warnings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AedFile {
+    /// Rows loaded, in file order.
+    pub aeds: Vec<Aed>,
+    /// Every bad value; a row with any is not in `aeds`.
+    pub errors: Vec<RowError>,
+    /// File-level remarks (unknown columns, no rows, blank rows skipped).
+    pub warnings: Vec<String>,
+    /// Data rows seen (excluding the header and blank lines).
+    pub rows_seen: usize,
+}
+
+/// The content of a `guardians.csv`. Personal data: never print it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GuardianFile {
+    pub guardians: Vec<Guardian>,
+    pub errors: Vec<RowError>,
+    pub warnings: Vec<String>,
+    pub rows_seen: usize,
+}
+
+impl AedFile {
+    /// Number of rows not loaded because of errors (a row may have several errors).
+    pub fn bad_rows(&self) -> usize {
+        bad_rows(&self.errors)
+    }
+}
+
+impl GuardianFile {
+    /// Number of rows not loaded because of errors.
+    pub fn bad_rows(&self) -> usize {
+        bad_rows(&self.errors)
+    }
+}
+
+fn bad_rows(errors: &[RowError]) -> usize {
+    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+    lines.dedup();
+    lines.len()
+}
+
+struct Table<T> {
+    rows: Vec<T>,
+    errors: Vec<RowError>,
+    warnings: Vec<String>,
+    rows_seen: usize,
+}
+
+impl From<Table<Aed>> for AedFile {
+    fn from(t: Table<Aed>) -> Self {
+        AedFile {
+            aeds: t.rows,
+            errors: t.errors,
+            warnings: t.warnings,
+            rows_seen: t.rows_seen,
+        }
+    }
+}
+
+impl From<Table<Guardian>> for GuardianFile {
+    fn from(t: Table<Guardian>) -> Self {
+        GuardianFile {
+            guardians: t.rows,
+            errors: t.errors,
+            warnings: t.warnings,
+            rows_seen: t.rows_seen,
+        }
+    }
+}
+
+/// Read an `aeds.csv` file.
+pub fn read_aeds(path: &Path, opts: ReadOptions) -> Result<AedFile, RegistryError> {
+    let (name, bytes) = read_path(path)?;
+    parse_table(&name, &bytes, AED_COLUMNS, opts, parse_aed, |a| &a.id).map(AedFile::from)
+}
+
+/// Read `aeds.csv` content from any reader; `name` is used in messages.
+pub fn read_aeds_from_reader<R: Read>(
+    name: &str,
+    reader: R,
+    opts: ReadOptions,
+) -> Result<AedFile, RegistryError> {
+    let bytes = read_all(name, reader)?;
+    parse_table(name, &bytes, AED_COLUMNS, opts, parse_aed, |a| &a.id).map(AedFile::from)
+}
+
+/// Read a `guardians.csv` file.
+pub fn read_guardians(path: &Path, opts: ReadOptions) -> Result<GuardianFile, RegistryError> {
+    let (name, bytes) = read_path(path)?;
+    parse_table(&name, &bytes, GUARDIAN_COLUMNS, opts, parse_guardian, |g| {
+        &g.id
+    })
+    .map(GuardianFile::from)
+}
+
+/// Read `guardians.csv` content from any reader; `name` is used in messages.
+pub fn read_guardians_from_reader<R: Read>(
+    name: &str,
+    reader: R,
+    opts: ReadOptions,
+) -> Result<GuardianFile, RegistryError> {
+    let bytes = read_all(name, reader)?;
+    parse_table(name, &bytes, GUARDIAN_COLUMNS, opts, parse_guardian, |g| {
+        &g.id
+    })
+    .map(GuardianFile::from)
+}
+
+/// Write AEDs in the registry format, sorted by id, every column present.
+pub fn write_aeds<W: Write>(writer: W, aeds: &[Aed]) -> io::Result<()> {
+    let mut sorted: Vec<&Aed> = aeds.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut w = csv::Writer::from_writer(writer);
+    w.write_record(AED_COLUMNS)?;
+    for a in sorted {
+        let (lon, lat, e, n, ls) = match a.location {
+            Some(Location {
+                coord: Coord::Wgs84 { lon, lat },
+                source,
+            }) => (
+                lon.to_string(),
+                lat.to_string(),
+                String::new(),
+                String::new(),
+                source.as_str(),
+            ),
+            Some(Location {
+                coord:
+                    Coord::Bng {
+                        easting_m,
+                        northing_m,
+                    },
+                source,
+            }) => (
+                String::new(),
+                String::new(),
+                easting_m.to_string(),
+                northing_m.to_string(),
+                source.as_str(),
+            ),
+            None => Default::default(),
+        };
+        let record: [&str; 25] = [
+            &a.id,
+            &a.name,
+            &a.address,
+            &a.postcode,
+            &lon,
+            &lat,
+            &e,
+            &n,
+            ls,
+            a.access.as_str(),
+            opt(&a.opening_hours),
+            bool_str(a.indoor),
+            bool_str(a.locked),
+            a.managed_by.as_str(),
+            opt(&a.circuit_id),
+            opt(&a.model),
+            opt(&a.serial),
+            &date_str(a.pads_expiry),
+            &date_str(a.battery_expiry),
+            &date_str(a.last_checked),
+            a.status.as_str(),
+            opt(&a.guardian_id),
+            opt(&a.source),
+            &a.flags.join(";"),
+            opt(&a.notes),
+        ];
+        w.write_record(record)?;
+    }
+    w.flush()
+}
+
+/// Write guardians in the registry format, sorted by id. Personal data: for the
+/// registry's own files only.
+pub fn write_guardians<W: Write>(writer: W, guardians: &[Guardian]) -> io::Result<()> {
+    let mut sorted: Vec<&Guardian> = guardians.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut w = csv::Writer::from_writer(writer);
+    w.write_record(GUARDIAN_COLUMNS)?;
+    for g in sorted {
+        w.write_record([
+            g.id.as_str(),
+            &g.name,
+            opt(&g.organisation),
+            opt(&g.email),
+            opt(&g.phone),
+        ])?;
+    }
+    w.flush()
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("")
+}
+
+fn bool_str(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    }
+}
+
+fn date_str(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn read_path(path: &Path) -> Result<(String, Vec<u8>), RegistryError> {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((name, bytes)),
+        Err(source) => Err(RegistryError::Io { file: name, source }),
+    }
+}
+
+fn read_all<R: Read>(name: &str, mut reader: R) -> Result<Vec<u8>, RegistryError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| RegistryError::Io {
+            file: name.to_string(),
+            source,
+        })?;
+    Ok(bytes)
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> u64 {
+    1 + memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() as u64
+}
+
+/// Checks that make a file readable as text at all.
+fn as_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, RegistryError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(offset) = memchr::memchr(0, bytes) {
+        return Err(RegistryError::Binary {
+            file: file.to_string(),
+            line: line_of(bytes, offset),
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| RegistryError::NotUtf8 {
+        file: file.to_string(),
+        line: line_of(bytes, e.valid_up_to()),
+        offset: e.valid_up_to(),
+    })?;
+    if text.trim().is_empty() {
+        return Err(RegistryError::Empty {
+            file: file.to_string(),
+        });
+    }
+    Ok(text)
+}
+
+/// Header names compare lower-case, with spaces and `-` read as `_`.
+fn normalise_header(h: &str) -> String {
+    h.trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .chars()
+        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+        .collect()
+}
+
+/// One data row being parsed: typed getters that record errors instead of failing.
+struct Row<'r> {
+    file: &'r str,
+    line: u64,
+    record: &'r csv::StringRecord,
+    columns: &'r HashMap<&'static str, usize>,
+    errors: Vec<RowError>,
+}
+
+impl Row<'_> {
+    fn get(&self, column: &str) -> &str {
+        self.columns
+            .get(column)
+            .and_then(|&i| self.record.get(i))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+
+    fn text(&self, column: &str) -> String {
+        self.get(column).to_string()
+    }
+
+    fn opt_text(&self, column: &str) -> Option<String> {
+        let v = self.get(column);
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    fn error(&mut self, column: &str, reason: impl Into<String>, value: &str) {
+        self.errors.push(RowError {
+            file: self.file.to_string(),
+            line: self.line,
+            column: column.to_string(),
+            reason: reason.into(),
+            value: value.to_string(),
+        });
+    }
+
+    fn date(&mut self, column: &str) -> Option<NaiveDate> {
+        let v = self.get(column).to_string();
+        if v.is_empty() {
+            return None;
+        }
+        let shaped = v.len() == 10
+            && v.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+            Ok(d) if shaped => Some(d),
+            Ok(_) => {
+                self.error(column, "not a date in the form YYYY-MM-DD", &v);
+                None
+            }
+            Err(_) if shaped => {
+                self.error(column, "no such date", &v);
+                None
+            }
+            Err(_) => {
+                self.error(column, "not a date in the form YYYY-MM-DD", &v);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, column: &str) -> Option<bool> {
+        let v = self.get(column).to_string();
+        match v.to_ascii_lowercase().as_str() {
+            "" => None,
+            "yes" | "y" | "true" | "1" => Some(true),
+            "no" | "n" | "false" | "0" => Some(false),
+            _ => {
+                self.error(column, "expected yes/no, true/false or 1/0", &v);
+                None
+            }
+        }
+    }
+
+    fn number_in(&mut self, column: &str, (min, max): (f64, f64), what: &str) -> Option<f64> {
+        let v = self.get(column).to_string();
+        if v.is_empty() {
+            return None;
+        }
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && (min..=max).contains(&x) => Some(x),
+            Ok(_) => {
+                self.error(column, format!("{what} out of range {min}..{max}"), &v);
+                None
+            }
+            Err(_) => {
+                self.error(column, "not a number", &v);
+                None
+            }
+        }
+    }
+
+    fn choice<T: FromStr<Err = String> + Default>(&mut self, column: &str) -> T {
+        let v = self.get(column).to_string();
+        match v.parse::<T>() {
+            Ok(x) => x,
+            Err(reason) => {
+                self.error(column, format!("unknown value; {reason}"), &v);
+                T::default()
+            }
+        }
+    }
+
+    /// A coordinate pair: both values or neither.
+    fn pair(
+        &mut self,
+        (a, a_range, a_what): (&str, (f64, f64), &str),
+        (b, b_range, b_what): (&str, (f64, f64), &str),
+    ) -> Option<(f64, f64)> {
+        let x = self.number_in(a, a_range, a_what);
+        let y = self.number_in(b, b_range, b_what);
+        let (a_given, b_given) = (!self.get(a).is_empty(), !self.get(b).is_empty());
+        if a_given && !b_given {
+            self.error(
+                b,
+                format!("missing: {a} is given, give both or neither"),
+                "",
+            );
+        } else if b_given && !a_given {
+            self.error(
+                a,
+                format!("missing: {b} is given, give both or neither"),
+                "",
+            );
+        }
+        x.zip(y)
+    }
+}
+
+fn parse_aed(row: &mut Row) -> Aed {
+    let id = row.text("id");
+    if id.is_empty() {
+        row.error("id", "missing", "");
+    }
+    let postcode = row.text("postcode");
+    if !postcode.is_empty()
+        && let Err(e) = Postcode::parse(&postcode)
+    {
+        row.error(
+            "postcode",
+            format!("not a UK postcode: {}", e.reason),
+            &postcode,
+        );
+    }
+    let wgs84 = row.pair(
+        ("lon", (-180.0, 180.0), "longitude"),
+        ("lat", (-90.0, 90.0), "latitude"),
+    );
+    let bng = row.pair(
+        ("easting", BNG_EASTING_M, "BNG easting (m)"),
+        ("northing", BNG_NORTHING_M, "BNG northing (m)"),
+    );
+    let lonlat_given = !row.get("lon").is_empty() || !row.get("lat").is_empty();
+    let en_given = !row.get("easting").is_empty() || !row.get("northing").is_empty();
+    if lonlat_given && en_given {
+        let v = format!("{},{}", row.get("easting"), row.get("northing"));
+        row.error(
+            "easting",
+            "both lon/lat and easting/northing given; keep one pair",
+            &v,
+        );
+    }
+    let coord = match (wgs84, bng) {
+        (Some((lon, lat)), None) => Some(Coord::Wgs84 { lon, lat }),
+        (None, Some((easting_m, northing_m))) => Some(Coord::Bng {
+            easting_m,
+            northing_m,
+        }),
+        _ => None,
+    };
+    let source_text = row.text("location_source");
+    let location = match coord {
+        Some(coord) => Some(Location {
+            coord,
+            source: row.choice::<LocationSource>("location_source"),
+        }),
+        None => {
+            if !source_text.is_empty() && !lonlat_given && !en_given {
+                row.error(
+                    "location_source",
+                    "given without lon/lat or easting/northing",
+                    &source_text,
+                );
+            }
+            None
+        }
+    };
+    Aed {
+        id,
+        name: row.text("name"),
+        address: row.text("address"),
+        postcode,
+        location,
+        access: row.choice::<AccessClass>("access"),
+        opening_hours: row.opt_text("opening_hours"),
+        indoor: row.boolean("indoor"),
+        locked: row.boolean("locked"),
+        managed_by: row.choice::<ManagedBy>("managed_by"),
+        circuit_id: row.opt_text("circuit_id"),
+        model: row.opt_text("model"),
+        serial: row.opt_text("serial"),
+        pads_expiry: row.date("pads_expiry"),
+        battery_expiry: row.date("battery_expiry"),
+        last_checked: row.date("last_checked"),
+        status: row.choice::<Status>("status"),
+        guardian_id: row.opt_text("guardian_id"),
+        source: row.opt_text("source"),
+        flags: row
+            .get("flags")
+            .split(';')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
+        notes: row.opt_text("notes"),
+    }
+}
+
+fn parse_guardian(row: &mut Row) -> Guardian {
+    let id = row.text("id");
+    if id.is_empty() {
+        row.error("id", "missing", "");
+    }
+    let email = row.opt_text("email");
+    if let Some(e) = &email
+        && !e.contains('@')
+    {
+        // The value is personal data: name the problem, not the address.
+        row.error("email", "not an email address (no @)", "");
+    }
+    Guardian {
+        id,
+        name: row.text("name"),
+        organisation: row.opt_text("organisation"),
+        email,
+        phone: row.opt_text("phone"),
+    }
+}
+
+fn parse_table<T>(
+    file: &str,
+    bytes: &[u8],
+    known: &'static [&'static str],
+    opts: ReadOptions,
+    mut parse_row: impl FnMut(&mut Row) -> T,
+    id_of: impl Fn(&T) -> &str,
+) -> Result<Table<T>, RegistryError> {
+    let text = as_text(file, bytes)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let csv_error = |e: csv::Error| RegistryError::Csv {
+        file: file.to_string(),
+        line: e.position().map_or(0, |p| p.line()),
+        message: e.to_string(),
+    };
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(h) => h.map_err(csv_error)?,
+        None => {
+            return Err(RegistryError::Empty {
+                file: file.to_string(),
+            });
+        }
+    };
+
+    let names: Vec<String> = header.iter().map(normalise_header).collect();
+    let mut columns: HashMap<&'static str, usize> = HashMap::new();
+    let mut unknown = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match known.iter().find(|k| **k == name) {
+            Some(k) => {
+                if columns.insert(k, i).is_some() {
+                    return Err(RegistryError::DuplicateColumn {
+                        file: file.to_string(),
+                        column: name.clone(),
+                    });
+                }
+            }
+            None => unknown.push(header.get(i).unwrap_or("").trim().to_string()),
+        }
+    }
+    if !columns.contains_key("id") {
+        if header.len() == 1 {
+            let only = header.get(0).unwrap_or("");
+            if only.contains(';') {
+                return Err(RegistryError::SemicolonSeparated {
+                    file: file.to_string(),
+                });
+            }
+            if only.contains('\t') {
+                return Err(RegistryError::TabSeparated {
+                    file: file.to_string(),
+                });
+            }
+        }
+        let mut found = format!("{:?}", header.iter().collect::<Vec<_>>());
+        if found.chars().count() > 120 {
+            found = found.chars().take(117).collect::<String>() + "...";
+        }
+        return Err(RegistryError::MissingId {
+            file: file.to_string(),
+            found,
+        });
+    }
+
+    let mut out = Table {
+        rows: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        rows_seen: 0,
+    };
+    if !unknown.is_empty() {
+        out.warnings.push(format!(
+            "{file}: unknown columns ignored: {}",
+            unknown.join(", ")
+        ));
+    }
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut blank_rows = 0usize;
+    for record in records {
+        let record = record.map_err(csv_error)?;
+        if record.iter().all(|f| f.trim().is_empty()) {
+            blank_rows += 1;
+            continue;
+        }
+        out.rows_seen += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        let mut row = Row {
+            file,
+            line,
+            record: &record,
+            columns: &columns,
+            errors: Vec::new(),
+        };
+        let item = if record.len() != header.len() {
+            let raw = record.iter().collect::<Vec<_>>().join(",");
+            row.error(
+                "row",
+                format!(
+                    "has {} fields, the header has {}",
+                    record.len(),
+                    header.len()
+                ),
+                &raw.chars().take(80).collect::<String>(),
+            );
+            None
+        } else {
+            let item = parse_row(&mut row);
+            if let Some(first) = first_line.get(id_of(&item)) {
+                let id = id_of(&item).to_string();
+                row.error("id", format!("duplicate id, first on line {first}"), &id);
+            }
+            Some(item)
+        };
+        match item {
+            Some(item) if row.errors.is_empty() => {
+                first_line.insert(id_of(&item).to_string(), line);
+                out.rows.push(item);
+            }
+            _ => {
+                if opts.strict {
+                    return Err(RegistryError::Strict(row.errors.swap_remove(0)));
+                }
+                out.errors.append(&mut row.errors);
+            }
+        }
+    }
+    if blank_rows > 0 {
+        out.warnings
+            .push(format!("{file}: {blank_rows} blank rows skipped"));
+    }
+    if out.rows_seen == 0 {
+        out.warnings
+            .push(format!("{file}: no rows (the file has a header line only)"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn read(text: &str) -> Result<AedFile, RegistryError> {
+        read_aeds_from_reader("t.csv", text.as_bytes(), ReadOptions::default())
+    }
+
+    #[test]
+    fn reads_by_header_name_any_order_and_case() {
+        let f = read("Status,ID,Lat,LON,Pads_Expiry\nready,A1,52.5,-1.1,2025-01-31\n").unwrap();
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let a = &f.aeds[0];
+        assert_eq!(a.id, "A1");
+        assert_eq!(a.status, Status::Ready);
+        assert_eq!(
+            a.location.map(|l| l.coord),
+            Some(Coord::Wgs84 {
+                lon: -1.1,
+                lat: 52.5
+            })
+        );
+        assert_eq!(a.pads_expiry, NaiveDate::from_ymd_opt(2025, 1, 31));
+    }
+
+    #[test]
+    fn bom_and_crlf_are_fine() {
+        let f = read("\u{feff}id,name\r\nA1,Hall\r\nA2,Shop\r\n").unwrap();
+        assert_eq!(f.aeds.len(), 2);
+        assert_eq!(f.aeds[1].name, "Shop");
+        assert!(f.errors.is_empty());
+    }
+
+    #[test]
+    fn unknown_columns_warn_once() {
+        let f = read("id,colour,size\nA1,red,2\nA2,blue,3\n").unwrap();
+        assert_eq!(f.aeds.len(), 2);
+        assert_eq!(f.warnings.len(), 1);
+        assert!(f.warnings[0].contains("colour, size"));
+    }
+
+    #[test]
+    fn bad_values_are_named_with_line_and_row_is_not_loaded() {
+        let f = read(
+            "id,postcode,lat,lon,access,pads_expiry\n\
+             A1,LE12 7AB,52,-1,public_24_7,2025-01-01\n\
+             A2,,95,-1,,\n\
+             A3,ZZ99 9ZZ,,,,\n\
+             A4,,,,sometimes,31/02/2024\n\
+             A1,,,,,\n",
+        )
+        .unwrap();
+        assert_eq!(f.aeds.len(), 1);
+        let shown: Vec<String> = f.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(f.bad_rows(), 4, "{shown:#?}");
+        assert!(shown.contains(&"t.csv:3: lat: latitude out of range -90..90 (\"95\")".into()));
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.csv:4: postcode: not a UK postcode"))
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.csv:5: access: unknown value"))
+        );
+        assert!(shown.contains(
+            &"t.csv:5: pads_expiry: not a date in the form YYYY-MM-DD (\"31/02/2024\")".into()
+        ));
+        assert!(shown.contains(&"t.csv:6: id: duplicate id, first on line 2 (\"A1\")".into()));
+    }
+
+    #[test]
+    fn impossible_date_and_half_pairs() {
+        let f = read("id,pads_expiry,lon,easting,northing\nA1,2024-02-30,-1,,\nA2,,,400000,\n")
+            .unwrap();
+        let shown: Vec<String> = f.errors.iter().map(ToString::to_string).collect();
+        assert!(shown.contains(&"t.csv:2: pads_expiry: no such date (\"2024-02-30\")".into()));
+        assert!(shown.iter().any(|s| s.starts_with("t.csv:2: lat: missing")));
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.csv:3: northing: missing"))
+        );
+    }
+
+    #[test]
+    fn strict_stops_at_first_bad_row() {
+        let e = read_aeds_from_reader(
+            "t.csv",
+            "id,lat,lon\nA1,100,0\nA2,200,0\n".as_bytes(),
+            ReadOptions { strict: true },
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("t.csv:2: lat:"), "{msg}");
+        assert!(msg.contains("strict"));
+    }
+
+    #[test]
+    fn file_level_errors() {
+        assert!(matches!(read(""), Err(RegistryError::Empty { .. })));
+        assert!(matches!(
+            read("\u{feff}\r\n"),
+            Err(RegistryError::Empty { .. })
+        ));
+        assert!(matches!(
+            read("id;name\nA1;Hall\n"),
+            Err(RegistryError::SemicolonSeparated { .. })
+        ));
+        assert!(matches!(
+            read("name,address\nHall,x\n"),
+            Err(RegistryError::MissingId { .. })
+        ));
+        assert!(matches!(
+            read("id,ID\nA,B\n"),
+            Err(RegistryError::DuplicateColumn { .. })
+        ));
+        let bad = read_aeds_from_reader("t.csv", &b"id\nA\xff\xfe"[..], ReadOptions::default());
+        match bad {
+            Err(RegistryError::NotUtf8 { line, .. }) => assert_eq!(line, 2),
+            other => panic!("{other:?}"),
+        }
+        let header_only = read("id,name\n").unwrap();
+        assert!(header_only.aeds.is_empty());
+        assert!(header_only.warnings[0].contains("header line only"));
+    }
+
+    #[test]
+    fn wrong_field_count_is_a_row_error() {
+        let f = read("id,name\nA1,Hall,extra\nA2,Shop\n").unwrap();
+        assert_eq!(f.aeds.len(), 1);
+        assert_eq!(f.errors[0].line, 2);
+        assert_eq!(f.errors[0].column, "row");
+    }
+
+    #[test]
+    fn guardians_read_and_email_checked_without_echoing_it() {
+        let f = read_guardians_from_reader(
+            "g.csv",
+            "id,name,email\nG1,Ann,ann@example.org\nG2,Bob,bob-at-example\n".as_bytes(),
+            ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(f.guardians.len(), 1);
+        assert_eq!(f.errors[0].line, 3);
+        assert!(!f.errors[0].to_string().contains("bob-at"));
+    }
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        proptest::string::string_regex(&format!("[a-zA-Z0-9 ,\"'\n;é/-]{{0,{max}}}"))
+            .unwrap()
+            .prop_map(|s| s.trim().to_string())
+    }
+
+    fn opt_text() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(text(12).prop_filter("non-empty", |s| !s.is_empty()))
+    }
+
+    fn date() -> impl Strategy<Value = Option<NaiveDate>> {
+        proptest::option::of(
+            (1990i32..2100, 1u32..=12, 1u32..=28)
+                .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()),
+        )
+    }
+
+    fn location() -> impl Strategy<Value = Option<Location>> {
+        let coord = prop_oneof![
+            (-180.0f64..=180.0, -90.0f64..=90.0).prop_map(|(lon, lat)| Coord::Wgs84 { lon, lat }),
+            (0.0f64..=700_000.0, 0.0f64..=1_300_000.0).prop_map(|(e, n)| Coord::Bng {
+                easting_m: e,
+                northing_m: n
+            }),
+        ];
+        proptest::option::of(
+            (coord, proptest::sample::select(LocationSource::ALL))
+                .prop_map(|(coord, source)| Location { coord, source }),
+        )
+    }
+
+    prop_compose! {
+        fn aed()(
+            id in "[A-Za-z0-9_-]{1,8}",
+            name in text(20),
+            address in text(30),
+            postcode in proptest::sample::select(vec!["", "LE12 7AB", "le113tu", "EC1A 1BB", "LE12", "GIR 0AA"]),
+            location in location(),
+            access in proptest::sample::select(AccessClass::ALL),
+            opening_hours in opt_text(),
+            indoor in proptest::option::of(any::<bool>()),
+            locked in proptest::option::of(any::<bool>()),
+            managed_by in proptest::sample::select(ManagedBy::ALL),
+            circuit_id in opt_text(),
+            model in opt_text(),
+            serial in opt_text(),
+            pads_expiry in date(),
+            battery_expiry in date(),
+            last_checked in date(),
+            status in proptest::sample::select(Status::ALL),
+            guardian_id in opt_text(),
+            source in opt_text(),
+            flags in proptest::collection::vec("[a-z]{1,5}=[A-Za-z0-9 ,]{0,6}[A-Za-z0-9]", 0..3),
+            notes in opt_text(),
+        ) -> Aed {
+            Aed {
+                id, name, address, postcode: postcode.to_string(), location, access,
+                opening_hours, indoor, locked, managed_by, circuit_id, model, serial,
+                pads_expiry, battery_expiry, last_checked, status, guardian_id, source, flags, notes,
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn aeds_round_trip(aeds in proptest::collection::vec(aed(), 0..8)) {
+            // Ids must be unique in a registry.
+            let mut aeds = aeds;
+            for (i, a) in aeds.iter_mut().enumerate() {
+                a.id = format!("{i:02}{}", a.id);
+            }
+            let mut buf = Vec::new();
+            write_aeds(&mut buf, &aeds).unwrap();
+            let back = read_aeds_from_reader("rt.csv", buf.as_slice(), ReadOptions { strict: true })
+                .unwrap();
+            prop_assert!(back.errors.is_empty());
+            prop_assert_eq!(back.aeds, aeds);
+        }
+
+        #[test]
+        fn guardians_round_trip(gs in proptest::collection::vec(
+            ("[A-Za-z0-9]{1,6}", text(20), opt_text(), proptest::option::of("[a-z]{1,6}@[a-z]{1,6}\\.org"), opt_text()),
+            0..6,
+        )) {
+            let gs: Vec<Guardian> = gs.into_iter().enumerate().map(|(i, (id, name, organisation, email, phone))| Guardian {
+                id: format!("{i:02}{id}"), name, organisation, email, phone,
+            }).collect();
+            let mut buf = Vec::new();
+            write_guardians(&mut buf, &gs).unwrap();
+            let back = read_guardians_from_reader("rt.csv", buf.as_slice(), ReadOptions { strict: true }).unwrap();
+            prop_assert_eq!(back.guardians, gs);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = read_aeds_from_reader("x.csv", bytes.as_slice(), ReadOptions::default());
+        }
+
+        #[test]
+        fn arbitrary_rows_never_panic(body in "[a-zA-Z0-9 ,;\"\n./-]{0,200}") {
+            let text = format!("{}\n{body}", AED_COLUMNS.join(","));
+            let _ = read_aeds_from_reader("x.csv", text.as_bytes(), ReadOptions::default());
+        }
+    }
+}
