@@ -21,6 +21,8 @@ enum Command {
     Registry(RegistryCommand),
     /// Coverage of demand (arrests, residents) by counted AEDs at several radii.
     Coverage(Box<CoverageArgs>),
+    /// Where new cabinets would cover the most arrests (greedy or exact), with costs.
+    Sites(Box<aedcover::siting::SitesArgs>),
 }
 
 #[derive(Subcommand)]
@@ -109,6 +111,7 @@ fn main() -> ExitCode {
         }
         Command::Registry(RegistryCommand::Check(args)) => registry_check(args),
         Command::Coverage(args) => coverage(*args),
+        Command::Sites(args) => sites(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -172,6 +175,19 @@ struct CoverageArgs {
     /// Output folder.
     #[arg(long, default_value = "coverage_out")]
     out: PathBuf,
+}
+
+fn sites(a: &aedcover::siting::SitesArgs) -> anyhow::Result<()> {
+    let s = aedcover::siting::run_sites(a).context("sites")?;
+    eprintln!(
+        "{} sites ({}) cover {} more arrests; {}; wrote {}",
+        s.sites_chosen,
+        s.solver,
+        s.covered_arrests,
+        s.cost_per_extra_arrest_text.as_deref().unwrap_or(""),
+        a.out.display()
+    );
+    Ok(())
 }
 
 fn coverage(a: CoverageArgs) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ pub mod exact;
 pub mod greedy;
 pub mod instance;
 pub mod report;
+pub mod run;
 
 pub use budget::{CostModel, CostPerArrest, SiteCost};
 pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
@@ -20,6 +21,7 @@ pub use instance::{
     NamedSites, Objective, demand_candidates, grid_candidates, read_named_sites,
 };
 pub use report::{GainPoint, Summary, gain_curve, rank_chosen, write_outputs};
+pub use run::{SitesArgs, run_sites};
 
 /// What can go wrong when siting.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum SitingError {
     BadPoint(String),
     #[error("{0}")]
     BadOption(String),
+    #[error("{0}")]
+    Input(String),
     #[error("writing output: {0}")]
     Output(String),
     #[error("MIP solver: {0}")]
