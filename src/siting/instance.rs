@@ -455,6 +455,9 @@ pub struct NamedSites {
     pub unplaced: Vec<String>,
 }
 
+/// A postcode → metric position lookup (e.g. from Code-Point Open).
+pub type PostcodeLookup<'a> = &'a dyn Fn(&str) -> Option<(f64, f64)>;
+
 /// Reads a named-sites CSV: a `name` column, and either `lat` + `lon` (WGS84 degrees) or
 /// a `postcode` column (optional `id`). `to_metric(lon, lat)` projects to the working CRS;
 /// `postcode_to_metric` looks a postcode up (e.g. Code-Point Open); rows whose position is
@@ -462,7 +465,7 @@ pub struct NamedSites {
 pub fn read_named_sites(
     path: &Path,
     to_metric: &dyn Fn(f64, f64) -> Option<(f64, f64)>,
-    postcode_to_metric: Option<&dyn Fn(&str) -> Option<(f64, f64)>>,
+    postcode_to_metric: Option<PostcodeLookup<'_>>,
 ) -> Result<NamedSites, SitingError> {
     let file = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()

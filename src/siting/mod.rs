@@ -18,7 +18,7 @@ pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
 pub use greedy::{GreedyResult, RankedSite, greedy};
 pub use instance::{
     AlreadyCovered, CandidateSite, CoveringInstance, DemandSite, ExistingSite, InstanceOptions,
-    NamedSites, Objective, demand_candidates, grid_candidates, read_named_sites,
+    NamedSites, Objective, PostcodeLookup, demand_candidates, grid_candidates, read_named_sites,
 };
 pub use report::{GainPoint, Summary, gain_curve, rank_chosen, write_outputs};
 pub use run::{SitesArgs, run_sites};
