@@ -9,6 +9,7 @@ pub mod districts;
 pub mod import;
 pub mod registry;
 pub mod serve;
+pub mod sites;
 
 /// Public-access defibrillator registry, coverage and siting.
 #[derive(Parser)]
@@ -31,6 +32,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Coverage of demand (arrests, residents) by counted AEDs at several radii.
     Coverage(Box<coverage::CoverageArgs>),
+    /// Where new cabinets would cover the most arrests (greedy or exact), with costs.
+    Sites(Box<crate::siting::SitesArgs>),
     /// Tables derived from the open data.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Registry(command) => registry::run(command),
         Command::Import(args) => import::run(args),
         Command::Coverage(args) => coverage::run(*args),
+        Command::Sites(args) => sites::run(&args),
         Command::Data(command) => data::run(command),
         Command::Serve(args) => serve::run(args),
     }
