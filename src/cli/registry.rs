@@ -63,6 +63,12 @@ pub struct CheckArgs {
     /// Stop at the first bad row.
     #[arg(long)]
     strict: bool,
+    /// criticality.csv from `aedcover coverage`: rank devices by the arrests only they cover.
+    #[arg(long)]
+    criticality: Option<PathBuf>,
+    /// Radius whose sole-cover column ranks the devices (with --criticality).
+    #[arg(long, default_value_t = 500.0)]
+    radius: f64,
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {
@@ -74,7 +80,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         due_days: args.due_days,
         check_days: args.check_days,
     };
-    let report = check_files(
+    let mut report = check_files(
         &args.aeds,
         args.guardians.as_deref(),
         &opts,
@@ -83,6 +89,11 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         },
     )
     .context("registry check")?;
+    if let Some(path) = &args.criticality {
+        let crit = crate::coverage::command::read_criticality_csv(path, args.radius)
+            .context("reading --criticality")?;
+        report.triage.rank_by_criticality(&crit);
+    }
     let mut err = std::io::stderr().lock();
     for w in &report.warnings {
         writeln!(err, "warning: {w}")?;
