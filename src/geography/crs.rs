@@ -242,9 +242,19 @@ enum Engine {
 
 #[cfg(feature = "proj")]
 struct ProjPair {
-    to_metric: std::sync::Mutex<proj::Proj>,
-    to_wgs84: std::sync::Mutex<proj::Proj>,
+    to_metric: std::sync::Mutex<OwnedProj>,
+    to_wgs84: std::sync::Mutex<OwnedProj>,
 }
+
+/// A PROJ transformation with its own threading context.
+#[cfg(feature = "proj")]
+struct OwnedProj(proj::Proj);
+
+// SAFETY: `proj::Proj::new_known_crs` creates a fresh PROJ context for each object, and PROJ
+// allows a PJ and its context to move between threads as long as they are not used from two
+// threads at once; the Mutex in `ProjPair` guarantees that.
+#[cfg(feature = "proj")]
+unsafe impl Send for OwnedProj {}
 
 impl fmt::Debug for MetricProjection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -305,8 +315,8 @@ impl MetricProjection {
         Ok(MetricProjection {
             crs: crs.clone(),
             engine: Engine::Proj(std::sync::Arc::new(ProjPair {
-                to_metric: std::sync::Mutex::new(to_metric),
-                to_wgs84: std::sync::Mutex::new(to_wgs84),
+                to_metric: std::sync::Mutex::new(OwnedProj(to_metric)),
+                to_wgs84: std::sync::Mutex::new(OwnedProj(to_wgs84)),
             })),
         })
     }
@@ -387,7 +397,7 @@ impl MetricProjection {
             #[cfg(feature = "proj")]
             Engine::Proj(pair) => {
                 let p = pair.to_metric.lock().map_err(|e| fail(e.to_string()))?;
-                let out: (f64, f64) = p.convert((lon, lat)).map_err(|e| fail(e.to_string()))?;
+                let out: (f64, f64) = p.0.convert((lon, lat)).map_err(|e| fail(e.to_string()))?;
                 finite(out).ok_or_else(|| fail("no finite result".into()))
             }
         }
@@ -413,7 +423,7 @@ impl MetricProjection {
             #[cfg(feature = "proj")]
             Engine::Proj(pair) => {
                 let p = pair.to_wgs84.lock().map_err(|e| fail(e.to_string()))?;
-                let out: (f64, f64) = p.convert((x, y)).map_err(|e| fail(e.to_string()))?;
+                let out: (f64, f64) = p.0.convert((x, y)).map_err(|e| fail(e.to_string()))?;
                 finite(out).ok_or_else(|| fail("no finite result".into()))
             }
         }
@@ -595,5 +605,21 @@ mod tests {
             let e = MetricProjection::new(&Crs::Epsg(3414)).unwrap_err();
             assert!(e.reason.contains("--features proj"), "{e}");
         }
+    }
+
+    /// Web Mercator has no proj string here, so it goes through PROJ: known answers on the
+    /// equator (x = R·λ with R = 6,378,137 m) and a round trip at Leicester.
+    #[cfg(feature = "proj")]
+    #[test]
+    fn any_epsg_code_through_proj() {
+        let p = MetricProjection::new(&Crs::Epsg(3857)).unwrap();
+        let (x, y) = p.to_metric(1.0, 0.0).unwrap();
+        assert!(
+            (x - 111_319.490_793).abs() < 1e-3 && y.abs() < 1e-6,
+            "{x} {y}"
+        );
+        let (x, y) = p.to_metric(-1.203584, 52.631095).unwrap();
+        let (lon, lat) = p.to_wgs84(x, y).unwrap();
+        assert!((lon + 1.203584).abs() < 1e-9 && (lat - 52.631095).abs() < 1e-9);
     }
 }
