@@ -16,6 +16,8 @@
 
 pub mod analyse;
 pub mod cli;
+pub mod coverage;
+pub mod demand;
 pub mod districts;
 pub mod export;
 pub mod geography;

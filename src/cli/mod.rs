@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod analyse;
+pub mod coverage;
 pub mod data;
 pub mod districts;
 pub mod import;
@@ -31,6 +32,8 @@ pub enum Command {
     Registry(registry::RegistryCommand),
     /// Import AEDs from OpenStreetMap or a council CSV into a registry aeds.csv.
     Import(import::ImportArgs),
+    /// Coverage of demand (arrests, residents) by counted AEDs at several radii.
+    Coverage(Box<coverage::CoverageArgs>),
     /// Tables derived from the open data.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -49,5 +52,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Registry(command) => registry::run(command),
         Command::Import(args) => import::run(args),
         Command::Data(command) => data::run(command),
+        Command::Coverage(args) => coverage::run(*args),
     }
 }

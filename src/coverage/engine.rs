@@ -1,0 +1,630 @@
+//! The coverage engine: nearest facility and covered-or-not at several radii for every
+//! demand point, in one parallel pass over an R-tree of facilities.
+//!
+//! All coordinates are in one metric CRS (easting/northing in EPSG:27700 metres for UK data).
+//! Distances are straight lines. A detour factor `F` (published route/straight-line ratios
+//! are 1.4–1.6) shrinks each radius `r` to an effective radius `r / F`.
+//!
+//! Coverage is decided on squared distances (`dx² + dy² <= r_eff²`), so a point exactly
+//! 500 m north of a facility is covered at 500 m and not at 499.9 m, with no square-root
+//! rounding in the decision.
+//!
+//! Ties are deterministic: facilities sharing one position form a *site*; among sites at the
+//! same nearest distance, and among facilities of one site, the smallest id wins.
+
+use rayon::prelude::*;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+/// A facility (an AED cabinet): easting/northing in metres in the demand's metric CRS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facility {
+    pub id: String,
+    pub x_m: f64,
+    pub y_m: f64,
+}
+
+/// A weighted demand point (a postcode unit, an incident): easting/northing in metres.
+///
+/// `weight` is the demand (arrests, or any weight); `residents` is carried alongside so
+/// that residents covered can be reported from the same pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandPoint {
+    pub id: String,
+    pub x_m: f64,
+    pub y_m: f64,
+    pub weight: f64,
+    pub residents: f64,
+}
+
+/// The radii studied and the detour factor applied to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageConfig {
+    /// Walking radii in metres, as the user gave them (default 100, 200, 500). At most 32.
+    pub radii_m: Vec<f64>,
+    /// Route/straight-line ratio; 1.0 means straight-line radii.
+    pub detour_factor: f64,
+}
+
+impl Default for CoverageConfig {
+    fn default() -> Self {
+        CoverageConfig {
+            radii_m: vec![100.0, 200.0, 500.0],
+            detour_factor: 1.0,
+        }
+    }
+}
+
+/// The configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("radius {0} m is not a positive finite number")]
+    BadRadius(f64),
+    #[error("at most 32 radii are supported (got {0})")]
+    TooManyRadii(usize),
+    #[error("no radius given")]
+    NoRadius,
+    #[error("detour factor {0} must be a finite number >= 1")]
+    BadDetour(f64),
+}
+
+impl CoverageConfig {
+    /// Checks the radii and detour factor.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.radii_m.is_empty() {
+            return Err(ConfigError::NoRadius);
+        }
+        if self.radii_m.len() > 32 {
+            return Err(ConfigError::TooManyRadii(self.radii_m.len()));
+        }
+        if let Some(&r) = self.radii_m.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+            return Err(ConfigError::BadRadius(r));
+        }
+        if !(self.detour_factor.is_finite() && self.detour_factor >= 1.0) {
+            return Err(ConfigError::BadDetour(self.detour_factor));
+        }
+        Ok(())
+    }
+
+    /// The effective (straight-line) radius for each radius: `r / detour_factor`, metres.
+    pub fn effective_radii_m(&self) -> Vec<f64> {
+        self.radii_m
+            .iter()
+            .map(|r| r / self.detour_factor)
+            .collect()
+    }
+}
+
+type SiteEntry = GeomWithData<[f64; 2], u32>;
+
+/// An R-tree of facilities, built once with `bulk_load`.
+#[derive(Debug, Clone)]
+pub struct FacilityIndex {
+    facilities: Vec<Facility>,
+    /// Sites (distinct positions), ordered by their smallest facility id.
+    sites: Vec<Site>,
+    tree: RTree<SiteEntry>,
+    grid: Grid,
+}
+
+/// A uniform grid over the sites, a fast path for nearest-site queries near a site: rings
+/// of cells are searched outwards and the answer is final once the best distance is below
+/// the ring's guaranteed clearance; otherwise the R-tree answers.
+#[derive(Debug, Clone, Default)]
+struct Grid {
+    x0: f64,
+    y0: f64,
+    cell_m: f64,
+    nx: usize,
+    ny: usize,
+    /// CSR: sites of cell `c` are `sites[start[c]..start[c + 1]]`.
+    start: Vec<u32>,
+    sites: Vec<u32>,
+}
+
+/// Grid cell side, metres.
+const GRID_CELL_M: f64 = 1000.0;
+/// Rings searched in the grid before falling back to the R-tree.
+const GRID_MAX_RING: i64 = 3;
+/// At most this many cells (bounds memory for sparse, far-flung facilities).
+const GRID_MAX_CELLS: f64 = 2.0e7;
+
+impl Grid {
+    fn new(sites: &[Site]) -> Grid {
+        if sites.is_empty() {
+            return Grid::default();
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for s in sites {
+            x0 = x0.min(s.x_m);
+            y0 = y0.min(s.y_m);
+            x1 = x1.max(s.x_m);
+            y1 = y1.max(s.y_m);
+        }
+        let mut cell_m = GRID_CELL_M;
+        while ((x1 - x0) / cell_m + 1.0) * ((y1 - y0) / cell_m + 1.0) > GRID_MAX_CELLS {
+            cell_m *= 2.0;
+        }
+        let nx = ((x1 - x0) / cell_m) as usize + 1;
+        let ny = ((y1 - y0) / cell_m) as usize + 1;
+        let cell_of = |s: &Site| {
+            let cx = (((s.x_m - x0) / cell_m) as usize).min(nx - 1);
+            let cy = (((s.y_m - y0) / cell_m) as usize).min(ny - 1);
+            cy * nx + cx
+        };
+        let mut start = vec![0u32; nx * ny + 1];
+        for s in sites {
+            start[cell_of(s) + 1] += 1;
+        }
+        for c in 0..nx * ny {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let mut cells = vec![0u32; sites.len()];
+        for (i, s) in sites.iter().enumerate() {
+            let c = cell_of(s);
+            cells[fill[c] as usize] = i as u32;
+            fill[c] += 1;
+        }
+        Grid {
+            x0,
+            y0,
+            cell_m,
+            nx,
+            ny,
+            start,
+            sites: cells,
+        }
+    }
+
+    /// Nearest site (smallest index among equals) if the grid can prove it.
+    fn nearest(&self, all: &[Site], x_m: f64, y_m: f64) -> Option<(u32, f64)> {
+        if self.nx == 0 {
+            return None;
+        }
+        let fx = (x_m - self.x0) / self.cell_m;
+        let fy = (y_m - self.y0) / self.cell_m;
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+            return None;
+        }
+        let (cx, cy) = (fx as i64, fy as i64);
+        let mut best: Option<(u32, f64)> = None;
+        for k in 0..=GRID_MAX_RING {
+            for gy in (cy - k).max(0)..=(cy + k).min(self.ny as i64 - 1) {
+                let on_edge_row = gy == cy - k || gy == cy + k;
+                let mut gx = (cx - k).max(0);
+                let gx_end = (cx + k).min(self.nx as i64 - 1);
+                while gx <= gx_end {
+                    let c = gy as usize * self.nx + gx as usize;
+                    for &s in &self.sites[self.start[c] as usize..self.start[c + 1] as usize] {
+                        let site = &all[s as usize];
+                        let dx = site.x_m - x_m;
+                        let dy = site.y_m - y_m;
+                        let d2 = dx * dx + dy * dy;
+                        match best {
+                            Some((b, bd2)) if d2 > bd2 || (d2 == bd2 && s > b) => {}
+                            _ => best = Some((s, d2)),
+                        }
+                    }
+                    // Inner rows: only the two edge cells belong to ring k.
+                    gx = if on_edge_row || gx == cx + k || k == 0 {
+                        gx + 1
+                    } else {
+                        cx + k
+                    };
+                }
+            }
+            // Everything outside the searched block is at least k cells away.
+            let clearance = k as f64 * self.cell_m;
+            if let Some((_, d2)) = best
+                && d2 < clearance * clearance
+            {
+                return best;
+            }
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Site {
+    x_m: f64,
+    y_m: f64,
+    /// Facility indices at this position, by id.
+    members: Vec<u32>,
+}
+
+impl FacilityIndex {
+    /// Builds the index. Facilities with non-finite coordinates are left out of the tree
+    /// (they stay in [`FacilityIndex::facilities`]); callers filter unlocated AEDs before.
+    pub fn new(facilities: Vec<Facility>) -> Self {
+        let mut order: Vec<u32> = (0..facilities.len() as u32)
+            .filter(|&i| {
+                let f = &facilities[i as usize];
+                f.x_m.is_finite() && f.y_m.is_finite()
+            })
+            .collect();
+        order.sort_by(|&a, &b| {
+            let (fa, fb) = (&facilities[a as usize], &facilities[b as usize]);
+            fa.id.cmp(&fb.id).then(a.cmp(&b))
+        });
+        let mut site_of: rustc_hash::FxHashMap<(u64, u64), u32> = Default::default();
+        let mut sites: Vec<Site> = Vec::new();
+        for i in order {
+            let f = &facilities[i as usize];
+            // +0.0 folds -0.0 into 0.0 so both land on one site.
+            let key = ((f.x_m + 0.0).to_bits(), (f.y_m + 0.0).to_bits());
+            let s = *site_of.entry(key).or_insert_with(|| {
+                sites.push(Site {
+                    x_m: f.x_m,
+                    y_m: f.y_m,
+                    members: Vec::new(),
+                });
+                (sites.len() - 1) as u32
+            });
+            sites[s as usize].members.push(i);
+        }
+        let entries = sites
+            .iter()
+            .enumerate()
+            .map(|(s, site)| GeomWithData::new([site.x_m, site.y_m], s as u32))
+            .collect();
+        FacilityIndex {
+            facilities,
+            grid: Grid::new(&sites),
+            sites,
+            tree: RTree::bulk_load(entries),
+        }
+    }
+
+    /// The facilities as given (including any left out for bad coordinates).
+    pub fn facilities(&self) -> &[Facility] {
+        &self.facilities
+    }
+
+    /// Number of facilities in the tree.
+    pub fn indexed_len(&self) -> usize {
+        self.sites.iter().map(|s| s.members.len()).sum()
+    }
+
+    /// The nearest facility to (x, y): its index in [`FacilityIndex::facilities`] and the
+    /// squared distance in m². Ties go to the smallest id. `None` when the index is empty.
+    pub fn nearest(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
+        if let Some((site, d2)) = self.grid.nearest(&self.sites, x_m, y_m) {
+            return Some((self.sites[site as usize].members[0], d2));
+        }
+        let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&[x_m, y_m]);
+        let (first, d2) = it.next()?;
+        let mut best = first.data;
+        for (other, d2_other) in it {
+            if d2_other != d2 {
+                break;
+            }
+            best = best.min(other.data);
+        }
+        Some((self.sites[best as usize].members[0], d2))
+    }
+
+    /// Every facility within `radius_m` of (x, y) (inclusive), calling `f(facility, d2)`.
+    pub fn for_each_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
+        for entry in self
+            .tree
+            .locate_within_distance([x_m, y_m], radius_m * radius_m)
+        {
+            let site = &self.sites[entry.data as usize];
+            let dx = site.x_m - x_m;
+            let dy = site.y_m - y_m;
+            let d2 = dx * dx + dy * dy;
+            for &m in &site.members {
+                f(m, d2);
+            }
+        }
+    }
+}
+
+/// One demand point's result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointCoverage {
+    /// Index of the nearest facility in [`FacilityIndex::facilities`]; `None` if there is none.
+    pub nearest: Option<u32>,
+    /// Straight-line distance to it in metres (`f64::INFINITY` when there is none).
+    pub distance_m: f64,
+    /// Bit `k` set ⇔ covered at radius `k` (after the detour factor).
+    pub covered_mask: u32,
+}
+
+impl PointCoverage {
+    /// Covered at radius number `k` of the configuration.
+    pub fn covered(&self, k: usize) -> bool {
+        self.covered_mask & (1 << k) != 0
+    }
+}
+
+/// Totals at one radius.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RadiusTotals {
+    pub radius_m: f64,
+    pub effective_radius_m: f64,
+    pub demand_total: f64,
+    pub demand_covered: f64,
+    pub pct_covered: f64,
+    pub residents_total: f64,
+    pub residents_covered: f64,
+    pub pct_residents_covered: f64,
+    pub points_total: usize,
+    pub points_covered: usize,
+}
+
+/// The engine's output: one entry per demand point, in input order.
+#[derive(Debug, Clone)]
+pub struct CoverageResult {
+    pub config: CoverageConfig,
+    pub points: Vec<PointCoverage>,
+}
+
+fn covered_mask(d2: f64, effective_r2: &[f64]) -> u32 {
+    effective_r2
+        .iter()
+        .enumerate()
+        .fold(0, |m, (k, r2)| if d2 <= *r2 { m | (1 << k) } else { m })
+}
+
+fn squared(radii: &[f64]) -> Vec<f64> {
+    radii.iter().map(|r| r * r).collect()
+}
+
+/// Runs the engine: one parallel pass, results in input order.
+pub fn assess(
+    index: &FacilityIndex,
+    demand: &[DemandPoint],
+    config: &CoverageConfig,
+) -> Result<CoverageResult, ConfigError> {
+    config.validate()?;
+    let r2 = squared(&config.effective_radii_m());
+    let points = demand
+        .par_iter()
+        .with_min_len(1024)
+        .map(|p| match index.nearest(p.x_m, p.y_m) {
+            Some((f, d2)) => PointCoverage {
+                nearest: Some(f),
+                distance_m: d2.sqrt(),
+                covered_mask: covered_mask(d2, &r2),
+            },
+            None => PointCoverage {
+                nearest: None,
+                distance_m: f64::INFINITY,
+                covered_mask: 0,
+            },
+        })
+        .collect();
+    Ok(CoverageResult {
+        config: config.clone(),
+        points,
+    })
+}
+
+/// The same answer as [`assess`] by an O(n·m) scan; for tests and checks.
+pub fn assess_brute_force(
+    facilities: &[Facility],
+    demand: &[DemandPoint],
+    config: &CoverageConfig,
+) -> Result<CoverageResult, ConfigError> {
+    config.validate()?;
+    let r2 = squared(&config.effective_radii_m());
+    let points = demand
+        .par_iter()
+        .map(|p| {
+            let mut best: Option<(u32, f64)> = None;
+            for (i, f) in facilities.iter().enumerate() {
+                if !(f.x_m.is_finite() && f.y_m.is_finite()) {
+                    continue;
+                }
+                let dx = f.x_m - p.x_m;
+                let dy = f.y_m - p.y_m;
+                let d2 = dx * dx + dy * dy;
+                let better = match best {
+                    None => true,
+                    Some((b, bd2)) => d2 < bd2 || (d2 == bd2 && f.id < facilities[b as usize].id),
+                };
+                if better {
+                    best = Some((i as u32, d2));
+                }
+            }
+            match best {
+                Some((f, d2)) => PointCoverage {
+                    nearest: Some(f),
+                    distance_m: d2.sqrt(),
+                    covered_mask: covered_mask(d2, &r2),
+                },
+                None => PointCoverage {
+                    nearest: None,
+                    distance_m: f64::INFINITY,
+                    covered_mask: 0,
+                },
+            }
+        })
+        .collect();
+    Ok(CoverageResult {
+        config: config.clone(),
+        points,
+    })
+}
+
+impl CoverageResult {
+    /// Demand and residents covered at each radius. Sums run in input order, so they are
+    /// reproducible.
+    pub fn totals(&self, demand: &[DemandPoint]) -> Vec<RadiusTotals> {
+        let eff = self.config.effective_radii_m();
+        self.config
+            .radii_m
+            .iter()
+            .enumerate()
+            .map(|(k, &radius_m)| {
+                let mut t = RadiusTotals {
+                    radius_m,
+                    effective_radius_m: eff[k],
+                    demand_total: 0.0,
+                    demand_covered: 0.0,
+                    pct_covered: 0.0,
+                    residents_total: 0.0,
+                    residents_covered: 0.0,
+                    pct_residents_covered: 0.0,
+                    points_total: demand.len(),
+                    points_covered: 0,
+                };
+                for (p, c) in demand.iter().zip(&self.points) {
+                    t.demand_total += p.weight;
+                    t.residents_total += p.residents;
+                    if c.covered(k) {
+                        t.demand_covered += p.weight;
+                        t.residents_covered += p.residents;
+                        t.points_covered += 1;
+                    }
+                }
+                t.pct_covered = pct(t.demand_covered, t.demand_total);
+                t.pct_residents_covered = pct(t.residents_covered, t.residents_total);
+                t
+            })
+            .collect()
+    }
+}
+
+/// `100 * part / whole`, 0 when the whole is 0.
+pub fn pct(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        100.0 * part / whole
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fac(id: &str, x: f64, y: f64) -> Facility {
+        Facility {
+            id: id.into(),
+            x_m: x,
+            y_m: y,
+        }
+    }
+    fn pt(id: &str, x: f64, y: f64) -> DemandPoint {
+        DemandPoint {
+            id: id.into(),
+            x_m: x,
+            y_m: y,
+            weight: 1.0,
+            residents: 0.0,
+        }
+    }
+
+    #[test]
+    fn exactly_500_m_north_is_covered_at_500_not_499_9() {
+        let idx = FacilityIndex::new(vec![fac("A", 454_000.0, 304_000.0)]);
+        let cfg = CoverageConfig {
+            radii_m: vec![499.9, 500.0],
+            detour_factor: 1.0,
+        };
+        let r = assess(&idx, &[pt("p", 454_000.0, 304_500.0)], &cfg).unwrap();
+        assert_eq!(r.points[0].nearest, Some(0));
+        assert_eq!(r.points[0].distance_m, 500.0);
+        assert!(!r.points[0].covered(0));
+        assert!(r.points[0].covered(1));
+    }
+
+    #[test]
+    fn detour_factor_shrinks_radius() {
+        let idx = FacilityIndex::new(vec![fac("A", 0.0, 0.0)]);
+        let cfg = CoverageConfig {
+            radii_m: vec![500.0],
+            detour_factor: 1.25,
+        };
+        let r = assess(&idx, &[pt("in", 400.0, 0.0), pt("out", 400.1, 0.0)], &cfg).unwrap();
+        assert!(r.points[0].covered(0));
+        assert!(!r.points[1].covered(0));
+        assert_eq!(cfg.effective_radii_m(), vec![400.0]);
+    }
+
+    #[test]
+    fn ties_go_to_the_smallest_id() {
+        // Same position and equal distance from two positions.
+        let idx = FacilityIndex::new(vec![
+            fac("z", 10.0, 0.0),
+            fac("b", -10.0, 0.0),
+            fac("c", -10.0, 0.0),
+        ]);
+        let r = assess(&idx, &[pt("p", 0.0, 0.0)], &CoverageConfig::default()).unwrap();
+        assert_eq!(r.points[0].nearest, Some(1));
+    }
+
+    #[test]
+    fn empty_index_covers_nothing() {
+        let idx = FacilityIndex::new(vec![]);
+        let r = assess(&idx, &[pt("p", 0.0, 0.0)], &CoverageConfig::default()).unwrap();
+        assert_eq!(r.points[0].nearest, None);
+        assert_eq!(r.points[0].covered_mask, 0);
+    }
+
+    #[test]
+    fn bad_config_is_refused() {
+        let idx = FacilityIndex::new(vec![]);
+        let cfg = CoverageConfig {
+            radii_m: vec![-1.0],
+            detour_factor: 1.0,
+        };
+        assert_eq!(
+            assess(&idx, &[], &cfg).unwrap_err(),
+            ConfigError::BadRadius(-1.0)
+        );
+    }
+
+    /// A small deterministic generator, so the test needs no extra crate.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn matches_brute_force_on_random_points() {
+        for seed in 1..=3u64 {
+            let mut g = Lcg(seed);
+            // Integer metres, as in Code-Point, so exact ties and co-located sites occur.
+            let facilities: Vec<Facility> = (0..400)
+                .map(|i| {
+                    fac(
+                        &format!("F{:04}", (i * 7919) % 400),
+                        (g.next() * 5000.0).round(),
+                        (g.next() * 5000.0).round(),
+                    )
+                })
+                .collect();
+            let demand: Vec<DemandPoint> = (0..5000)
+                .map(|i| {
+                    pt(
+                        &i.to_string(),
+                        (g.next() * 6000.0 - 500.0).round(),
+                        (g.next() * 6000.0 - 500.0).round(),
+                    )
+                })
+                .collect();
+            let cfg = CoverageConfig {
+                radii_m: vec![100.0, 200.0, 500.0],
+                detour_factor: if seed == 2 { 1.4 } else { 1.0 },
+            };
+            let idx = FacilityIndex::new(facilities.clone());
+            let fast = assess(&idx, &demand, &cfg).unwrap();
+            let slow = assess_brute_force(&facilities, &demand, &cfg).unwrap();
+            assert_eq!(fast.points, slow.points, "seed {seed}");
+            assert_eq!(fast.totals(&demand), slow.totals(&demand));
+            let t = fast.totals(&demand);
+            assert!(t[0].points_covered > 0 && t[2].points_covered < 5000);
+        }
+    }
+}
