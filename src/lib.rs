@@ -25,4 +25,5 @@ pub mod import;
 pub mod opendata;
 pub mod registry;
 pub mod seeds;
+pub mod siting;
 pub mod study;

@@ -9,6 +9,7 @@ pub mod data;
 pub mod districts;
 pub mod import;
 pub mod registry;
+pub mod sites;
 
 /// Public-access defibrillator registry, coverage and siting.
 #[derive(Parser)]
@@ -34,6 +35,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Coverage of demand (arrests, residents) by counted AEDs at several radii.
     Coverage(Box<coverage::CoverageArgs>),
+    /// Where new cabinets would cover the most arrests (greedy or exact), with costs.
+    Sites(Box<crate::siting::SitesArgs>),
     /// Tables derived from the open data.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -53,5 +56,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args),
         Command::Data(command) => data::run(command),
         Command::Coverage(args) => coverage::run(*args),
+        Command::Sites(args) => sites::run(&args),
     }
 }

@@ -1,0 +1,419 @@
+//! Exact maximal covering as a mixed-integer program, solved with `good_lp` + `microlp`
+//! (pure Rust):
+//!
+//! ```text
+//! maximise   Σ_g w_g · y_g
+//! subject to y_g ≤ Σ_{j ∈ N(g)} x_j     for every demand group g
+//!            Σ_j x_j ≤ k
+//!            x_j ∈ {0, 1},  0 ≤ y_g ≤ 1
+//! ```
+//!
+//! `y` is continuous: for integral `x` the optimum sets `y_g = min(1, Σ x_j)`, which is 0 or 1,
+//! so only the `x` need branching. `Σ x ≤ k` rather than `= k`: the objective is monotone, so
+//! the optimum is the same, and the model stays feasible when reduction leaves fewer than k
+//! candidates.
+//!
+//! Before solving, the instance is reduced: demand with no weight or no candidate in reach is
+//! dropped, demand points with identical candidate sets are merged (weights summed), and a
+//! candidate whose covered set is contained in another's (ties: the lower index stays) is
+//! dropped — some optimum never needs it. microlp honours a time limit and takes the greedy
+//! solution as a warm start; when the limit stops the search, the result is the best known
+//! solution and the gap to the best proven bound (the LP relaxation when nothing better).
+
+use std::time::Instant;
+
+use good_lp::{
+    Expression, ResolutionError, Solution, SolverModel, Variable, WithInitialSolution,
+    WithTimeLimit, microlp, variable, variables,
+};
+use rustc_hash::FxHashMap;
+
+use super::SitingError;
+use super::greedy::{GreedyResult, greedy};
+use super::instance::CoveringInstance;
+
+/// Solver settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExactOptions {
+    /// Wall-clock budget for the branch and bound, in seconds.
+    pub time_limit_s: f64,
+    /// Seed the search with the greedy solution.
+    pub warm_start: bool,
+}
+
+impl Default for ExactOptions {
+    fn default() -> Self {
+        ExactOptions {
+            time_limit_s: 60.0,
+            warm_start: true,
+        }
+    }
+}
+
+/// How the exact solve ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExactStatus {
+    /// Optimality proven (gap 0).
+    Optimal,
+    /// The time limit stopped the search; the result is the best solution found and the gap
+    /// is to the best proven bound.
+    TimeLimit,
+    /// The time limit stopped the search before the MIP had any solution; the result is
+    /// greedy's, the bound the LP relaxation's.
+    TimeLimitGreedyKept,
+}
+
+impl ExactStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExactStatus::Optimal => "optimal",
+            ExactStatus::TimeLimit => "time limit reached, best known solution",
+            ExactStatus::TimeLimitGreedyKept => {
+                "time limit reached, best known = greedy, gap from LP bound"
+            }
+        }
+    }
+}
+
+/// Instance sizes before and after reduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reduction {
+    pub demand_points: usize,
+    pub demand_groups: usize,
+    pub candidates: usize,
+    pub candidates_kept: usize,
+}
+
+/// An exact (or best known, with a proven gap) solution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactResult {
+    /// Chosen candidate indices (into `CoveringInstance::candidates`), ascending.
+    pub chosen: Vec<usize>,
+    /// Covered objective weight of `chosen`, recomputed on the full instance.
+    pub value: f64,
+    /// Proven upper bound on the optimum.
+    pub upper_bound: f64,
+    /// `(upper_bound − value) / upper_bound`, 0 when optimal.
+    pub gap: f64,
+    pub status: ExactStatus,
+    pub greedy_value: f64,
+    pub solve_time_s: f64,
+    pub reduction: Reduction,
+}
+
+/// The reduced instance the MIP sees.
+struct Reduced {
+    weights: Vec<f64>,
+    /// Per group, the kept candidates (indices into `kept`).
+    group_candidates: Vec<Vec<u32>>,
+    /// Original candidate index of each kept candidate.
+    kept: Vec<usize>,
+    /// For each original candidate dropped as dominated, the candidate dominating it.
+    dominated_by: Vec<Option<usize>>,
+    reduction: Reduction,
+}
+
+fn reduce(instance: &CoveringInstance) -> Reduced {
+    let n_cand = instance.candidates.len();
+    let mut group_of: FxHashMap<&[u32], usize> = FxHashMap::default();
+    let mut weights: Vec<f64> = Vec::new();
+    let mut sets: Vec<&[u32]> = Vec::new();
+    for (i, &w) in instance.weights.iter().enumerate() {
+        let set = instance.candidates_covering(i);
+        if w <= 0.0 || set.is_empty() {
+            continue;
+        }
+        let g = *group_of.entry(set).or_insert_with(|| {
+            weights.push(0.0);
+            sets.push(set);
+            weights.len() - 1
+        });
+        weights[g] += w;
+    }
+    // Candidate → sorted groups.
+    let mut cand_groups: Vec<Vec<u32>> = vec![Vec::new(); n_cand];
+    for (g, set) in sets.iter().enumerate() {
+        for &j in *set {
+            cand_groups[j as usize].push(g as u32);
+        }
+    }
+    // Dominance: j is dropped if some j' covers a superset (strict, or equal with j' < j).
+    let mut mark = vec![usize::MAX; sets.len()];
+    let mut dominated = vec![false; n_cand];
+    let mut dominated_by: Vec<Option<usize>> = vec![None; n_cand];
+    for j in 0..n_cand {
+        let gs = &cand_groups[j];
+        if gs.is_empty() {
+            dominated[j] = true;
+            continue;
+        }
+        for &g in gs {
+            mark[g as usize] = j;
+        }
+        let pivot = gs
+            .iter()
+            .min_by_key(|&&g| sets[g as usize].len())
+            .map_or(0, |&g| g as usize);
+        for &other in sets[pivot] {
+            let o = other as usize;
+            if o == j || cand_groups[o].len() < gs.len() {
+                continue;
+            }
+            if cand_groups[o].len() == gs.len() && o > j {
+                continue;
+            }
+            let inside = cand_groups[o]
+                .iter()
+                .filter(|&&g| mark[g as usize] == j)
+                .count();
+            if inside == gs.len() {
+                dominated[j] = true;
+                dominated_by[j] = Some(o);
+                break;
+            }
+        }
+    }
+    let kept: Vec<usize> = (0..n_cand).filter(|&j| !dominated[j]).collect();
+    let mut new_index = vec![u32::MAX; n_cand];
+    for (nj, &j) in kept.iter().enumerate() {
+        new_index[j] = nj as u32;
+    }
+    let group_candidates: Vec<Vec<u32>> = sets
+        .iter()
+        .map(|set| {
+            set.iter()
+                .map(|&j| new_index[j as usize])
+                .filter(|&nj| nj != u32::MAX)
+                .collect()
+        })
+        .collect();
+    Reduced {
+        reduction: Reduction {
+            demand_points: instance.demand.len(),
+            demand_groups: weights.len(),
+            candidates: n_cand,
+            candidates_kept: kept.len(),
+        },
+        weights,
+        group_candidates,
+        kept,
+        dominated_by,
+    }
+}
+
+/// Greedy's picks as kept-candidate indices (for the warm start). A pick that reduction
+/// dropped is replaced by the kept candidate that dominates it, which covers a superset.
+fn greedy_in_kept(g: &GreedyResult, red: &Reduced) -> Vec<usize> {
+    let mut pos = vec![usize::MAX; red.dominated_by.len()];
+    for (nj, &j) in red.kept.iter().enumerate() {
+        pos[j] = nj;
+    }
+    let mut out: Vec<usize> = Vec::new();
+    for mut j in g.chosen() {
+        while let Some(o) = red.dominated_by[j] {
+            j = o;
+        }
+        if pos[j] != usize::MAX && !out.contains(&pos[j]) {
+            out.push(pos[j]);
+        }
+    }
+    out
+}
+
+fn lp_relaxation_bound(red: &Reduced, k: usize, time_limit_s: f64) -> Option<f64> {
+    let mut vars = variables!();
+    let x: Vec<Variable> = red
+        .kept
+        .iter()
+        .map(|_| vars.add(variable().min(0).max(1)))
+        .collect();
+    let y: Vec<Variable> = red
+        .weights
+        .iter()
+        .map(|_| vars.add(variable().min(0).max(1)))
+        .collect();
+    let objective: Expression = y.iter().zip(&red.weights).map(|(v, &w)| w * *v).sum();
+    let mut model = vars
+        .maximise(objective.clone())
+        .using(microlp)
+        .with_time_limit(time_limit_s.max(1.0));
+    for (g, cands) in red.group_candidates.iter().enumerate() {
+        let cover: Expression = cands.iter().map(|&nj| x[nj as usize]).sum();
+        model.add_constraint((y[g] - cover).leq(0));
+    }
+    let total: Expression = x.iter().copied().sum();
+    model.add_constraint(total.leq(k as f64));
+    let sol = model.solve().ok()?;
+    Some(sol.eval(&objective))
+}
+
+/// Solves the covering problem for `k` sites exactly, within `options.time_limit_s`.
+///
+/// `greedy_result` (computed here when `None`) gives the warm start and the fallback.
+pub fn exact(
+    instance: &CoveringInstance,
+    k: usize,
+    options: ExactOptions,
+    greedy_result: Option<&GreedyResult>,
+) -> Result<ExactResult, SitingError> {
+    let started = Instant::now();
+    let owned;
+    let g = match greedy_result {
+        Some(g) => g,
+        None => {
+            owned = greedy(instance, k);
+            &owned
+        }
+    };
+    let red = reduce(instance);
+    let finish = |chosen: Vec<usize>, upper: f64, status: ExactStatus| {
+        let mut chosen = chosen;
+        chosen.sort_unstable();
+        let value = instance.value_of(&chosen).0;
+        let upper_bound = upper.max(value).min(g.upper_bound().max(value));
+        let gap = if status == ExactStatus::Optimal || upper_bound <= 0.0 {
+            0.0
+        } else {
+            ((upper_bound - value) / upper_bound).max(0.0)
+        };
+        ExactResult {
+            chosen,
+            value,
+            upper_bound,
+            gap,
+            status: if gap <= 1e-12 {
+                ExactStatus::Optimal
+            } else {
+                status
+            },
+            greedy_value: g.value,
+            solve_time_s: started.elapsed().as_secs_f64(),
+            reduction: red.reduction,
+        }
+    };
+
+    if red.kept.len() <= k {
+        // Every useful candidate fits: taking them all covers all coverable demand.
+        let all = red.kept.clone();
+        let upper = instance.value_of(&all).0;
+        return Ok(finish(all, upper, ExactStatus::Optimal));
+    }
+
+    let mut vars = variables!();
+    let x: Vec<Variable> = red
+        .kept
+        .iter()
+        .map(|_| vars.add(variable().binary()))
+        .collect();
+    let y: Vec<Variable> = red
+        .weights
+        .iter()
+        .map(|_| vars.add(variable().min(0).max(1)))
+        .collect();
+    let objective: Expression = y.iter().zip(&red.weights).map(|(v, &w)| w * *v).sum();
+    let mut model = vars
+        .maximise(objective)
+        .using(microlp)
+        .with_time_limit(options.time_limit_s.max(0.001));
+    for (gi, cands) in red.group_candidates.iter().enumerate() {
+        let cover: Expression = cands.iter().map(|&nj| x[nj as usize]).sum();
+        model.add_constraint((y[gi] - cover).leq(0));
+    }
+    let total: Expression = x.iter().copied().sum();
+    model.add_constraint(total.leq(k as f64));
+
+    if options.warm_start {
+        let start = greedy_in_kept(g, &red);
+        let mut on = vec![false; red.kept.len()];
+        for &nj in &start {
+            on[nj] = true;
+        }
+        let hint = x
+            .iter()
+            .zip(&on)
+            .map(|(v, &o)| (*v, if o { 1.0 } else { 0.0 }))
+            .chain(red.group_candidates.iter().zip(&y).map(|(cands, v)| {
+                let c = cands.iter().any(|&nj| on[nj as usize]);
+                (*v, if c { 1.0 } else { 0.0 })
+            }))
+            .collect::<Vec<_>>();
+        model = model.with_initial_solution(hint);
+    }
+
+    match model.solve() {
+        Ok(sol) => {
+            let chosen: Vec<usize> = x
+                .iter()
+                .zip(&red.kept)
+                .filter(|(v, _)| sol.value(**v) > 0.5)
+                .map(|(_, &j)| j)
+                .collect();
+            let optimal = matches!(sol.status(), good_lp::SolutionStatus::Optimal);
+            let stats = sol.into_inner().stats();
+            let mip_value = instance.value_of(&chosen).0;
+            let upper = if optimal {
+                mip_value
+            } else {
+                stats.best_bound.unwrap_or(f64::INFINITY)
+            };
+            // Keep greedy if the interrupted MIP found something worse.
+            if !optimal && g.value > mip_value {
+                return Ok(finish(g.chosen(), upper, ExactStatus::TimeLimit));
+            }
+            let status = if optimal {
+                ExactStatus::Optimal
+            } else {
+                ExactStatus::TimeLimit
+            };
+            Ok(finish(chosen, upper, status))
+        }
+        Err(ResolutionError::Other(_)) => {
+            let upper = lp_relaxation_bound(&red, k, options.time_limit_s).unwrap_or(f64::INFINITY);
+            Ok(finish(g.chosen(), upper, ExactStatus::TimeLimitGreedyKept))
+        }
+        Err(e) => Err(SitingError::Solver(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::siting::greedy::tests::{exhaustive, random_instance};
+
+    #[test]
+    fn exact_matches_exhaustive_search_on_random_instances() {
+        for seed in 0..25 {
+            let inst = random_instance(seed, 30, 12);
+            for k in 1..=4 {
+                let r = exact(&inst, k, ExactOptions::default(), None).unwrap();
+                let opt = exhaustive(&inst, k);
+                assert_eq!(r.status, ExactStatus::Optimal, "seed {seed} k {k}");
+                assert!(
+                    (r.value - opt).abs() < 1e-6,
+                    "seed {seed} k {k}: {} vs {opt}",
+                    r.value
+                );
+                assert!(r.chosen.len() <= k);
+                assert!(r.value >= r.greedy_value - 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn reduction_merges_identical_sets_and_drops_dominated() {
+        let inst = random_instance(7, 60, 20);
+        let red = reduce(&inst);
+        assert!(red.reduction.demand_groups <= red.reduction.demand_points);
+        assert!(red.reduction.candidates_kept < red.reduction.candidates);
+        let before: f64 = inst
+            .weights
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !inst.candidates_covering(*i).is_empty())
+            .map(|(_, w)| w)
+            .sum();
+        let after: f64 = red.weights.iter().sum();
+        assert!((before - after).abs() < 1e-9);
+        assert!(red.group_candidates.iter().all(|c| !c.is_empty()));
+    }
+}
