@@ -13,9 +13,9 @@ use geo::{Area, BoundingRect};
 use geo_types::{Geometry, MultiPolygon, Point, Rect};
 use serde_json::json;
 
-use super::geometry::circles_union;
 use super::output::{self, Attribution, Outputs, round};
 use super::{AnalyseError, AnalyseSummary};
+use crate::coverage::circles::{CircleFit, circles_union};
 use crate::districts::DistrictTable;
 use crate::export::csv_out::{num, opt, text};
 use crate::export::{CsvTable, Feature, Progress, Value, bng_to_wgs84_geometry};
@@ -243,7 +243,7 @@ pub fn run(dir: &Path, progress: &Progress) -> Result<AnalyseSummary, AnalyseErr
     let coverage: Vec<(f64, MultiPolygon<f64>)> = progress.step("coverage circles", || {
         RADII_M
             .iter()
-            .map(|&r| (r, circles_union(&centres, r)))
+            .map(|&r| (r, circles_union(&centres, r, CircleFit::EqualArea, None)))
             .collect()
     });
     let mut out = Outputs::new(dir);

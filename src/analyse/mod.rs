@@ -11,14 +11,14 @@
 //! writes byte-identical files.
 
 mod default_run;
-mod geometry;
 mod output;
 mod report;
+mod study_run;
 
 use std::path::{Path, PathBuf};
 
-pub use geometry::{CIRCLE_VERTICES, circle_polygon, circles_union};
 pub use output::{Attribution, Outputs};
+pub use study_run::{SiteOut, SitingOut};
 
 /// Why an analysis failed.
 #[derive(Debug, thiserror::Error)]
@@ -84,11 +84,8 @@ pub fn run(
 
 fn run_study(
     study: &crate::study::Study,
-    _out_dir: &Path,
-    _progress: &crate::export::Progress,
+    out_dir: &Path,
+    progress: &crate::export::Progress,
 ) -> Result<AnalyseSummary, AnalyseError> {
-    Err(AnalyseError::Input(format!(
-        "{}: study runs need the coverage engine, which is not in this build yet",
-        study.file.display()
-    )))
+    study_run::run(study, out_dir, progress)
 }

@@ -172,6 +172,231 @@ fn district_table(s: &mut String, rows: &[DistrictLine]) {
     }
 }
 
+/// What a study report says.
+pub struct StudyFacts<'a> {
+    pub title: &'a str,
+    pub demand_label: &'a str,
+    pub totals: &'a [crate::coverage::RadiusTotals],
+    pub main_k: usize,
+    pub input_total: f64,
+    pub unknown_total: f64,
+    pub unmatched_total: f64,
+    pub counts: &'a crate::coverage::SelectionCounts,
+    pub worst: Vec<(String, crate::coverage::AreaStats)>,
+    pub gaps: &'a [crate::coverage::Gap],
+    pub siting: Option<&'a super::SitingOut>,
+    pub triage_devices: usize,
+    pub without_guardian: usize,
+    pub notes: &'a [String],
+    pub sources: &'a [Attribution],
+    pub maps: &'a [String],
+}
+
+fn n1(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// A study's report.
+pub fn study_report(x: &StudyFacts) -> String {
+    let mut s = String::new();
+    let main = &x.totals[x.main_k];
+    let _ = writeln!(s, "# {}\n", x.title);
+    let _ = writeln!(
+        s,
+        "Produced by `aedcover analyse --study`. Distances are straight lines; an AED counts when it is in the registry with a usable position. Demand: **{}**.\n",
+        x.demand_label
+    );
+    let _ = writeln!(s, "## Headline figures\n");
+    let c = x.counts;
+    let _ = writeln!(
+        s,
+        "- **{} AEDs** in the registry; **{} counted** with a position; {} without a usable position; {} retired; {} left out by the scenario.",
+        c.registry_total,
+        c.counted,
+        c.unlocated + c.not_converted,
+        c.retired,
+        c.excluded_by_scenario
+    );
+    let _ = writeln!(
+        s,
+        "- Demand given: **{}**; placed on the map: {}; with an unknown postcode: {}; not matched to any postcode: {}.",
+        n1(x.input_total),
+        n1(main.demand_total),
+        n1(x.unknown_total),
+        n1(x.unmatched_total)
+    );
+    for t in x.totals {
+        let _ = writeln!(
+            s,
+            "- Within **{} m** of a counted AED: **{}%** of the demand ({} of {}), {}% of residents.",
+            t.radius_m,
+            n1(t.pct_covered),
+            n1(t.demand_covered),
+            n1(t.demand_total),
+            n1(t.pct_residents_covered)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "- Uncovered at {} m: **{}**.",
+        main.radius_m,
+        n1(main.demand_total - main.demand_covered)
+    );
+    let _ = writeln!(
+        s,
+        "- Devices needing attention: {} ({} with no known guardian); see `attention.csv`, ranked by the arrests each device alone covers.\n",
+        x.triage_devices, x.without_guardian
+    );
+
+    let _ = writeln!(s, "## Worst areas\n");
+    if x.worst.is_empty() {
+        let _ = writeln!(
+            s,
+            "No area polygons in this study; see the largest gaps below.\n"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "By demand beyond {} m of every counted AED.\n",
+            main.radius_m
+        );
+        let _ = writeln!(
+            s,
+            "| Area | Layer | Demand | Uncovered | % covered | Residents | AEDs located | Median distance m |"
+        );
+        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
+        for (layer, a) in &x.worst {
+            let r = &a.radii[x.main_k];
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                a.name,
+                layer,
+                n1(a.demand),
+                n1(r.demand_uncovered),
+                n1(r.pct_demand_covered),
+                thousands(a.residents.round() as u64),
+                a.aeds_located,
+                a.median_distance_m
+                    .map_or_else(|| "–".into(), |d| format!("{d:.0}"))
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Largest gaps\n");
+    if x.gaps.is_empty() {
+        let _ = writeln!(s, "No gaps: all of the study area is within reach.\n");
+    } else {
+        let _ = writeln!(
+            s,
+            "Land in the study area beyond {} m of every counted AED, ranked by the demand inside ({} gaps in all; `gaps.geojson`).\n",
+            main.radius_m,
+            x.gaps.len()
+        );
+        let _ = writeln!(s, "| Rank | Demand inside | Residents | Area km² |");
+        let _ = writeln!(s, "|---:|---:|---:|---:|");
+        for g in x.gaps.iter().take(10) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.2} |",
+                g.rank,
+                n1(g.demand),
+                thousands(g.residents.round() as u64),
+                g.area_km2
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Suggested sites\n");
+    match x.siting {
+        None => {
+            let _ = writeln!(s, "No siting in this study.\n");
+        }
+        Some(st) => {
+            let cost = &st.cost;
+            let _ = writeln!(
+                s,
+                "Greedy maximal covering at {} m with existing AEDs kept (guaranteed at least 1 − 1/e ≈ 63% of the best possible; candidates: {}, {} given). Each site costs £{:.0} to buy (AED and heated cabinet bundle incl. VAT, from the report's Appendix A) and £{:.0}–£{:.0} over {} years with pads, batteries and electricity.\n",
+                st.radius_m,
+                st.candidates,
+                st.candidates_given,
+                cost.capital_gbp,
+                cost.total_low_gbp,
+                cost.total_high_gbp,
+                cost.years
+            );
+            let _ = writeln!(
+                s,
+                "| Rank | Postcode / candidate | Extra demand covered | Cumulative | Residents | Nearest existing AED m | Cost over {} years £ |",
+                cost.years
+            );
+            let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|");
+            for site in &st.sites {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {:.0} |",
+                    site.rank,
+                    site.id,
+                    n1(site.marginal_arrests),
+                    n1(site.cumulative_arrests),
+                    thousands(site.marginal_residents.round() as u64),
+                    site.nearest_existing_m
+                        .map_or_else(|| "–".into(), |d| format!("{d:.0}")),
+                    cost.total_high_gbp
+                );
+            }
+            if let Some(last) = st.sites.last() {
+                let total = cost.total_high_gbp * st.sites.len() as f64;
+                let _ = writeln!(
+                    s,
+                    "\n{} sites would cover {} more (of {} uncovered) for about £{:.0} over {} years{}.",
+                    st.sites.len(),
+                    n1(last.cumulative_arrests),
+                    n1(st.uncovered_weight),
+                    total,
+                    cost.years,
+                    if last.cumulative_arrests > 0.0 {
+                        format!(
+                            ", £{:.0} per extra unit of demand covered",
+                            total / last.cumulative_arrests
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            let _ = writeln!(s);
+        }
+    }
+    let _ = writeln!(s, "## What data is missing\n");
+    if x.notes.is_empty() {
+        let _ = writeln!(s, "Nothing was reported missing.");
+    }
+    for n in x.notes {
+        let _ = writeln!(s, "- {n}");
+    }
+    if c.unlocated + c.not_converted > 0 {
+        let _ = writeln!(
+            s,
+            "- {} AEDs have no usable position and count as absent: coverage is understated and sites may duplicate AEDs that exist.",
+            c.unlocated + c.not_converted
+        );
+    }
+    let _ = writeln!(s, "\n## Maps\n");
+    for m in x.maps {
+        let _ = writeln!(s, "- [{m}]({m})");
+    }
+    let _ = writeln!(s, "\n## Sources and attribution\n");
+    for a in x.sources {
+        let _ = writeln!(s, "- {}", a.text());
+    }
+    let _ = writeln!(
+        s,
+        "- Costs: Leicestershire County Council report of 10 November 2021, Appendix A."
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
