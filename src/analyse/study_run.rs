@@ -957,7 +957,7 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
 fn without_slivers(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     MultiPolygon::new(
         mp.0.iter()
-            .filter_map(|p| polygon_without_slivers(p))
+            .filter_map(polygon_without_slivers)
             .collect(),
     )
 }
