@@ -336,12 +336,17 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
     }
     let first_layer = study.areas.first().map(|a| a.name.clone());
     let study_area: MultiPolygon<f64> = progress.step("study area", || match &first_layer {
-        Some(name) => geo::unary_union(
-            area_rows
+        Some(name) => {
+            // Rings are oriented first: the overlay's fill rule would otherwise let a
+            // clockwise polygon (LE15 after its repair) cancel out instead of adding.
+            use geo::orient::{Direction, Orient};
+            let oriented: Vec<geo_types::Polygon<f64>> = area_rows
                 .iter()
                 .filter(|r| &r.layer == name)
-                .flat_map(|r| r.shape.0.iter()),
-        ),
+                .flat_map(|r| r.shape.0.iter().map(|p| p.orient(Direction::Default)))
+                .collect();
+            geo::unary_union(&oriented)
+        }
         None => {
             let centres: Vec<(f64, f64)> = demand.iter().map(|d| (d.x_m, d.y_m)).collect();
             circles_union(
@@ -955,11 +960,7 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
 /// Drops rings under 1 m² (slivers left by polygon overlay), which would collapse to fewer than
 /// three distinct positions at 7 decimals of a degree.
 fn without_slivers(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    MultiPolygon::new(
-        mp.0.iter()
-            .filter_map(polygon_without_slivers)
-            .collect(),
-    )
+    MultiPolygon::new(mp.0.iter().filter_map(polygon_without_slivers).collect())
 }
 
 fn polygon_without_slivers(p: &geo_types::Polygon<f64>) -> Option<geo_types::Polygon<f64>> {
