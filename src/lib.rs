@@ -14,6 +14,7 @@
 //! a local UTM zone elsewhere. Everything published is WGS84 lon/lat (RFC 7946). Names carry
 //! their units: `radius_m`, `distance_m`, `area_km2`, `cost_gbp`.
 
+pub mod analyse;
 pub mod api;
 pub mod cli;
 pub mod coverage;
@@ -27,3 +28,4 @@ pub mod registry;
 pub mod seeds;
 pub mod siting;
 pub mod store;
+pub mod study;

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod analyse;
 pub mod coverage;
 pub mod data;
 pub mod districts;
@@ -21,6 +22,9 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// The main job: coverage, gaps, sites, report and maps (no arguments: the embedded
+    /// Leicestershire default).
+    Analyse(analyse::AnalyseArgs),
     /// Print version and data locations.
     Info,
     /// Cardiac arrests per public AED by postcode district, from the 2021 report's tables.
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("open data: {}", crate::opendata::dir().display());
             Ok(())
         }
+        Command::Analyse(args) => analyse::run(args),
         Command::Districts(args) => districts::run(args),
         Command::Registry(command) => registry::run(command),
         Command::Import(args) => import::run(args),
