@@ -10,6 +10,7 @@
 //! [registry]
 //! aeds = "leicestershire-emas-aeds.csv"        # a registry aeds.csv, or:
 //! # import = { kind = "csv", path = "${AEDCOVER_OPEN_DATA}/aed_trafford_council/trafford_defibrillators.csv" }
+//! known_total = 865                             # optional: AEDs known to exist (outputs say how many are missing)
 //! [guardians]
 //! path = "guardians.csv"
 //! [postcodes]
@@ -64,6 +65,9 @@ pub struct Study {
     pub file: PathBuf,
     pub title: String,
     pub registry: RegistrySource,
+    /// How many AEDs are known to exist in the study area from another source (e.g. the
+    /// report's 865): the outputs then say plainly how many are not located in this data.
+    pub registry_known_total: Option<u64>,
     pub guardians: Option<PathBuf>,
     pub postcodes: Option<Postcodes>,
     pub population: Option<Population>,
@@ -199,6 +203,7 @@ struct RawStudy {
 struct RawRegistry {
     aeds: Option<String>,
     import: Option<RawImport>,
+    known_total: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +372,7 @@ impl Study {
             resolve_path(base, s).map_err(|reason| bad(key, &reason, s))
         };
 
+        let registry_known_total = raw.registry.known_total;
         let registry = match (raw.registry.aeds, raw.registry.import) {
             (Some(a), None) => RegistrySource::Aeds(p("registry.aeds", &a)?),
             (None, Some(i)) => RegistrySource::Import {
@@ -537,6 +543,7 @@ impl Study {
             file: path.to_path_buf(),
             title: raw.title,
             registry,
+            registry_known_total,
             guardians,
             postcodes,
             population,

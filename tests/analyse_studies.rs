@@ -133,6 +133,12 @@ fn leicestershire_open_study() {
         report.contains("Suggested sites") && report.contains("£"),
         "{report}"
     );
+    assert!(
+        report.contains("Most existing AEDs are not located in this data")
+            && report.contains("865 AEDs are known to exist")
+            && report.contains("840 are missing"),
+        "{report}"
+    );
 }
 
 #[test]

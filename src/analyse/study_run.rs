@@ -79,6 +79,18 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
             (aeds, rep.rejected.len())
         }
     };
+    if let Some(known) = study.registry_known_total {
+        let missing = known.saturating_sub(aeds.len() as u64);
+        if missing > 0 {
+            notes.insert(
+                0,
+                format!(
+                    "Most existing AEDs are not located in this data: {known} AEDs are known to exist, the registry here holds {}, so {missing} are missing from every figure. Coverage is understated and suggested sites may duplicate AEDs that already exist.",
+                    aeds.len()
+                ),
+            );
+        }
+    }
     if study.file.to_string_lossy().contains("trafford")
         || matches!(&study.registry, RegistrySource::Import { path, .. } if path.to_string_lossy().contains("trafford"))
     {
