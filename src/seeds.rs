@@ -370,6 +370,15 @@ pub fn aeds_by_district() -> Result<Vec<AedsByDistrict>, SeedError> {
         .collect()
 }
 
+/// The report's AED counts keyed by district (`LE12` → 86): what area statistics report as
+/// "AEDs known only by count" for an area whose id is a seed district.
+pub fn aed_counts_by_district() -> Result<std::collections::BTreeMap<String, u32>, SeedError> {
+    Ok(aeds_by_district()?
+        .into_iter()
+        .map(|r| (r.district, r.aed_count))
+        .collect())
+}
+
 /// Paragraph 14: Card 09 incidents by postcode district, with the `Unknown` row (total 2,252).
 pub fn arrests_by_district() -> Result<Vec<ArrestsByDistrict>, SeedError> {
     let file = "arrests_by_district.csv";

@@ -133,6 +133,17 @@ fn leicestershire_open_study() {
         report.contains("Suggested sites") && report.contains("£"),
         "{report}"
     );
+    let mut areas = csv::Reader::from_path(dir.join("areas.csv")).unwrap();
+    let headers = areas.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (c_id, c_known) = (col("id"), col("aeds_known_by_count"));
+    let le12: Vec<String> = areas
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[c_id] == "LE12")
+        .map(|r| r[c_known].to_string())
+        .collect();
+    assert_eq!(le12, ["86"], "LE12 carries the report's count");
     assert!(
         report.contains("Most existing AEDs are not located in this data")
             && report.contains("865 AEDs are known to exist")

@@ -1,6 +1,6 @@
 //! A full study: registry → demand → coverage → areas, gaps, criticality → siting → outputs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use geo::{Area, BoundingRect};
@@ -336,7 +336,13 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
             notes.push(format!("{}: no polygon for {:?}", spec.name, missing));
         }
         let stats = progress.step(&format!("statistics for {}", spec.name), || {
-            area_stats(&kept, &index, &demand, &result, &BTreeMap::new())
+            area_stats(
+                &kept,
+                &index,
+                &demand,
+                &result,
+                &crate::seeds::aed_counts_by_district().unwrap_or_default(),
+            )
         });
         for (s, a) in stats.into_iter().zip(kept) {
             area_rows.push(AreaRow {
@@ -533,6 +539,7 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
         "name",
         "land_area_km2",
         "aeds_located",
+        "aeds_known_by_count",
         "demand",
         "residents",
         "demand_per_aed",
@@ -560,6 +567,8 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
             text(&s.name),
             num(s.land_area_km2, 3),
             s.aeds_located.to_string(),
+            s.aeds_known_by_count
+                .map_or_else(String::new, |n| n.to_string()),
             num(s.demand, 3),
             num(s.residents, 0),
             s.demand_per_aed.map_or_else(String::new, |v| num(v, 3)),
@@ -575,6 +584,7 @@ pub fn run(study: &Study, dir: &Path, progress: &Progress) -> Result<AnalyseSumm
         .with("name", s.name.as_str())
         .with("land_area_km2", Value::rounded(s.land_area_km2, 3))
         .with("aeds_located", s.aeds_located)
+        .with("aeds_known_by_count", s.aeds_known_by_count)
         .with("demand", Value::rounded(s.demand, 3))
         .with("residents", Value::rounded(s.residents, 0))
         .with("demand_per_aed", s.demand_per_aed.map(|v| round(v, 3)))

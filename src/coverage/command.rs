@@ -41,7 +41,6 @@ use crate::geography::{
     AreaLayer, AreaOptions, PostcodeIndex, PostcodeLevel, ResidentsByPostcode, UnitPosition,
 };
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -424,7 +423,13 @@ pub fn run(opts: &CoverageOptions) -> Result<Summary, CommandError> {
     let stats = if areas.is_empty() {
         Vec::new()
     } else {
-        area_stats(&areas, &index, &demand, &result, &BTreeMap::new())
+        area_stats(
+            &areas,
+            &index,
+            &demand,
+            &result,
+            &crate::seeds::aed_counts_by_district().unwrap_or_default(),
+        )
     };
     write_areas(&opts.out.join("areas.csv"), &stats, &opts.config)?;
     if !areas.is_empty() {
