@@ -2,7 +2,6 @@
 //! in metres, rebuilt from the registry after every edit and swapped in whole.
 
 use crate::geography::crs::bng_to_wgs84;
-use crate::geography::crs::wgs84_to_bng;
 use crate::registry::{AccessClass, Aed, Coord, Status};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 use rstar::RTree;
@@ -176,29 +175,11 @@ pub fn geometry_bbox(g: &Value) -> Option<[f64; 4]> {
     b
 }
 
-/// Maps lon/lat to a metric plane for distance queries.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum MetricProjection {
-    /// British National Grid (EPSG:27700) via OSTN15; points outside the grid are rejected.
-    BritishNationalGrid,
-    /// Equirectangular about a reference latitude: adequate within a few tens of km.
-    LocalEquirectangular { lat0_deg: f64 },
-}
+pub use crate::geography::MetricProjection;
 
-impl MetricProjection {
-    /// (x, y) in metres, or None when the point cannot be projected.
-    pub fn to_metres(&self, lon: f64, lat: f64) -> Option<[f64; 2]> {
-        match *self {
-            MetricProjection::BritishNationalGrid => {
-                wgs84_to_bng(lon, lat).ok().map(|(e, n)| [e, n])
-            }
-            MetricProjection::LocalEquirectangular { lat0_deg } => {
-                const R_M: f64 = 6_371_008.8;
-                let k = lat0_deg.to_radians().cos();
-                Some([lon.to_radians() * R_M * k, lat.to_radians() * R_M])
-            }
-        }
-    }
+/// lon/lat → metres in the analysis CRS, as an R-tree point; None when it cannot be projected.
+fn to_metres(projection: &MetricProjection, lon: f64, lat: f64) -> Option<[f64; 2]> {
+    projection.to_metric(lon, lat).ok().map(|(x, y)| [x, y])
 }
 
 /// A usable AED in the spatial index.
@@ -284,7 +265,7 @@ impl Analysis {
     /// Usable AEDs within `radius_m` of the point, nearest first, with distance in metres.
     /// None when the point cannot be projected.
     pub fn within(&self, lon: f64, lat: f64, radius_m: f64) -> Option<Vec<(&UsableAed, f64)>> {
-        let p = self.projection.to_metres(lon, lat)?;
+        let p = to_metres(&self.projection, lon, lat)?;
         let mut out: Vec<_> = self
             .usable
             .locate_within_distance(p, radius_m * radius_m)
@@ -300,7 +281,7 @@ impl Analysis {
 
     /// The nearest usable AED and its distance in metres.
     pub fn nearest(&self, lon: f64, lat: f64) -> Option<(&UsableAed, f64)> {
-        let p = self.projection.to_metres(lon, lat)?;
+        let p = to_metres(&self.projection, lon, lat)?;
         self.usable.nearest_neighbor(&p).map(|g| {
             let q = g.geom();
             let d = ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt();
@@ -326,7 +307,7 @@ pub struct RegistryBuilder {
 impl Default for RegistryBuilder {
     fn default() -> Self {
         RegistryBuilder {
-            projection: MetricProjection::BritishNationalGrid,
+            projection: MetricProjection::bng(),
             layers: HashMap::new(),
         }
     }
@@ -409,10 +390,10 @@ impl AnalysisBuilder for RegistryBuilder {
                 Some(Coord::Bng {
                     easting_m,
                     northing_m,
-                }) if self.projection == MetricProjection::BritishNationalGrid => {
+                }) if *self.projection.crs() == crate::geography::Crs::Bng => {
                     Some([easting_m, northing_m])
                 }
-                _ => self.projection.to_metres(lon, lat),
+                _ => to_metres(&self.projection, lon, lat),
             };
             let Some(m) = metres else {
                 warnings.push(format!(
@@ -480,7 +461,7 @@ impl AnalysisBuilder for RegistryBuilder {
             collections,
             usable: RTree::bulk_load(points),
             usable_aeds,
-            projection: self.projection,
+            projection: self.projection.clone(),
             aed_count: aeds.len(),
             aeds_without_location: without,
             built_at: Utc::now(),

@@ -269,6 +269,14 @@ impl fmt::Debug for MetricProjection {
 }
 
 impl MetricProjection {
+    /// British National Grid through OSTN15: the CRS of every UK analysis.
+    pub fn bng() -> MetricProjection {
+        MetricProjection {
+            crs: Crs::Bng,
+            engine: Engine::Ostn15,
+        }
+    }
+
     /// Set up a CRS for analysis. BNG uses OSTN15; a CRS with a known proj string uses
     /// `proj4rs`; any other EPSG code needs the `proj` feature. WGS84 is refused: not metric.
     pub fn new(crs: &Crs) -> Result<MetricProjection, CrsSpecError> {
