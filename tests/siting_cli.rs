@@ -124,3 +124,42 @@ fn bad_demand_value_names_file_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("demand.csv:2"), "{err}");
 }
+
+#[test]
+fn candidate_sites_given_by_postcode_are_placed_with_code_point() {
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    std::fs::write(
+        dir.path().join("codepoint.csv"),
+        "postcode,pqi,easting,northing\nLE2 1AA,10,461000,304000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("candidates.csv"),
+        "name,postcode\nChapel,LE2 1AA\nNowhere hall,LE9 9ZZ\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--k",
+            "1",
+            "--candidates",
+            "candidates.csv",
+            "--postcodes",
+            "codepoint.csv",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sites = std::fs::read_to_string(dir.path().join("out/sites.csv")).unwrap();
+    assert!(sites.lines().nth(1).unwrap().contains("Chapel"), "{sites}");
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    assert!(
+        summary.contains("LE9 9ZZ") && summary.contains("1 candidate rows not placed"),
+        "{summary}"
+    );
+}

@@ -12,7 +12,7 @@ use super::exact::{ExactOptions, exact};
 use super::greedy::greedy;
 use super::instance::{
     CandidateSite, CoveringInstance, DemandSite, ExistingSite, InstanceOptions, Objective,
-    demand_candidates, grid_candidates, read_named_sites,
+    PostcodeLookup, demand_candidates, grid_candidates, read_named_sites,
 };
 use super::report::{ExactSummary, GreedySummary, Summary, gain_curve, rank_chosen, write_outputs};
 use crate::coverage::{ReadyRule, Scenario, select, to_bng};
@@ -30,6 +30,9 @@ pub struct SitesArgs {
     /// weight/count/arrests column and id.
     #[arg(long)]
     pub demand: PathBuf,
+    /// Code-Point Open (CSV or native folder): places candidate rows given only by postcode.
+    #[arg(long)]
+    pub postcodes: Option<PathBuf>,
     /// Candidates: `demand`, `grid:<metres>`, or a CSV of named sites (name + lat/lon).
     #[arg(long, default_value = "demand")]
     pub candidates: String,
@@ -189,13 +192,31 @@ pub fn run_sites(args: &SitesArgs) -> Result<Summary, SitingError> {
         }
         file => {
             let to_metric = |lon: f64, lat: f64| crate::geography::crs::wgs84_to_bng(lon, lat).ok();
-            let named = read_named_sites(std::path::Path::new(file), &to_metric, None)?;
+            let index = match &args.postcodes {
+                Some(path) => Some(
+                    crate::geography::PostcodeIndex::load(path)
+                        .map_err(|e| SitingError::BadOption(format!("--postcodes: {e}")))?
+                        .0,
+                ),
+                None => None,
+            };
+            let lookup = |pc: &str| {
+                index
+                    .as_ref()
+                    .and_then(|i| i.get(pc))
+                    .map(|r| (r.easting_m, r.northing_m))
+            };
+            let named = read_named_sites(
+                std::path::Path::new(file),
+                &to_metric,
+                index.as_ref().map(|_| &lookup as PostcodeLookup<'_>),
+            )?;
             for u in named.unplaced.iter().take(20) {
                 notes.push(format!("candidate not placed: {u}"));
             }
             if !named.unplaced.is_empty() {
                 notes.push(format!(
-                    "{} candidate rows not placed (postcode-only rows need a postcode lookup)",
+                    "{} candidate rows not placed (postcode-only rows need --postcodes, and a postcode found in it)",
                     named.unplaced.len()
                 ));
             }
