@@ -4,8 +4,7 @@
 mod api_support;
 
 use api_support::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -17,25 +16,12 @@ fn spawn_server(db: &std::path::Path) -> (Child, String) {
 }
 
 fn spawn_seeded(db: &std::path::Path, seed: &[String]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aedcover"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aedcover"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"])
         .arg(db)
         .args(seed)
-        .env("AEDCOVER_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (child, addr)
+        .env("AEDCOVER_TOKEN", TOKEN);
+    spawn_serve(cmd)
 }
 
 #[test]

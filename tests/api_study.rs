@@ -2,9 +2,8 @@
 
 mod api_support;
 
-use api_support::http;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use api_support::{http, spawn_serve};
+use std::process::Command;
 
 #[test]
 fn serve_a_study_serves_its_layers() {
@@ -15,28 +14,14 @@ fn serve_a_study_serves_its_layers() {
     };
     let study = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/trafford.toml");
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aedcover"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--study"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aedcover"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--study"])
         .arg(&study)
         .arg("--db")
         .arg(dir.path().join("registry.db"))
-        .env_remove("AEDCOVER_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .map(str::to_string);
+        .env_remove("AEDCOVER_TOKEN");
+    let (mut child, addr) = spawn_serve(cmd);
     let check = || {
-        let addr = addr
-            .clone()
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         let (status, body) =
             http(&addr, "GET", "/collections/aeds/items?limit=1", None, "").unwrap();
         assert_eq!(status, 200, "{body}");

@@ -150,16 +150,7 @@ pub fn greedy(instance: &CoveringInstance, k: usize) -> GreedyResult {
             break;
         }
         let j = top.candidate as usize;
-        let (mut w, mut a, mut r) = (0.0, 0.0, 0.0);
-        for &i in instance.demand_covered_by(j) {
-            let i = i as usize;
-            if !covered[i] {
-                covered[i] = true;
-                w += instance.weights[i];
-                a += instance.demand[i].arrests;
-                r += instance.demand[i].residents;
-            }
-        }
+        let (w, a, r) = claim(instance, &mut covered, j);
         value += w;
         arrests += a;
         residents += r;
@@ -190,6 +181,26 @@ pub fn greedy(instance: &CoveringInstance, k: usize) -> GreedyResult {
         uncovered_weight,
         evaluations,
     }
+}
+
+/// Marks candidate `j`'s demand as covered; returns the (weight, arrests, residents) it
+/// newly covers.
+pub(crate) fn claim(
+    instance: &CoveringInstance,
+    covered: &mut [bool],
+    j: usize,
+) -> (f64, f64, f64) {
+    let (mut w, mut a, mut r) = (0.0, 0.0, 0.0);
+    for &i in instance.demand_covered_by(j) {
+        let i = i as usize;
+        if !covered[i] {
+            covered[i] = true;
+            w += instance.weights[i];
+            a += instance.demand[i].arrests;
+            r += instance.demand[i].residents;
+        }
+    }
+    (w, a, r)
 }
 
 #[cfg(test)]

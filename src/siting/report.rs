@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::SitingError;
 use super::budget::{CostPerArrest, SiteCost};
 use super::exact::ExactResult;
-use super::greedy::{GreedyResult, RankedSite};
+use super::greedy::{GreedyResult, RankedSite, claim};
 use super::instance::{AlreadyCovered, CoveringInstance};
 
 /// Orders a chosen set greedily (largest marginal gain first, ties on the lower index), so an
@@ -40,16 +40,7 @@ pub fn rank_chosen(instance: &CoveringInstance, chosen: &[usize]) -> Vec<RankedS
             }
         }
         let j = left.remove(best);
-        let (mut w, mut a, mut r) = (0.0, 0.0, 0.0);
-        for &i in instance.demand_covered_by(j) {
-            let i = i as usize;
-            if !covered[i] {
-                covered[i] = true;
-                w += instance.weights[i];
-                a += instance.demand[i].arrests;
-                r += instance.demand[i].residents;
-            }
-        }
+        let (w, a, r) = claim(instance, &mut covered, j);
         cw += w;
         ca += a;
         cr += r;

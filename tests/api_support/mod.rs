@@ -146,3 +146,25 @@ pub fn http(
         .to_string();
     Ok((status, body))
 }
+
+/// Spawns a configured `aedcover serve … --addr 127.0.0.1:0` command and returns the child
+/// with the address it printed on its first stdout line.
+#[allow(dead_code)]
+pub fn spawn_serve(mut cmd: std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (child, addr)
+}
