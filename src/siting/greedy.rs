@@ -105,17 +105,9 @@ fn top_k_sum(values: &mut [f64], k: usize) -> f64 {
 pub fn greedy(instance: &CoveringInstance, k: usize) -> GreedyResult {
     let n = instance.candidates.len();
     let mut covered: Vec<bool> = vec![false; instance.demand.len()];
-    let gain_of = |j: usize, covered: &[bool]| -> f64 {
-        instance
-            .demand_covered_by(j)
-            .iter()
-            .filter(|&&i| !covered[i as usize])
-            .map(|&i| instance.weights[i as usize])
-            .sum()
-    };
     let mut heap: BinaryHeap<Entry> = (0..n)
         .map(|j| Entry {
-            gain: gain_of(j, &covered),
+            gain: gain(instance, &covered, j),
             candidate: j as u32,
             round: 0,
         })
@@ -124,7 +116,7 @@ pub fn greedy(instance: &CoveringInstance, k: usize) -> GreedyResult {
     let uncovered_weight = instance.uncovered_weight();
 
     let mut sites: Vec<RankedSite> = Vec::with_capacity(k.min(n));
-    let (mut value, mut arrests, mut residents) = (0.0, 0.0, 0.0);
+    let mut value = 0.0;
     let mut scratch: Vec<f64> = Vec::with_capacity(n);
     let mut online = f64::INFINITY;
     let mut bound_step = |value: f64, heap: &BinaryHeap<Entry>, online: &mut f64| {
@@ -138,7 +130,7 @@ pub fn greedy(instance: &CoveringInstance, k: usize) -> GreedyResult {
         let Some(top) = heap.pop() else { break };
         if top.round as usize != sites.len() {
             let fresh = Entry {
-                gain: gain_of(top.candidate as usize, &covered),
+                gain: gain(instance, &covered, top.candidate as usize),
                 round: sites.len() as u32,
                 ..top
             };
@@ -149,21 +141,7 @@ pub fn greedy(instance: &CoveringInstance, k: usize) -> GreedyResult {
         if top.gain <= 0.0 {
             break;
         }
-        let j = top.candidate as usize;
-        let (w, a, r) = claim(instance, &mut covered, j);
-        value += w;
-        arrests += a;
-        residents += r;
-        sites.push(RankedSite {
-            rank: sites.len() + 1,
-            candidate: j,
-            marginal_weight: w,
-            marginal_arrests: a,
-            marginal_residents: r,
-            cumulative_weight: value,
-            cumulative_arrests: arrests,
-            cumulative_residents: residents,
-        });
+        value = take(instance, &mut covered, &mut sites, top.candidate as usize);
         bound_step(value, &heap, &mut online);
     }
     if sites.len() < k {
@@ -183,13 +161,24 @@ pub fn greedy(instance: &CoveringInstance, k: usize) -> GreedyResult {
     }
 }
 
-/// Marks candidate `j`'s demand as covered; returns the (weight, arrests, residents) it
-/// newly covers.
-pub(crate) fn claim(
+/// The still-uncovered weight candidate `j` would cover.
+pub(crate) fn gain(instance: &CoveringInstance, covered: &[bool], j: usize) -> f64 {
+    instance
+        .demand_covered_by(j)
+        .iter()
+        .filter(|&&i| !covered[i as usize])
+        .map(|&i| instance.weights[i as usize])
+        .sum()
+}
+
+/// Adds candidate `j` as the next ranked site: marks its demand covered and records what it
+/// newly covers and the running totals. Returns the cumulative weight.
+pub(crate) fn take(
     instance: &CoveringInstance,
     covered: &mut [bool],
+    sites: &mut Vec<RankedSite>,
     j: usize,
-) -> (f64, f64, f64) {
+) -> f64 {
     let (mut w, mut a, mut r) = (0.0, 0.0, 0.0);
     for &i in instance.demand_covered_by(j) {
         let i = i as usize;
@@ -200,7 +189,24 @@ pub(crate) fn claim(
             r += instance.demand[i].residents;
         }
     }
-    (w, a, r)
+    let (cw, ca, cr) = sites.last().map_or((0.0, 0.0, 0.0), |s| {
+        (
+            s.cumulative_weight,
+            s.cumulative_arrests,
+            s.cumulative_residents,
+        )
+    });
+    sites.push(RankedSite {
+        rank: sites.len() + 1,
+        candidate: j,
+        marginal_weight: w,
+        marginal_arrests: a,
+        marginal_residents: r,
+        cumulative_weight: cw + w,
+        cumulative_arrests: ca + a,
+        cumulative_residents: cr + r,
+    });
+    cw + w
 }
 
 #[cfg(test)]

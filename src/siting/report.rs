@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::SitingError;
 use super::budget::{CostPerArrest, SiteCost};
 use super::exact::ExactResult;
-use super::greedy::{GreedyResult, RankedSite, claim};
+use super::greedy::{GreedyResult, RankedSite, gain, take};
 use super::instance::{AlreadyCovered, CoveringInstance};
 
 /// Orders a chosen set greedily (largest marginal gain first, ties on the lower index), so an
@@ -20,40 +20,18 @@ pub fn rank_chosen(instance: &CoveringInstance, chosen: &[usize]) -> Vec<RankedS
     left.dedup();
     let mut covered = vec![false; instance.demand.len()];
     let mut out: Vec<RankedSite> = Vec::with_capacity(left.len());
-    let (mut cw, mut ca, mut cr) = (0.0, 0.0, 0.0);
     while !left.is_empty() {
-        let gain = |j: usize| -> f64 {
-            instance
-                .demand_covered_by(j)
-                .iter()
-                .filter(|&&i| !covered[i as usize])
-                .map(|&i| instance.weights[i as usize])
-                .sum()
-        };
         let mut best = 0;
         let mut best_gain = f64::NEG_INFINITY;
         for (p, &j) in left.iter().enumerate() {
-            let g = gain(j);
+            let g = gain(instance, &covered, j);
             if g > best_gain {
                 best_gain = g;
                 best = p;
             }
         }
         let j = left.remove(best);
-        let (w, a, r) = claim(instance, &mut covered, j);
-        cw += w;
-        ca += a;
-        cr += r;
-        out.push(RankedSite {
-            rank: out.len() + 1,
-            candidate: j,
-            marginal_weight: w,
-            marginal_arrests: a,
-            marginal_residents: r,
-            cumulative_weight: cw,
-            cumulative_arrests: ca,
-            cumulative_residents: cr,
-        });
+        take(instance, &mut covered, &mut out, j);
     }
     out
 }
