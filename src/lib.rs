@@ -14,7 +14,6 @@
 //! a local UTM zone elsewhere. Everything published is WGS84 lon/lat (RFC 7946). Names carry
 //! their units: `radius_m`, `distance_m`, `area_km2`, `cost_gbp`.
 
-pub mod analyse;
 pub mod api;
 pub mod cli;
 pub mod coverage;
@@ -24,8 +23,10 @@ pub mod export;
 pub mod geography;
 pub mod import;
 pub mod opendata;
+pub mod pipeline;
 pub mod registry;
 pub mod seeds;
 pub mod siting;
+pub mod sources;
 pub mod store;
 pub mod study;

@@ -1,45 +1,67 @@
-//! A study file: one TOML document naming every input of `aedcover analyse --study`.
+//! A study: one typed value naming every input and setting of a run. A TOML file, the flags
+//! of `coverage`/`sites`, and the built-in default all become a [`Study`]; the pipeline
+//! ([`crate::pipeline`]) runs nothing else.
 //!
+//! A study file is parsed once, before any data file is opened: unknown keys, misspelt
+//! scenarios, demand levels, candidates or CRS names fail with `file:line: key: reason (value)`.
 //! Paths are relative to the study file's folder; `${AEDCOVER_OPEN_DATA}` expands to
-//! [`crate::opendata::dir`] (the variable when set, else `../shared/data` beside the crate),
-//! and any other `${NAME}` to that environment variable. Unknown keys are an error naming the
-//! key and the file, so a typo never silently falls back to a default.
+//! [`crate::opendata::dir`], any other `${NAME}` to that environment variable.
 //!
 //! ```toml
 //! title = "Leicestershire (open data)"
+//! crs = "auto"                                  # or "EPSG:27700", "EPSG:32618", "+proj=..."
 //! [registry]
 //! aeds = "leicestershire-emas-aeds.csv"        # a registry aeds.csv, or:
-//! # import = { kind = "csv", path = "${AEDCOVER_OPEN_DATA}/aed_trafford_council/trafford_defibrillators.csv" }
-//! known_total = 865                             # optional: AEDs known to exist (outputs say how many are missing)
+//! # import = { kind = "csv", path = "..." }    # kind: osm | csv | circuit
+//! known_total = 865                             # optional: AEDs known to exist
+//! source = "trafford_council"                   # or attribution/licence/publishable
 //! [guardians]
 //! path = "guardians.csv"
 //! [postcodes]
-//! codepoint = "${AEDCOVER_OPEN_DATA}/codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv"
-//! admin_districts = ["E08000009"]               # optional: the study's units
+//! codepoint = "${AEDCOVER_OPEN_DATA}/codepoint_open/....csv"
+//! admin_districts = ["E08000009"]
 //! [population]
 //! lsoa_csv = "..."
-//! lsoa_geojson = ["...", "..."]
+//! lsoa_geojson = ["..."]
 //! [demand]
-//! kind = "postcode_counts"                      # or points | postcode_units | residents
+//! kind = "postcode_counts"     # points | postcode_units | residents | grid
 //! path = "../seeds/arrests_by_district.csv"
-//! level = "auto"
+//! level = "auto"               # auto | unit | sector | district | area
 //! [[areas]]
 //! name = "Postcode districts"
 //! paths = ["..."]
 //! id_property = "name"
+//! source = "wikipedia_postcode_districts"
 //! [analysis]
 //! radii_m = [100, 200, 500]
+//! main_radius_m = 500          # default: 500 when listed, else the largest radius
+//! scenario = "all"             # all | public | 24-7 | ready | hour:Mo14
 //! [siting]
 //! k = 10
+//! candidates = "postcodes"     # postcodes | demand | grid:<metres> | a CSV of named sites
 //! [output]
 //! worst_areas = 3
 //! ```
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// Why a study file could not be used.
+use crate::coverage::Scenario;
+use crate::demand::DemandLevel;
+use crate::geography::PostcodeLevel;
+use crate::geography::crs::Crs;
+use crate::sources::Source;
+
+mod raw;
+
+/// The report's rule: an AED "will only be deployed if the incident is within 500m".
+pub const DEFAULT_MAIN_RADIUS_M: f64 = 500.0;
+/// The one default check window of the ready rule (days since the last check).
+pub const DEFAULT_CHECK_DAYS: i64 = 90;
+
+/// Why a study could not be used. Every variant names where.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
     #[error("{path}: cannot read: {source}")]
@@ -47,27 +69,25 @@ pub enum StudyError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Toml { path: PathBuf, message: String },
-    #[error("{path}: {key}: {reason} ({value})")]
+    #[error("{at}: {key}: {reason} ({value})")]
     Value {
-        path: PathBuf,
+        /// `file:line`, or the flag for a study built from the command line.
+        at: String,
         key: String,
         reason: String,
         value: String,
     },
 }
 
-/// A parsed study with every path resolved.
+/// A checked study with every path resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Study {
-    /// The study file itself.
-    pub file: PathBuf,
+    /// The study file, when there is one.
+    pub file: Option<PathBuf>,
     pub title: String,
-    pub registry: RegistrySource,
-    /// How many AEDs are known to exist in the study area from another source (e.g. the
-    /// report's 865): the outputs then say plainly how many are not located in this data.
-    pub registry_known_total: Option<u64>,
+    pub crs: CrsChoice,
+    /// Existing AEDs; none for a siting run from scratch.
+    pub registry: Option<Registry>,
     pub guardians: Option<PathBuf>,
     pub postcodes: Option<Postcodes>,
     pub population: Option<Population>,
@@ -78,13 +98,34 @@ pub struct Study {
     pub output: Output,
 }
 
-/// Where the AEDs come from.
+/// The metric CRS of a run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RegistrySource {
+pub enum CrsChoice {
+    /// British National Grid (OSTN15) when every input lies in Great Britain, else the UTM
+    /// zone of the data's centre.
+    Auto,
+    Given(Crs),
+}
+
+/// Where the AEDs come from, and what source they carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registry {
+    pub input: RegistryInput,
+    /// AEDs known to exist from another source (the report's 865): outputs say how many are
+    /// not located in this data.
+    pub known_total: Option<u64>,
+    /// Declared by the study; when `None` the importer's own source is used.
+    pub source: Option<Source>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistryInput {
     /// A registry `aeds.csv` (see [`crate::registry::read_aeds`]).
     Aeds(PathBuf),
-    /// Imported at run time (OpenStreetMap or a council CSV).
+    /// Imported at run time.
     Import { kind: ImportKind, path: PathBuf },
+    /// A registry CSV compiled into the binary (the built-in study).
+    Embedded { name: &'static str, text: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -92,15 +133,22 @@ pub enum RegistrySource {
 pub enum ImportKind {
     Osm,
     Csv,
+    Circuit,
 }
 
-/// Code-Point Open, and optionally the admin districts (ONS codes) whose units form the study.
+/// Code-Point Open, and optionally the admin districts or postcode areas forming the study.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Postcodes {
     pub codepoint: PathBuf,
     pub admin_districts: Vec<String>,
-    /// Postcode areas (`LE`, `CV`) whose units form the study; empty = all.
     pub postcode_areas: Vec<String>,
+}
+
+impl Postcodes {
+    /// Whether the study keeps only some units (then they are the siting candidates).
+    pub fn filtered(&self) -> bool {
+        !self.admin_districts.is_empty() || !self.postcode_areas.is_empty()
+    }
 }
 
 /// Census residents by LSOA, with the LSOA boundaries.
@@ -113,14 +161,19 @@ pub struct Population {
 /// What the demand is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Demand {
-    /// Counts by postcode (unit, sector, district or area; `level` = auto|unit|sector|district|area).
-    PostcodeCounts { path: PathBuf, level: String },
-    /// Points with lat/lon or easting/northing and an optional weight.
-    Points { path: PathBuf },
+    /// Counts by postcode unit, sector, district or area.
+    PostcodeCounts { path: PathBuf, level: DemandLevel },
+    /// Points: lat/lon anywhere, or projected columns in `crs` (default British National Grid).
+    Points { path: PathBuf, crs: Option<Crs> },
     /// Every study postcode unit with weight 1 (a proxy when no arrest data exist).
     PostcodeUnits,
     /// The residents of every study postcode unit.
     Residents,
+    /// A proxy: one point of weight 1 every `spacing_m` within `within_m` of a registry AED.
+    Grid { spacing_m: f64, within_m: f64 },
+    /// The seed report's 2,252 arrests by postcode district (compiled in), spread on the
+    /// study's postcode units; with no postcodes none can be placed, and the outputs say so.
+    ReportArrests,
 }
 
 impl Demand {
@@ -130,7 +183,17 @@ impl Demand {
             Demand::Points { .. } => "points",
             Demand::PostcodeUnits => "postcode units (weight 1 each)",
             Demand::Residents => "residents",
+            Demand::Grid { .. } => "grid points near AEDs (weight 1 each)",
+            Demand::ReportArrests => "arrests by postcode district (2021 report)",
         }
+    }
+
+    /// Whether this demand needs Code-Point (GB postcodes).
+    pub fn needs_postcodes(&self) -> bool {
+        matches!(
+            self,
+            Demand::PostcodeCounts { .. } | Demand::PostcodeUnits | Demand::Residents
+        )
     }
 }
 
@@ -143,209 +206,162 @@ pub struct AreaLayerSpec {
     pub name_property: Option<String>,
     /// Keep only these ids (empty = all).
     pub keep_ids: Vec<String>,
+    pub source: Source,
+}
+
+/// How distance is measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distance {
+    /// Straight line; radii divided by `detour_factor` (1 = plain straight line).
+    Straight { detour_factor: f64 },
+}
+
+impl Distance {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Distance::Straight { detour_factor } if *detour_factor == 1.0 => "straight_line",
+            Distance::Straight { .. } => "straight_line_with_detour_factor",
+        }
+    }
+    pub fn detour_factor(&self) -> f64 {
+        match self {
+            Distance::Straight { detour_factor } => *detour_factor,
+        }
+    }
+}
+
+/// The area gaps are looked for in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StudyArea {
+    /// The first area layer's union; without one, circles of this radius round the demand.
+    AreasElseDemandBuffer { buffer_m: f64 },
+    /// The first area layer only; no gaps without one.
+    AreasOnly,
+}
+
+/// Stages a command may leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Skip {
+    pub criticality: bool,
+    pub hours: bool,
+    pub gaps: bool,
 }
 
 /// Coverage settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     pub radii_m: Vec<f64>,
-    /// `all`, `public`, `24-7`, `ready`, or `hour:Mo14`.
-    pub scenario: String,
-    pub detour_factor: f64,
-    /// A device is ready only if checked within this many days.
-    pub ready_max_days_since_check: i64,
-    /// The date readiness is judged on (`YYYY-MM-DD`); today when absent. Set it for
-    /// outputs that do not change from day to day.
+    /// The radius gaps, criticality and the headline use; always one of `radii_m`.
+    pub main_radius_m: f64,
+    pub distance: Distance,
+    pub counted: Counted,
+    pub study_area: StudyArea,
+    pub skip: Skip,
+}
+
+impl Analysis {
+    /// Index of the main radius in `radii_m`.
+    pub fn main_index(&self) -> usize {
+        self.radii_m
+            .iter()
+            .position(|r| *r == self.main_radius_m)
+            .unwrap_or(self.radii_m.len() - 1)
+    }
+}
+
+/// Which AEDs count: the scenario and the ready rule's settings. See
+/// [`crate::coverage::CountedRule`], the one rule every stage and the service use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counted {
+    pub scenario: Scenario,
+    pub check_days: i64,
+    /// The day readiness is judged on; today when absent.
     pub as_of: Option<chrono::NaiveDate>,
-    /// When no area layer is given: the study area is the postcode units buffered by this.
-    pub study_buffer_m: f64,
+}
+
+impl Default for Counted {
+    fn default() -> Self {
+        Counted {
+            scenario: Scenario::All,
+            check_days: DEFAULT_CHECK_DAYS,
+            as_of: None,
+        }
+    }
+}
+
+/// Where candidate sites come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Candidates {
+    /// The study's postcode units (the demand points without a unit filter).
+    Postcodes,
+    Demand,
+    Grid { spacing_m: f64 },
+    /// A CSV of named sites (lat/lon, or postcode with Code-Point).
+    Named(PathBuf),
+}
+
+impl Candidates {
+    pub fn label(&self) -> String {
+        match self {
+            Candidates::Postcodes => "postcodes".into(),
+            Candidates::Demand => "demand".into(),
+            Candidates::Grid { spacing_m } => format!("grid:{spacing_m}"),
+            Candidates::Named(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// How many sites.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    K(usize),
+    BudgetGbp(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Solver {
+    Greedy,
+    Exact { time_limit_s: f64 },
 }
 
 /// Siting settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Siting {
-    pub k: Option<usize>,
-    pub budget_gbp: Option<f64>,
-    /// `postcodes`, `demand` or `grid:<metres>`.
-    pub candidates: String,
+    pub target: Target,
+    pub candidates: Candidates,
+    pub solver: Solver,
+    pub radius_m: f64,
+    pub min_distance_from_existing_m: f64,
     pub years: u32,
     pub installation_gbp: f64,
-    pub radius_m: f64,
+    pub model: crate::seeds::AedModel,
+    pub cabinet: crate::seeds::Cabinet,
+    /// Years the arrest counts cover (unknown when absent).
+    pub arrest_period_years: Option<f64>,
+}
+
+/// Which files a run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputSet {
+    /// `analyse`: every layer, tables, summary, report and maps.
+    Analysis,
+    /// `coverage`: per-point, criticality, hours, areas, gaps and summary.
+    Coverage,
+    /// `sites`: sites, gain curve and summary.
+    Sites,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
     pub worst_areas: usize,
-}
-
-// ---- the file as written ----
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStudy {
-    title: String,
-    registry: RawRegistry,
-    guardians: Option<RawGuardians>,
-    postcodes: Option<RawPostcodes>,
-    population: Option<RawPopulation>,
-    demand: RawDemand,
-    #[serde(default)]
-    areas: Vec<RawArea>,
-    #[serde(default)]
-    analysis: RawAnalysis,
-    siting: Option<RawSiting>,
-    #[serde(default)]
-    output: RawOutput,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRegistry {
-    aeds: Option<String>,
-    import: Option<RawImport>,
-    known_total: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawImport {
-    kind: ImportKind,
-    path: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawGuardians {
-    path: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPostcodes {
-    codepoint: String,
-    #[serde(default)]
-    admin_districts: Vec<String>,
-    #[serde(default)]
-    postcode_areas: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPopulation {
-    lsoa_csv: String,
-    lsoa_geojson: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDemand {
-    kind: String,
-    path: Option<String>,
-    level: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawArea {
-    name: String,
-    paths: Vec<String>,
-    id_property: String,
-    name_property: Option<String>,
-    #[serde(default)]
-    keep_ids: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAnalysis {
-    #[serde(default = "default_radii")]
-    radii_m: Vec<f64>,
-    #[serde(default = "default_scenario")]
-    scenario: String,
-    #[serde(default = "default_detour")]
-    detour_factor: f64,
-    #[serde(default = "default_ready_days")]
-    ready_max_days_since_check: i64,
-    as_of: Option<String>,
-    #[serde(default = "default_buffer")]
-    study_buffer_m: f64,
-}
-
-impl Default for RawAnalysis {
-    fn default() -> Self {
-        RawAnalysis {
-            radii_m: default_radii(),
-            scenario: default_scenario(),
-            detour_factor: default_detour(),
-            ready_max_days_since_check: default_ready_days(),
-            as_of: None,
-            study_buffer_m: default_buffer(),
-        }
-    }
-}
-
-fn default_radii() -> Vec<f64> {
-    vec![100.0, 200.0, 500.0]
-}
-fn default_scenario() -> String {
-    "all".into()
-}
-fn default_detour() -> f64 {
-    1.0
-}
-fn default_ready_days() -> i64 {
-    31
-}
-fn default_buffer() -> f64 {
-    500.0
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSiting {
-    k: Option<usize>,
-    budget_gbp: Option<f64>,
-    #[serde(default = "default_candidates")]
-    candidates: String,
-    #[serde(default = "default_years")]
-    years: u32,
-    #[serde(default)]
-    installation_gbp: f64,
-    #[serde(default = "default_site_radius")]
-    radius_m: f64,
-}
-
-fn default_candidates() -> String {
-    "postcodes".into()
-}
-fn default_years() -> u32 {
-    10
-}
-fn default_site_radius() -> f64 {
-    500.0
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOutput {
-    #[serde(default = "default_worst")]
-    worst_areas: usize,
-}
-
-impl Default for RawOutput {
-    fn default() -> Self {
-        RawOutput {
-            worst_areas: default_worst(),
-        }
-    }
-}
-
-fn default_worst() -> usize {
-    3
+    pub set: OutputSet,
+    /// Also write the report's district table (districts.csv / districts.geojson): the AEDs
+    /// and arrests the 2021 report counts per district, with what the run located there.
+    pub report_districts: bool,
 }
 
 impl Study {
-    /// Reads and checks a study file.
+    /// Reads and checks a study file; nothing else is opened.
     pub fn load(path: impl AsRef<Path>) -> Result<Study, StudyError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| StudyError::Io {
@@ -357,293 +373,132 @@ impl Study {
 
     /// Parses study text as if read from `path` (relative paths resolve beside it).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Study, StudyError> {
-        let raw: RawStudy = toml::from_str(text).map_err(|e| StudyError::Toml {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().replace('\n', " "),
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let bad = |key: &str, reason: &str, value: &str| StudyError::Value {
-            path: path.to_path_buf(),
+        raw::parse(text, path)
+    }
+}
+
+/// Reports a bad value at `file:line` (or a flag name).
+pub(crate) struct Where<'a> {
+    pub file: &'a Path,
+    pub text: &'a str,
+}
+
+impl Where<'_> {
+    pub fn at(&self, span: Option<Range<usize>>) -> String {
+        let line = span.map_or(0, |s| {
+            self.text[..s.start.min(self.text.len())].matches('\n').count() + 1
+        });
+        if line == 0 {
+            self.file.display().to_string()
+        } else {
+            format!("{}:{line}", self.file.display())
+        }
+    }
+    pub fn bad<T>(
+        &self,
+        span: Option<Range<usize>>,
+        key: &str,
+        reason: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<T, StudyError> {
+        Err(StudyError::Value {
+            at: self.at(span),
             key: key.into(),
             reason: reason.into(),
             value: value.into(),
-        };
-        let p = |key: &str, s: &str| -> Result<PathBuf, StudyError> {
-            resolve_path(base, s).map_err(|reason| bad(key, &reason, s))
-        };
-
-        let registry_known_total = raw.registry.known_total;
-        let registry = match (raw.registry.aeds, raw.registry.import) {
-            (Some(a), None) => RegistrySource::Aeds(p("registry.aeds", &a)?),
-            (None, Some(i)) => RegistrySource::Import {
-                kind: i.kind,
-                path: p("registry.import.path", &i.path)?,
-            },
-            _ => {
-                return Err(bad(
-                    "registry",
-                    "give exactly one of aeds = \"FILE\" or import = { kind, path }",
-                    "",
-                ));
-            }
-        };
-        let guardians = raw
-            .guardians
-            .map(|g| p("guardians.path", &g.path))
-            .transpose()?;
-        let postcodes = raw
-            .postcodes
-            .map(|pc| -> Result<Postcodes, StudyError> {
-                Ok(Postcodes {
-                    codepoint: p("postcodes.codepoint", &pc.codepoint)?,
-                    admin_districts: pc.admin_districts,
-                    postcode_areas: pc
-                        .postcode_areas
-                        .iter()
-                        .map(|a| a.trim().to_ascii_uppercase())
-                        .collect(),
-                })
-            })
-            .transpose()?;
-        let population = raw
-            .population
-            .map(|pop| -> Result<Population, StudyError> {
-                Ok(Population {
-                    lsoa_csv: p("population.lsoa_csv", &pop.lsoa_csv)?,
-                    lsoa_geojson: pop
-                        .lsoa_geojson
-                        .iter()
-                        .map(|s| p("population.lsoa_geojson", s))
-                        .collect::<Result<_, _>>()?,
-                })
-            })
-            .transpose()?;
-        let demand = match raw.demand.kind.as_str() {
-            "postcode_counts" => Demand::PostcodeCounts {
-                path: p(
-                    "demand.path",
-                    raw.demand
-                        .path
-                        .as_deref()
-                        .ok_or_else(|| bad("demand.path", "required for postcode_counts", ""))?,
-                )?,
-                level: raw.demand.level.unwrap_or_else(|| "auto".into()),
-            },
-            "points" => Demand::Points {
-                path: p(
-                    "demand.path",
-                    raw.demand
-                        .path
-                        .as_deref()
-                        .ok_or_else(|| bad("demand.path", "required for points", ""))?,
-                )?,
-            },
-            "postcode_units" => Demand::PostcodeUnits,
-            "residents" => Demand::Residents,
-            other => {
-                return Err(bad(
-                    "demand.kind",
-                    "expected postcode_counts, points, postcode_units or residents",
-                    other,
-                ));
-            }
-        };
-        let needs_postcodes = !matches!(demand, Demand::Points { .. });
-        if needs_postcodes && postcodes.is_none() {
-            return Err(bad(
-                "postcodes",
-                "demand by postcode needs a [postcodes] section with codepoint = FILE",
-                raw.demand.kind.as_str(),
-            ));
-        }
-        if matches!(demand, Demand::Residents) && population.is_none() {
-            return Err(bad(
-                "population",
-                "residents as demand needs a [population] section",
-                "",
-            ));
-        }
-        let areas = raw
-            .areas
-            .into_iter()
-            .map(|a| -> Result<AreaLayerSpec, StudyError> {
-                Ok(AreaLayerSpec {
-                    paths: a
-                        .paths
-                        .iter()
-                        .map(|s| p("areas.paths", s))
-                        .collect::<Result<_, _>>()?,
-                    name: a.name,
-                    id_property: a.id_property,
-                    name_property: a.name_property,
-                    keep_ids: a.keep_ids,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let an = raw.analysis;
-        if an.radii_m.is_empty() || an.radii_m.iter().any(|r| !r.is_finite() || *r <= 0.0) {
-            return Err(bad(
-                "analysis.radii_m",
-                "radii must be positive metres",
-                &format!("{:?}", an.radii_m),
-            ));
-        }
-        if !an.detour_factor.is_finite() || an.detour_factor < 1.0 {
-            return Err(bad(
-                "analysis.detour_factor",
-                "must be at least 1",
-                &an.detour_factor.to_string(),
-            ));
-        }
-        let as_of = an
-            .as_of
-            .as_deref()
-            .map(|s| {
-                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map_err(|_| bad("analysis.as_of", "not a YYYY-MM-DD date", s))
-            })
-            .transpose()?;
-        let analysis = Analysis {
-            radii_m: an.radii_m,
-            scenario: an.scenario,
-            detour_factor: an.detour_factor,
-            ready_max_days_since_check: an.ready_max_days_since_check,
-            as_of,
-            study_buffer_m: an.study_buffer_m,
-        };
-        let siting = raw
-            .siting
-            .map(|s| -> Result<Siting, StudyError> {
-                if s.k.is_some() == s.budget_gbp.is_some() {
-                    return Err(bad("siting", "give exactly one of k or budget_gbp", ""));
-                }
-                let c = s.candidates.as_str();
-                let grid_ok = c
-                    .strip_prefix("grid:")
-                    .is_some_and(|m| m.parse::<f64>().is_ok_and(|m| m > 0.0));
-                if !(c == "postcodes" || c == "demand" || grid_ok) {
-                    return Err(bad(
-                        "siting.candidates",
-                        "expected postcodes, demand or grid:<metres>",
-                        c,
-                    ));
-                }
-                Ok(Siting {
-                    k: s.k,
-                    budget_gbp: s.budget_gbp,
-                    candidates: s.candidates,
-                    years: s.years,
-                    installation_gbp: s.installation_gbp,
-                    radius_m: s.radius_m,
-                })
-            })
-            .transpose()?;
-        Ok(Study {
-            file: path.to_path_buf(),
-            title: raw.title,
-            registry,
-            registry_known_total,
-            guardians,
-            postcodes,
-            population,
-            demand,
-            areas,
-            analysis,
-            siting,
-            output: Output {
-                worst_areas: raw.output.worst_areas,
-            },
         })
     }
 }
 
-/// Expands `${NAME}` and makes a relative path relative to `base`.
-fn resolve_path(base: &Path, s: &str) -> Result<PathBuf, String> {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| "unclosed ${ in path".to_string())?;
-        let name = &after[..end];
-        if name == crate::opendata::ENV_VAR {
-            out.push_str(&crate::opendata::dir().to_string_lossy());
-        } else {
-            match std::env::var(name) {
-                Ok(v) => out.push_str(&v),
-                Err(_) => return Err(format!("environment variable {name} is not set")),
-            }
-        }
-        rest = &after[end + 1..];
+/// Error for a value given on the command line.
+pub fn flag_error(flag: &str, reason: impl Into<String>, value: impl Into<String>) -> StudyError {
+    StudyError::Value {
+        at: "command line".into(),
+        key: flag.into(),
+        reason: reason.into(),
+        value: value.into(),
     }
-    out.push_str(rest);
-    let path = PathBuf::from(out);
-    Ok(if path.is_absolute() {
-        path
-    } else {
-        base.join(path)
+}
+
+/// Parses a scenario name (`all`, `public`, `24-7`, `ready`, `hour:Mo14`).
+pub fn parse_scenario(s: &str) -> Result<Scenario, String> {
+    s.parse::<Scenario>().map_err(|e| e.to_string())
+}
+
+/// Parses a demand level (`auto`, `unit`, `sector`, `district`, `area`).
+pub fn parse_level(s: &str) -> Result<DemandLevel, String> {
+    Ok(match s.trim().to_ascii_lowercase().as_str() {
+        "auto" => DemandLevel::Auto,
+        "unit" => DemandLevel::Fixed(PostcodeLevel::Unit),
+        "sector" => DemandLevel::Fixed(PostcodeLevel::Sector),
+        "district" => DemandLevel::Fixed(PostcodeLevel::District),
+        "area" => DemandLevel::Fixed(PostcodeLevel::Area),
+        _ => return Err("expected auto, unit, sector, district or area".into()),
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Parses candidates: `postcodes`, `demand`, `grid:<metres>`, else a file path.
+pub fn parse_candidates(s: &str, base: &Path) -> Result<Candidates, String> {
+    Ok(match s.trim() {
+        "postcodes" => Candidates::Postcodes,
+        "demand" => Candidates::Demand,
+        g if g.starts_with("grid:") => {
+            let m: f64 = g[5..]
+                .parse()
+                .ok()
+                .filter(|m: &f64| m.is_finite() && *m > 0.0)
+                .ok_or("grid spacing must be positive metres (grid:250)")?;
+            Candidates::Grid { spacing_m: m }
+        }
+        f if f.ends_with(".csv") => Candidates::Named(raw::resolve_path(base, f)?),
+        _ => return Err("expected postcodes, demand, grid:<metres> or a .csv file".into()),
+    })
+}
 
-    const MINIMAL: &str = r#"
-title = "T"
-[registry]
-aeds = "aeds.csv"
-[demand]
-kind = "points"
-path = "d.csv"
-"#;
-
-    #[test]
-    fn minimal_study_takes_defaults_and_resolves_paths() {
-        let s = Study::from_str_at(MINIMAL, Path::new("/x/studies/t.toml")).unwrap();
-        assert_eq!(
-            s.registry,
-            RegistrySource::Aeds(PathBuf::from("/x/studies/aeds.csv"))
-        );
-        assert_eq!(s.analysis.radii_m, vec![100.0, 200.0, 500.0]);
-        assert_eq!(s.output.worst_areas, 3);
-        assert!(s.siting.is_none());
+/// Parses `auto`, `EPSG:nnnn` or a proj string.
+pub fn parse_crs(s: &str) -> Result<CrsChoice, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(CrsChoice::Auto);
     }
-
-    #[test]
-    fn unknown_key_is_named_with_the_file() {
-        let text = MINIMAL.replace("kind = \"points\"", "kind = \"points\"\nweigth = 2");
-        let e = Study::from_str_at(&text, Path::new("s.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("s.toml") && e.contains("weigth"), "{e}");
+    let crs: Crs = s.parse().map_err(|e: crate::geography::crs::CrsSpecError| e.reason)?;
+    if crs == Crs::Wgs84 {
+        return Err("WGS84 lon/lat is not metric; give a projected CRS or auto".into());
     }
+    Ok(CrsChoice::Given(crs))
+}
 
-    #[test]
-    fn open_data_variable_expands() {
-        let p = resolve_path(Path::new("/base"), "${AEDCOVER_OPEN_DATA}/a.csv").unwrap();
-        assert_eq!(p, crate::opendata::dir().join("a.csv"));
-        assert!(resolve_path(Path::new("/b"), "${NO_SUCH_VAR_AEDCOVER_X}/a").is_err());
-    }
-
-    #[test]
-    fn siting_needs_exactly_one_of_k_and_budget() {
-        let text = format!("{MINIMAL}[siting]\nk = 3\nbudget_gbp = 5000.0\n");
-        assert!(Study::from_str_at(&text, Path::new("s.toml")).is_err());
-        let text = format!("{MINIMAL}[siting]\nk = 3\ncandidates = \"grid:250\"\n");
-        let s = Study::from_str_at(&text, Path::new("s.toml")).unwrap();
-        assert_eq!(s.siting.unwrap().candidates, "grid:250");
-    }
-
-    #[test]
-    fn postcode_demand_needs_postcodes() {
-        let text = MINIMAL.replace("kind = \"points\"", "kind = \"postcode_units\"");
-        let e = Study::from_str_at(&text, Path::new("s.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("postcodes"), "{e}");
+/// The main radius: the given one (which must be among the radii), else 500 m when listed,
+/// else the largest radius.
+pub fn main_radius(radii_m: &[f64], given: Option<f64>) -> Result<f64, String> {
+    match given {
+        Some(r) if radii_m.contains(&r) => Ok(r),
+        Some(_) => Err(format!("must be one of the radii {radii_m:?}")),
+        None if radii_m.contains(&DEFAULT_MAIN_RADIUS_M) => Ok(DEFAULT_MAIN_RADIUS_M),
+        None => Ok(radii_m.iter().copied().fold(f64::NAN, f64::max)),
     }
 }
+
+/// Radii must be positive and finite.
+pub fn check_radii(radii_m: &[f64]) -> Result<(), String> {
+    if radii_m.is_empty() || radii_m.iter().any(|r| !r.is_finite() || *r <= 0.0) {
+        return Err("radii must be positive metres".into());
+    }
+    Ok(())
+}
+
+/// A source named by key (`osm`, `codepoint_open`, `ons`, `wikipedia_postcode_districts`,
+/// `seed_report`, `trafford_council`, `bhf_circuit`).
+pub fn known_source(key: &str) -> Option<Source> {
+    Some(match key {
+        "osm" => Source::osm(),
+        "codepoint_open" => Source::codepoint_open(),
+        "ons" => Source::ons(),
+        "wikipedia_postcode_districts" => Source::wikipedia_postcode_districts(),
+        "seed_report" => Source::seed_report(),
+        "trafford_council" => Source::trafford_council(),
+        "bhf_circuit" => Source::bhf_circuit(),
+        _ => return None,
+    })
+}
+
+pub use raw::{parse_cabinet as raw_parse_cabinet, resolve_path};

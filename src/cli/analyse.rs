@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct AnalyseArgs {
-    /// A study file (TOML). Without it, the embedded Leicestershire default runs from
+    /// A study file (TOML). Without it, the built-in Leicestershire study runs from
     /// seeds/ and data/ only.
     #[arg(long)]
     pub study: Option<PathBuf>,
@@ -19,25 +19,18 @@ pub struct AnalyseArgs {
 }
 
 pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
-    let summary =
-        crate::analyse::run(args.study.as_deref(), &args.out, args.quiet).with_context(|| {
-            match &args.study {
-                Some(s) => format!("analyse {}", s.display()),
-                None => "analyse (embedded default)".to_owned(),
-            }
-        })?;
-    println!("{}", summary.title);
-    for line in &summary.headline {
-        println!("  {line}");
-    }
-    println!(
-        "wrote {} files to {}:",
-        summary.files.len(),
-        summary.out_dir.display()
-    );
-    for f in &summary.files {
-        println!("  {}", f.display());
-    }
-    println!("start with {}", summary.out_dir.join("report.md").display());
+    let study = match &args.study {
+        Some(path) => crate::study::Study::load(path)?,
+        None => crate::pipeline::builtin::study()?,
+    };
+    let what = match &args.study {
+        Some(s) => format!("analyse {}", s.display()),
+        None => "analyse (built-in Leicestershire study)".to_owned(),
+    };
+    let progress = crate::export::Progress::new(args.quiet);
+    let (run, written) =
+        crate::pipeline::run_and_write(study, &args.out, &progress).with_context(|| what)?;
+    super::print_run(&run, &written);
+    println!("start with {}", written.dir.join("report.md").display());
     Ok(())
 }

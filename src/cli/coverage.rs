@@ -1,29 +1,25 @@
-//! `aedcover coverage`: demand within walking radius of counted AEDs.
+//! `aedcover coverage`: demand within reach of counted AEDs at several radii. The flags build
+//! a [`Study`] and the one pipeline runs it.
 
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
+
+use super::DemandFlags;
+use crate::study::{
+    Analysis, AreaLayerSpec, Counted, Distance, Output, OutputSet, Skip, Study, StudyArea,
+};
 
 #[derive(Args)]
 pub struct CoverageArgs {
     /// The registry's aeds.csv.
     #[arg(long)]
     aeds: PathBuf,
-    /// Demand: counts by postcode (postcode,count) or points (lat,lon / easting,northing).
+    /// Where the AEDs come from, as a known source key (osm, trafford_council, …).
     #[arg(long)]
-    demand: Option<PathBuf>,
-    /// auto|unit|sector|district|area|counts|point|residents.
-    #[arg(long, default_value = "auto")]
-    demand_level: crate::coverage::command::DemandKind,
-    /// Code-Point Open CSV (needed for demand by postcode).
-    #[arg(long)]
-    postcodes: Option<PathBuf>,
-    /// LSOA population CSV (Census 2021), with --lsoa.
-    #[arg(long)]
-    population: Option<PathBuf>,
-    /// LSOA boundaries GeoJSON (repeatable).
-    #[arg(long)]
-    lsoa: Vec<PathBuf>,
+    aeds_source: Option<String>,
+    #[command(flatten)]
+    demand: DemandFlags,
     /// Area layer GeoJSON for areas.csv and gaps (repeatable).
     #[arg(long)]
     areas: Vec<PathBuf>,
@@ -33,24 +29,27 @@ pub struct CoverageArgs {
     /// GeoJSON property with the area name.
     #[arg(long)]
     area_name: Option<String>,
+    /// Where the area polygons come from, as a known source key.
+    #[arg(long)]
+    areas_source: Option<String>,
     /// Radii in metres.
     #[arg(long, value_delimiter = ',', default_value = "100,200,500")]
     radius: Vec<f64>,
+    /// The radius of gaps and criticality (default 500 when listed, else the largest).
+    #[arg(long)]
+    main_radius: Option<f64>,
     /// Route/straight-line ratio: radii are divided by it.
     #[arg(long, default_value_t = 1.0)]
     detour_factor: f64,
     /// all|public|24-7|ready|hour:Mo14.
-    #[arg(long, default_value = "all")]
+    #[arg(long, default_value = "all", value_parser = crate::study::parse_scenario)]
     scenario: crate::coverage::Scenario,
     /// Day for the ready rule (YYYY-MM-DD); default today.
     #[arg(long)]
     today: Option<chrono::NaiveDate>,
     /// Ready: checked within this many days.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = crate::study::DEFAULT_CHECK_DAYS)]
     check_days: i64,
-    /// CRS of easting/northing point columns (default EPSG:27700).
-    #[arg(long)]
-    crs: Option<String>,
     /// Outputs to skip: criticality,hours,gaps.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
@@ -59,10 +58,9 @@ pub struct CoverageArgs {
     out: PathBuf,
 }
 
-pub fn run(a: CoverageArgs) -> anyhow::Result<()> {
-    use crate::coverage::command::{CoverageOptions, Skip, run};
+fn skip(list: &[String]) -> anyhow::Result<Skip> {
     let mut skip = Skip::default();
-    for s in &a.skip {
+    for s in list {
         match s.trim() {
             "criticality" => skip.criticality = true,
             "hours" => skip.hours = true,
@@ -70,36 +68,62 @@ pub fn run(a: CoverageArgs) -> anyhow::Result<()> {
             other => anyhow::bail!("--skip: unknown output {other:?} (criticality, hours, gaps)"),
         }
     }
-    let opts = CoverageOptions {
-        aeds: a.aeds,
-        demand: a.demand,
-        kind: a.demand_level,
-        postcodes: a.postcodes,
-        population: a.population,
-        lsoa: a.lsoa,
-        areas: a.areas,
-        area_id: a.area_id,
-        area_name: a.area_name,
-        config: crate::coverage::CoverageConfig {
-            radii_m: a.radius,
-            detour_factor: a.detour_factor,
-        },
-        scenario: a.scenario,
-        ready: crate::coverage::ReadyRule {
-            as_of: a.today.unwrap_or_else(|| chrono::Local::now().date_naive()),
-            max_days_since_check: a.check_days,
-        },
-        crs: a.crs,
-        skip,
-        out: a.out,
+    Ok(skip)
+}
+
+/// The study these flags describe.
+pub fn study(a: &CoverageArgs) -> anyhow::Result<Study> {
+    crate::study::check_radii(&a.radius).map_err(|r| crate::study::flag_error("--radius", r, format!("{:?}", a.radius)))?;
+    let main_radius_m = crate::study::main_radius(&a.radius, a.main_radius)
+        .map_err(|r| crate::study::flag_error("--main-radius", r, format!("{:?}", a.main_radius)))?;
+    let inputs = a.demand.inputs()?;
+    let areas = if a.areas.is_empty() {
+        Vec::new()
+    } else {
+        vec![AreaLayerSpec {
+            name: "Areas".into(),
+            paths: a.areas.clone(),
+            id_property: a.area_id.clone(),
+            name_property: a.area_name.clone(),
+            keep_ids: Vec::new(),
+            source: super::source_flag("--areas-source", a.areas_source.as_deref())?
+                .unwrap_or_else(|| crate::sources::Source::undeclared("areas")),
+        }]
     };
-    let s = run(&opts).context("coverage")?;
-    for r in &s.radii {
+    Ok(Study {
+        file: None,
+        title: format!("coverage of {}", a.aeds.display()),
+        crs: inputs.crs,
+        registry: Some(super::registry_flag(&a.aeds, a.aeds_source.as_deref())?),
+        guardians: None,
+        postcodes: inputs.postcodes,
+        population: inputs.population,
+        demand: inputs.demand,
+        areas,
+        analysis: Analysis {
+            radii_m: a.radius.clone(),
+            main_radius_m,
+            distance: Distance::Straight { detour_factor: a.detour_factor },
+            counted: Counted { scenario: a.scenario, check_days: a.check_days, as_of: a.today },
+            study_area: StudyArea::AreasOnly,
+            skip: skip(&a.skip)?,
+        },
+        siting: None,
+        output: Output { worst_areas: 3, set: OutputSet::Coverage, report_districts: false },
+    })
+}
+
+pub fn run(a: CoverageArgs) -> anyhow::Result<()> {
+    let study = study(&a)?;
+    let progress = crate::export::Progress::new(true);
+    let (run, written) = crate::pipeline::run_and_write(study, &a.out, &progress).context("coverage")?;
+    for t in &run.assessment.totals {
         eprintln!(
             "{} m: {:.2}% of demand covered ({} of {})",
-            r.totals.radius_m, r.totals.pct_covered, r.totals.demand_covered, r.totals.demand_total
+            t.radius_m, t.pct_covered, t.demand_covered, t.demand_total
         );
     }
-    eprintln!("wrote {}", opts.out.display());
+    eprintln!("metric CRS {} ({})", run.crs_label(), run.crs_reason);
+    eprintln!("wrote {}", written.dir.display());
     Ok(())
 }

@@ -3,10 +3,13 @@
 
 use clap::{Parser, Subcommand};
 
+pub use flags::{DemandFlags, print_run, registry_flag, source_flag};
+
 pub mod analyse;
 pub mod coverage;
 pub mod data;
 pub mod districts;
+pub mod flags;
 pub mod import;
 pub mod registry;
 pub mod serve;
@@ -37,7 +40,7 @@ pub enum Command {
     /// Coverage of demand (arrests, residents) by counted AEDs at several radii.
     Coverage(Box<coverage::CoverageArgs>),
     /// Where new cabinets would cover the most arrests (greedy or exact), with costs.
-    Sites(Box<crate::siting::SitesArgs>),
+    Sites(Box<sites::SitesArgs>),
     /// Tables derived from the open data.
     #[command(subcommand)]
     Data(data::DataCommand),

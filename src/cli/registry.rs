@@ -90,7 +90,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
     )
     .context("registry check")?;
     if let Some(path) = &args.criticality {
-        let crit = crate::coverage::command::read_criticality_csv(path, args.radius)
+        let crit = crate::coverage::criticality::read_criticality_csv(path, args.radius)
             .context("reading --criticality")?;
         report.triage.rank_by_criticality(&crit);
     }

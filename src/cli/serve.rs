@@ -55,56 +55,38 @@ pub fn run(mut a: ServeArgs) -> anyhow::Result<()> {
     crate::api::serve::run(&opts).context("aedcover serve")
 }
 
-/// Runs the study's analysis and points the server at its registry, guardians and layers.
+/// Runs the study through the pipeline and points the server at its registry, guardians and
+/// layers. The registry served is the one analysed (written once as `registry_aeds.csv`).
 fn from_study(a: &mut ServeArgs, study_path: &std::path::Path) -> anyhow::Result<()> {
-    use crate::study::{ImportKind, RegistrySource, Study};
-    let study = Study::load(study_path)?;
+    let study = crate::study::Study::load(study_path)?;
     let out = a.analysis_out.clone().unwrap_or_else(|| {
         let mut name = a.db.clone().into_os_string();
         name.push(".analysis");
         name.into()
     });
-    let summary = crate::analyse::run(Some(study_path), &out, true)
+    let progress = crate::export::Progress::new(true);
+    let (run, _) = crate::pipeline::run_and_write(study, &out, &progress)
         .with_context(|| format!("analysing {}", study_path.display()))?;
-    eprintln!(
-        "analysis of {:?} written to {}",
-        summary.title,
-        out.display()
-    );
+    eprintln!("analysis of {:?} written to {}", run.study.title, out.display());
     if a.aeds.is_none() {
-        a.aeds = Some(match &study.registry {
-            RegistrySource::Aeds(path) => path.clone(),
-            RegistrySource::Import { kind, path } => {
-                let kind = match kind {
-                    ImportKind::Osm => crate::import::SourceKind::Osm,
-                    ImportKind::Csv => crate::import::SourceKind::Table,
-                };
-                let csv = out.join("registry_aeds.csv");
-                let codepoint = study.postcodes.as_ref().map(|p| p.codepoint.as_path());
-                crate::import::import_to_csv(kind, path, &csv, codepoint)
-                    .with_context(|| format!("importing {}", path.display()))?;
-                csv
-            }
-        });
+        let csv = out.join("registry_aeds.csv");
+        let f = std::fs::File::create(&csv).with_context(|| csv.display().to_string())?;
+        crate::registry::write_aeds(f, &run.registry.aeds)
+            .with_context(|| csv.display().to_string())?;
+        a.aeds = Some(csv);
     }
     if a.guardians.is_none() {
-        a.guardians = study.guardians.clone();
+        a.guardians = run.study.guardians.clone();
     }
     if a.layer.is_empty() {
-        let radius = study
-            .analysis
-            .radii_m
-            .iter()
-            .copied()
-            .fold(f64::NAN, f64::max);
-        let coverage = format!("coverage_{}m.geojson", radius.round() as i64);
+        let coverage = crate::pipeline::layers::radius_name("coverage", run.main_radius_m());
         for (name, file) in [
-            ("areas", "areas.geojson".to_string()),
-            ("gaps", "gaps.geojson".to_string()),
+            ("areas", "areas".to_string()),
+            ("gaps", "gaps".to_string()),
             ("coverage", coverage),
-            ("sites", "sites.geojson".to_string()),
+            ("sites", "sites".to_string()),
         ] {
-            let path = out.join(&file);
+            let path = out.join(format!("{file}.geojson"));
             if path.exists() {
                 a.layer.push(format!("{name}={}", path.display()));
             }

@@ -74,6 +74,61 @@ pub fn criticality(
     Ok(out)
 }
 
+/// A `criticality.csv` could not be read: `file:line: reason`.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {reason}")]
+pub struct CriticalityCsvError {
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Reads `criticality.csv` as written by `aedcover coverage`: AED id → demand that only
+/// this AED covers at `radius_m` (column `demand_sole_<r>m`). Used by `registry check
+/// --criticality` to rank problem devices by what is lost when they are not rescue-ready.
+pub fn read_criticality_csv(
+    path: &std::path::Path,
+    radius_m: f64,
+) -> Result<std::collections::HashMap<String, f64>, CriticalityCsvError> {
+    let file = path.display().to_string();
+    let bad = |line: u64, reason: String| CriticalityCsvError {
+        file: file.clone(),
+        line,
+        reason,
+    };
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(0, e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let want = format!("demand_sole_{}m", crate::export::csv_out::metres(radius_m));
+    let norm = |h: &str| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+    let find = |col: &str| headers.iter().position(|h| norm(h) == col);
+    let (Some(c_id), Some(c_v)) = (find("aed_id"), find(&want)) else {
+        return Err(bad(
+            1,
+            format!(
+                "columns aed_id and {want} are required (header: {:?})",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
+    };
+    let mut out = std::collections::HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let id = rec.get(c_id).unwrap_or("").trim();
+        let raw = rec.get(c_v).unwrap_or("").trim();
+        let v: f64 = raw
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| bad(line, format!("{want}: not a number ({raw:?})")))?;
+        if id.is_empty() {
+            return Err(bad(line, "aed_id: empty".into()));
+        }
+        out.insert(id.to_string(), v);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 //! `gaps` (uncovered land). Everything is in metres in one metric CRS.
 
 pub mod circles;
-pub mod command;
 pub mod criticality;
 pub mod engine;
 pub mod gaps;
@@ -22,5 +21,5 @@ pub use gaps::{Gap, gaps};
 pub use hours::{
     HoursSource, MissingHoursRule, WeekAvailability, WeekCoverage, availability, week_coverage,
 };
-pub use scenario::{ReadyRule, Scenario, Selection, SelectionCounts, is_ready, select, to_bng};
+pub use scenario::{CountedRule, ReadyRule, Scenario, Selection, SelectionCounts, is_ready, select, to_bng};
 pub use stats::{AreaInput, AreaRadiusStats, AreaStats, area_stats, locate_points};

@@ -134,13 +134,37 @@ pub fn to_bng(c: &Coord) -> Result<(f64, f64), String> {
 /// A conversion of a registry position into the study's metric CRS.
 pub type CoordToMetric<'a> = &'a dyn Fn(&Coord) -> Result<(f64, f64), String>;
 
-/// Selects the AEDs that count under `scenario`, converting positions with `to_metric`.
-pub fn select(
-    aeds: &[Aed],
-    scenario: Scenario,
-    ready: &ReadyRule,
-    to_metric: CoordToMetric<'_>,
-) -> Selection {
+/// The one rule deciding which registry AEDs count, used by coverage, siting, `registry
+/// check` and the service: never a retired device; then the scenario (with the ready rule's
+/// check window when the scenario is `ready`). Position is checked separately by [`select`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedRule {
+    pub scenario: Scenario,
+    pub ready: ReadyRule,
+}
+
+impl CountedRule {
+    /// Whether `aed` counts, its position aside.
+    pub fn counts(&self, aed: &Aed) -> bool {
+        aed.status != Status::Retired && self.passes_scenario(aed, &aed_availability(aed))
+    }
+
+    fn passes_scenario(&self, aed: &Aed, a: &WeekAvailability) -> bool {
+        match self.scenario {
+            Scenario::All => true,
+            Scenario::Public => matches!(
+                aed.access,
+                AccessClass::Public247 | AccessClass::PublicLimited
+            ),
+            Scenario::TwentyFourSeven => a.hours_open() as usize == HOURS_PER_WEEK,
+            Scenario::Ready => is_ready(aed, &self.ready),
+            Scenario::Hour(h) => a.is_open(h),
+        }
+    }
+}
+
+/// Selects the AEDs that count under `rule`, converting positions with `to_metric`.
+pub fn select(aeds: &[Aed], rule: &CountedRule, to_metric: CoordToMetric<'_>) -> Selection {
     let mut counts = SelectionCounts {
         registry_total: aeds.len(),
         ..Default::default()
@@ -161,16 +185,7 @@ pub fn select(
             continue;
         };
         let a = aed_availability(aed);
-        let keep = match scenario {
-            Scenario::All => true,
-            Scenario::Public => matches!(
-                aed.access,
-                AccessClass::Public247 | AccessClass::PublicLimited
-            ),
-            Scenario::TwentyFourSeven => a.hours_open() as usize == HOURS_PER_WEEK,
-            Scenario::Ready => is_ready(aed, ready),
-            Scenario::Hour(h) => a.is_open(h),
-        };
+        let keep = rule.passes_scenario(aed, &a);
         if !keep {
             counts.excluded_by_scenario += 1;
             continue;
@@ -250,7 +265,7 @@ mod tests {
             retired,
         ];
         let ids = |s: Scenario| -> Vec<String> {
-            select(&aeds, s, &RULE, &to_bng)
+            select(&aeds, &CountedRule { scenario: s, ready: RULE }, &to_bng)
                 .facilities
                 .into_iter()
                 .map(|f| f.id)
@@ -261,7 +276,7 @@ mod tests {
         assert_eq!(ids(Scenario::TwentyFourSeven), ["box"]);
         assert_eq!(ids(Scenario::Hour(14)), ["box", "shop"]);
         assert_eq!(ids(Scenario::Hour(5 * 24 + 14)), ["box"]);
-        let all = select(&aeds, Scenario::All, &RULE, &to_bng);
+        let all = select(&aeds, &CountedRule { scenario: Scenario::All, ready: RULE }, &to_bng);
         assert_eq!(all.counts.unlocated, 1);
         assert_eq!(all.counts.retired, 1);
         assert_eq!(all.counts.unknown_hours, 1);

@@ -46,6 +46,25 @@ pub enum PointCrs {
     Bng,
     /// Any other CRS: a conversion of (x, y) into the metric CRS of the study.
     Custom(ToMetric),
+    /// Coordinates kept as read (lon/lat degrees or projected metres), for the pipeline to
+    /// project once it has chosen the run's CRS; see [`point_columns_are_lonlat`].
+    Raw,
+}
+
+/// Whether a demand file holds points (lat/lon or easting/northing columns) rather than
+/// counts by postcode.
+pub fn looks_like_points(path: &Path) -> Result<bool, DemandError> {
+    let (_, header) = open(path)?;
+    let has = |n: &[&str]| find(&header, n).is_some();
+    Ok((has(&["lat", "latitude"]) && has(&["lon", "lng", "long", "longitude"]))
+        || (has(&["easting", "x", "east"]) && has(&["northing", "y", "north"])))
+}
+
+/// Whether a points file gives lat/lon (else easting/northing) columns.
+pub fn point_columns_are_lonlat(path: &Path) -> Result<bool, DemandError> {
+    let (_, header) = open(path)?;
+    Ok(find(&header, &["lat", "latitude"]).is_some()
+        && find(&header, &["lon", "lng", "long", "longitude"]).is_some())
 }
 
 fn find(header: &csv::StringRecord, names: &[&str]) -> Option<usize> {
@@ -203,8 +222,7 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
                 .ok()
                 .filter(|v| v.is_finite())
         };
-        if !wgs84
-            && matches!(crs, PointCrs::Bng)
+        if (matches!(crs, PointCrs::Raw) || (!wgs84 && matches!(crs, PointCrs::Bng)))
             && let (Some(x_m), Some(y_m)) = (fast(cx), fast(cy))
         {
             let weight = match w_col {
@@ -241,13 +259,11 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
         let line = line_of(&rec);
         let x = number(path, &rec, cx, &header[cx])?;
         let y = number(path, &rec, cy, &header[cy])?;
-        let converted = if wgs84 {
-            crate::geography::crs::wgs84_to_bng(x, y).map_err(|e| e.to_string())
-        } else {
-            match crs {
-                PointCrs::Bng => Ok((x, y)),
-                PointCrs::Custom(f) => f(x, y),
-            }
+        let converted = match crs {
+            PointCrs::Raw => Ok((x, y)),
+            _ if wgs84 => crate::geography::crs::wgs84_to_bng(x, y).map_err(|e| e.to_string()),
+            PointCrs::Bng => Ok((x, y)),
+            PointCrs::Custom(f) => f(x, y),
         };
         let (x_m, y_m) = converted.map_err(|reason| DemandError::Field {
             path: path.to_path_buf(),

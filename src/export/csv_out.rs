@@ -125,6 +125,35 @@ pub fn text(s: &str) -> String {
     }
 }
 
+/// The shortest exact text of a number: integers without ".0" (`500`, `0.25`).
+pub fn exact(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A radius or distance in a name: `500` for 500 m, `0.5` for half a metre.
+pub fn metres(r: f64) -> String {
+    exact(r)
+}
+
+/// Rounded to 6 decimals, shortest text (`0.333333`, `2`).
+pub fn round6(v: f64) -> String {
+    exact((v * 1e6).round() / 1e6)
+}
+
+/// One CSV field, quoted when it holds a comma, quote or line break (the csv crate's rule),
+/// for writers that stream rows in parallel.
+pub fn field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,5 +18,5 @@ pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, write_layer};
 pub use map_png::{MapError, render_png, write_map};
 pub use map_svg::{CoverageLayer, GapLayer, MapAed, MapArea, MapSite, MapSpec, render_svg};
 pub use progress::{Bar, Progress};
-pub use reproject::bng_to_wgs84_geometry;
+pub use reproject::{bng_to_wgs84_geometry, to_wgs84_geometry};
 pub use validate::{Rule, Violation, check_file, ogrinfo_check};

@@ -14,6 +14,17 @@ pub fn bng_to_wgs84_geometry(g: &Geometry<f64>) -> Result<Geometry<f64>, CrsErro
     })
 }
 
+/// Metres in `projection`'s CRS → lon/lat in WGS84 degrees, every vertex.
+pub fn to_wgs84_geometry(
+    g: &Geometry<f64>,
+    projection: &crate::geography::MetricProjection,
+) -> Result<Geometry<f64>, CrsError> {
+    g.try_map_coords(|c| {
+        let (lon, lat) = projection.to_wgs84(c.x, c.y)?;
+        Ok(Coord { x: lon, y: lat })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use geo::{Area as _, BoundingRect, Centroid, Coord, Intersects, MultiPolygon, Po
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
-use super::crs::{CrsError, bng_to_wgs84, wgs84_to_bng};
+use super::crs::{CrsError, bng_to_wgs84};
 use super::repair::{RepairNote, repair_polygons};
 
 /// Which GeoJSON properties give an area its id and name.
@@ -140,6 +140,16 @@ impl AreaLayer {
         paths: &[P],
         options: &AreaOptions,
     ) -> Result<(AreaLayer, Vec<RepairNote>), AreaError> {
+        Self::from_geojson_files_in(paths, options, &super::crs::MetricProjection::bng())
+    }
+
+    /// As [`AreaLayer::from_geojson_files`], projected to `projection`'s metres (the geometry
+    /// of each [`Area`] is then in that CRS, not the National Grid).
+    pub fn from_geojson_files_in<P: AsRef<Path>>(
+        paths: &[P],
+        options: &AreaOptions,
+        projection: &super::crs::MetricProjection,
+    ) -> Result<(AreaLayer, Vec<RepairNote>), AreaError> {
         let mut areas = Vec::new();
         let mut notes = Vec::new();
         let mut seen = rustc_hash::FxHashMap::default();
@@ -166,7 +176,7 @@ impl AreaLayer {
                 }
             };
             for (index, feature) in features.into_iter().enumerate() {
-                let (area, note) = read_feature(path, index, feature, options)?;
+                let (area, note) = read_feature(path, index, feature, options, projection)?;
                 if let Some(prev) = seen.insert(area.id.clone(), path.to_path_buf()) {
                     return Err(AreaError::Feature {
                         path: path.to_path_buf(),
@@ -244,6 +254,7 @@ fn read_feature(
     index: usize,
     feature: geojson::Feature,
     options: &AreaOptions,
+    projection: &super::crs::MetricProjection,
 ) -> Result<(Area, Option<RepairNote>), AreaError> {
     let bad = |reason: String| AreaError::Feature {
         path: path.to_path_buf(),
@@ -272,7 +283,7 @@ fn read_feature(
         .map_err(|kind| bad(format!("{id}: unsupported geometry {kind}")))?;
     let mut polys_m = Vec::with_capacity(polys_wgs84.len());
     for p in &polys_wgs84 {
-        let projected = map_polygon(p, |c| wgs84_to_bng(c.x, c.y).map(|(x, y)| Coord { x, y }))
+        let projected = map_polygon(p, |c| projection.to_metric(c.x, c.y).map(|(x, y)| Coord { x, y }))
             .map_err(|source| AreaError::Crs {
                 path: path.to_path_buf(),
                 index,
@@ -371,6 +382,7 @@ fn map_multipolygon(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geography::crs::wgs84_to_bng;
     use std::io::Write;
 
     fn write_tmp(text: &str) -> tempfile::NamedTempFile {

@@ -11,7 +11,6 @@ pub mod exact;
 pub mod greedy;
 pub mod instance;
 pub mod report;
-pub mod run;
 
 pub use budget::{CostModel, CostPerArrest, SiteCost};
 pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
@@ -21,7 +20,6 @@ pub use instance::{
     NamedSites, Objective, PostcodeLookup, demand_candidates, grid_candidates, read_named_sites,
 };
 pub use report::{GainPoint, Summary, gain_curve, rank_chosen, write_outputs};
-pub use run::{SitesArgs, run_sites};
 
 /// What can go wrong when siting.
 #[derive(Debug, thiserror::Error)]

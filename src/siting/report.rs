@@ -79,6 +79,8 @@ pub struct GreedySummary {
     pub bound_1_minus_1_over_e: f64,
     pub online_upper_bound: f64,
     pub evaluations: usize,
+    /// Not written: outputs are the same on every run.
+    #[serde(skip)]
     pub time_s: f64,
 }
 
@@ -101,6 +103,8 @@ pub struct ExactSummary {
     pub value: f64,
     pub upper_bound: f64,
     pub gap_pct: f64,
+    /// Not written: outputs are the same on every run.
+    #[serde(skip)]
     pub time_s: f64,
     pub demand_groups: usize,
     pub candidates_after_reduction: usize,

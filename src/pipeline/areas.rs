@@ -1,0 +1,195 @@
+//! Stage 5: statistics per area, the study area, gaps at the main radius, and the coverage
+//! polygons (metres in the run's CRS; areas in km²).
+
+use geo::Area;
+use geo_types::MultiPolygon;
+
+use super::PipelineError;
+use super::assess::Assessment;
+use super::inputs::DemandStage;
+use crate::coverage::circles::{CircleFit, circles_union};
+use crate::coverage::stats::AreaStats;
+use crate::coverage::{AreaInput, Gap, area_stats, gaps};
+use crate::export::Progress;
+use crate::geography::{AreaLayer, AreaOptions, MetricProjection};
+use crate::study::{AreaLayerSpec, Study, StudyArea};
+
+/// One area with its layer name and statistics.
+pub struct AreaRow {
+    pub layer: String,
+    pub stats: AreaStats,
+    pub shape: MultiPolygon<f64>,
+}
+
+/// What this stage found.
+pub struct AreasStage {
+    pub rows: Vec<AreaRow>,
+    /// The layer maps and worst areas use (the study's first).
+    pub first_layer: Option<String>,
+    /// Where gaps were looked for; `None` when the study has none.
+    pub study_area: Option<MultiPolygon<f64>>,
+    /// `None` when not computed (skipped, or no study area).
+    pub gaps: Option<Vec<Gap>>,
+    /// Per radius: the union of circles round the counted AEDs, clipped to the study area
+    /// (analysis runs only).
+    pub coverage: Vec<(f64, MultiPolygon<f64>)>,
+}
+
+impl AreasStage {
+    /// The rows of the first layer, ranked by uncovered demand at radius `k`, at most `n`.
+    pub fn worst(&self, k: usize, n: usize) -> Vec<&AreaRow> {
+        let mut v: Vec<&AreaRow> = self
+            .rows
+            .iter()
+            .filter(|r| Some(&r.layer) == self.first_layer.as_ref())
+            .collect();
+        v.sort_by(|a, b| {
+            b.stats.radii[k]
+                .demand_uncovered
+                .total_cmp(&a.stats.radii[k].demand_uncovered)
+                .then(a.stats.id.cmp(&b.stats.id))
+        });
+        v.truncate(n);
+        v
+    }
+}
+
+/// Runs the stage.
+pub fn areas(
+    study: &Study,
+    projection: &MetricProjection,
+    demand: &DemandStage,
+    a: &Assessment,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+) -> Result<AreasStage, PipelineError> {
+    let mut rows = Vec::new();
+    for spec in &study.areas {
+        rows.extend(layer_rows(spec, projection, demand, a, progress, notes)?);
+    }
+    let first_layer = study.areas.first().map(|s| s.name.clone());
+    let study_area = study_area(study, &rows, first_layer.as_deref(), demand, progress, notes);
+    let main_k = study.analysis.main_index();
+    let gaps = match (&study_area, study.analysis.skip.gaps) {
+        (Some(area), false) => Some(progress.step("gaps", || {
+            gaps(area, &a.index, &demand.points, &a.result, main_k)
+        })),
+        (None, false) => {
+            notes.push("no area polygons: no study area, so gaps were not computed".into());
+            None
+        }
+        _ => None,
+    };
+    let coverage = if super::is_analysis(study) {
+        coverage_shapes(a, study_area.as_ref(), progress)
+    } else {
+        Vec::new()
+    };
+    Ok(AreasStage {
+        rows,
+        first_layer,
+        study_area,
+        gaps,
+        coverage,
+    })
+}
+
+fn layer_rows(
+    spec: &AreaLayerSpec,
+    projection: &MetricProjection,
+    demand: &DemandStage,
+    a: &Assessment,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+) -> Result<Vec<AreaRow>, PipelineError> {
+    let (layer, repairs) = AreaLayer::from_geojson_files_in(
+        &spec.paths,
+        &AreaOptions::new(&spec.id_property, spec.name_property.as_deref()),
+        projection,
+    )?;
+    if !repairs.is_empty() {
+        notes.push(format!("{}: {} geometries repaired", spec.name, repairs.len()));
+    }
+    let kept: Vec<AreaInput> = layer
+        .areas()
+        .iter()
+        .filter(|x| spec.keep_ids.is_empty() || spec.keep_ids.contains(&x.id))
+        .map(|x| (x.id.clone(), x.name.clone(), x.geometry_m.clone()))
+        .collect();
+    let missing: Vec<&String> = spec
+        .keep_ids
+        .iter()
+        .filter(|id| !kept.iter().any(|k| &k.0 == *id))
+        .collect();
+    if !missing.is_empty() {
+        notes.push(format!("{}: no polygon for {:?}", spec.name, missing));
+    }
+    let known = crate::seeds::aed_counts_by_district().unwrap_or_default();
+    let stats = progress.step(&format!("statistics for {}", spec.name), || {
+        area_stats(&kept, &a.index, &demand.points, &a.result, &known)
+    });
+    Ok(stats
+        .into_iter()
+        .zip(kept)
+        .map(|(stats, k)| AreaRow {
+            layer: spec.name.clone(),
+            stats,
+            shape: k.2,
+        })
+        .collect())
+}
+
+fn study_area(
+    study: &Study,
+    rows: &[AreaRow],
+    first_layer: Option<&str>,
+    demand: &DemandStage,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+) -> Option<MultiPolygon<f64>> {
+    if let Some(name) = first_layer {
+        // Rings are oriented first: the overlay's fill rule would otherwise let a clockwise
+        // polygon (LE15 after its repair) cancel out instead of adding.
+        use geo::orient::{Direction, Orient};
+        let oriented: Vec<geo_types::Polygon<f64>> = rows
+            .iter()
+            .filter(|r| r.layer == name)
+            .flat_map(|r| r.shape.0.iter().map(|p| p.orient(Direction::Default)))
+            .collect();
+        return Some(progress.step("study area", || geo::unary_union(&oriented)));
+    }
+    let StudyArea::AreasElseDemandBuffer { buffer_m } = study.analysis.study_area else {
+        return None;
+    };
+    let centres: Vec<(f64, f64)> = demand.points.iter().map(|d| (d.x_m, d.y_m)).collect();
+    let area = progress.step("study area", || {
+        circles_union(&centres, buffer_m, CircleFit::EqualArea, None)
+    });
+    notes.push(format!(
+        "no area polygons: the study area is the union of {buffer_m} m circles round the demand points ({} km²)",
+        crate::export::csv_out::num(area.unsigned_area() / 1e6, 1)
+    ));
+    Some(area)
+}
+
+fn coverage_shapes(
+    a: &Assessment,
+    study_area: Option<&MultiPolygon<f64>>,
+    progress: &Progress,
+) -> Vec<(f64, MultiPolygon<f64>)> {
+    let centres: Vec<(f64, f64)> = a.index.facilities().iter().map(|f| (f.x_m, f.y_m)).collect();
+    let eff = a.config.effective_radii_m();
+    progress.step("coverage polygons", || {
+        a.config
+            .radii_m
+            .iter()
+            .zip(&eff)
+            .map(|(r, e)| {
+                (
+                    *r,
+                    circles_union(&centres, *e, CircleFit::EqualArea, study_area),
+                )
+            })
+            .collect()
+    })
+}

@@ -1,0 +1,456 @@
+//! The loads: registry (+ guardians), the run's metric CRS, postcode units (+ residents) and
+//! demand points. Everything after this stage is in the run's metres.
+
+use rayon::prelude::*;
+
+use super::PipelineError;
+use crate::coverage::DemandPoint;
+use crate::demand::{PointCrs, SpreadReport, UnitTable, read_counts, residents_as_demand, spread};
+use crate::export::Progress;
+use crate::geography::{
+    AreaLayer, AreaOptions, Crs, MetricProjection, PostcodeIndex, ResidentsByPostcode,
+    UnitPosition,
+};
+use crate::registry::{Aed, Coord, Guardian};
+use crate::sources::{Source, Sources};
+use crate::study::{CrsChoice, Demand, ImportKind, RegistryInput, Study};
+
+/// The registry as loaded: every record, in file order.
+pub struct RegistryStage {
+    pub aeds: Vec<Aed>,
+    /// Rows or records that could not be read (each named in the notes).
+    pub bad_rows: usize,
+    pub guardians: Option<Vec<Guardian>>,
+    pub source: Source,
+    /// AEDs known to exist from another source.
+    pub known_total: Option<u64>,
+}
+
+/// Demand in the run's metres, with its accounting.
+pub struct DemandStage {
+    pub points: Vec<DemandPoint>,
+    pub report: SpreadReport,
+    /// The study's postcode units (with residents), when it has postcodes.
+    pub units: Option<UnitTable>,
+    /// `point`, `counts`, `residents`, `postcode_units` or `grid`.
+    pub kind: &'static str,
+    pub sources: Sources,
+}
+
+/// Stage 1: the AEDs and guardians.
+pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage, PipelineError> {
+    let Some(reg) = &study.registry else {
+        notes.push("no existing AEDs given: all demand counts as uncovered".into());
+        return Ok(RegistryStage {
+            aeds: Vec::new(),
+            bad_rows: 0,
+            guardians: None,
+            source: Source::undeclared("registry"),
+            known_total: None,
+        });
+    };
+    let opts = crate::registry::ReadOptions::default();
+    let (aeds, bad_rows, own_source) = match &reg.input {
+        RegistryInput::Aeds(path) => {
+            let f = crate::registry::read_aeds(path, opts)?;
+            for e in f.errors.iter().take(20) {
+                notes.push(format!("registry row skipped: {e}"));
+            }
+            let bad = f.bad_rows();
+            (f.aeds, bad, Source::undeclared("registry"))
+        }
+        RegistryInput::Embedded { name, text } => {
+            let f = crate::registry::read_aeds_from_reader(name, text.as_bytes(), opts)?;
+            for e in f.errors.iter().take(20) {
+                notes.push(format!("registry row skipped: {e}"));
+            }
+            let bad = f.bad_rows();
+            (f.aeds, bad, Source::undeclared(name))
+        }
+        RegistryInput::Import { kind, path } => {
+            let (aeds, rep, source) = match kind {
+                ImportKind::Osm => {
+                    let (a, r) = crate::import::import_osm(path)?;
+                    (a, r, Source::osm())
+                }
+                ImportKind::Csv => {
+                    let (a, r) = crate::import::import_table(path)?;
+                    (a, r, Source::undeclared("registry"))
+                }
+                ImportKind::Circuit => {
+                    return Err(PipelineError::Unsupported(
+                        "import kind circuit: TODO(merge circuit-import)".into(),
+                    ));
+                }
+            };
+            for r in rep.rejected.iter().take(20) {
+                notes.push(format!("AED record not imported: {r}"));
+            }
+            (aeds, rep.rejected.len(), source)
+        }
+    };
+    let source = reg.source.clone().unwrap_or(own_source);
+    if !source.publishable {
+        notes.push(format!(
+            "the AEDs come from a source not for publication ({}): share these outputs only as its terms allow",
+            source.licence
+        ));
+    }
+    if let Some(known) = reg.known_total {
+        let missing = known.saturating_sub(aeds.len() as u64);
+        if missing > 0 {
+            notes.insert(0, format!(
+                "Most existing AEDs are not located in this data: {known} AEDs are known to exist, the registry here holds {}, so {missing} are missing from every figure. Coverage is understated and suggested sites may duplicate AEDs that already exist.",
+                aeds.len()
+            ));
+        }
+    }
+    let guardians = match &study.guardians {
+        Some(p) => Some(crate::registry::read_guardians(p, opts)?.guardians),
+        None => None,
+    };
+    Ok(RegistryStage {
+        aeds,
+        bad_rows,
+        guardians,
+        source,
+        known_total: reg.known_total,
+    })
+}
+
+/// Stage 2: the metric CRS and why. Postcode inputs are GB by nature: British National Grid.
+pub fn choose_crs(
+    study: &Study,
+    registry: &RegistryStage,
+) -> Result<(MetricProjection, String), PipelineError> {
+    if let CrsChoice::Given(crs) = &study.crs {
+        return Ok((MetricProjection::new(crs)?, "given by the study".into()));
+    }
+    if study.postcodes.is_some() {
+        return Ok((
+            MetricProjection::bng(),
+            "auto: postcode inputs (Code-Point Open) are in Great Britain".into(),
+        ));
+    }
+    let mut lonlats: Vec<(f64, f64)> = registry
+        .aeds
+        .iter()
+        .filter_map(|a| a.location.as_ref())
+        .filter_map(|l| lonlat_of(&l.coord))
+        .collect();
+    if let Demand::Points { path, crs } = &study.demand {
+        if crate::demand::point_columns_are_lonlat(path)? {
+            let raw = crate::demand::read_points(path, &PointCrs::Raw)?;
+            lonlats.extend(raw.iter().map(|p| (p.x_m, p.y_m)));
+        } else {
+            // Projected columns: their own CRS when metric and given, else BNG.
+            let crs = crs.clone().unwrap_or(Crs::Bng);
+            return Ok((
+                MetricProjection::new(&crs)?,
+                format!("auto: the demand's projected columns are in {crs}"),
+            ));
+        }
+    }
+    let crs = MetricProjection::auto_crs(&lonlats).ok_or_else(|| {
+        PipelineError::Unsupported(
+            "crs = auto: no AED or demand position to choose a metric CRS from; set crs".into(),
+        )
+    })?;
+    let why = if crs == Crs::Bng {
+        "auto: every input lies in Great Britain".to_string()
+    } else {
+        "auto: the UTM zone of the data's centre (not every input lies in Great Britain)".into()
+    };
+    Ok((MetricProjection::new(&crs)?, why))
+}
+
+fn lonlat_of(c: &Coord) -> Option<(f64, f64)> {
+    match *c {
+        Coord::Wgs84 { lon, lat } => Some((lon, lat)),
+        Coord::Bng {
+            easting_m,
+            northing_m,
+        } => crate::geography::crs::bng_to_wgs84(easting_m, northing_m).ok(),
+    }
+}
+
+/// A registry position in the run's metres.
+pub fn to_metric(projection: &MetricProjection, c: &Coord) -> Result<(f64, f64), String> {
+    match (*c, projection.crs()) {
+        (
+            Coord::Bng {
+                easting_m,
+                northing_m,
+            },
+            Crs::Bng,
+        ) => Ok((easting_m, northing_m)),
+        _ => {
+            let (lon, lat) = lonlat_of(c).ok_or("cannot convert from British National Grid")?;
+            projection.to_metric(lon, lat).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Stage 3: postcode units and demand points in metres.
+pub fn demand(
+    study: &Study,
+    projection: &MetricProjection,
+    registry: &RegistryStage,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+) -> Result<DemandStage, PipelineError> {
+    let mut sources = Sources::new();
+    let units = units(study, progress, notes, &mut sources)?;
+    let need_units = || {
+        units.as_ref().ok_or_else(|| {
+            PipelineError::Unsupported("demand by postcode needs postcodes (Code-Point Open)".into())
+        })
+    };
+    let total = |pts: &[DemandPoint]| pts.iter().map(|p| p.weight).sum::<f64>();
+    let whole = |pts: &[DemandPoint]| SpreadReport {
+        rows: pts.len(),
+        input_total: total(pts),
+        placed_total: total(pts),
+        ..Default::default()
+    };
+    let (points, report, kind) = match &study.demand {
+        Demand::PostcodeCounts { path, level } => {
+            let rows = read_counts(path)?;
+            let (pts, rep) = spread(&rows, need_units()?, *level);
+            (pts, rep, "counts")
+        }
+        Demand::ReportArrests => {
+            let rows: Vec<crate::demand::CountRow> = crate::seeds::arrests_by_district()?
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| crate::demand::CountRow {
+                    source: format!("seeds/arrests_by_district.csv:{}", i + 2),
+                    postcode: r.district,
+                    weight: f64::from(r.incidents),
+                })
+                .collect();
+            sources.add(Source::seed_report());
+            let empty;
+            let u = match &units {
+                Some(u) => u,
+                None => {
+                    notes.push("no postcode lookup (Code-Point Open) in this study: no arrest could be placed, so coverage of arrests, gaps, criticality and sites are not computed".into());
+                    empty = UnitTable::new(std::iter::empty()).0;
+                    &empty
+                }
+            };
+            let (pts, rep) = spread(&rows, u, crate::demand::DemandLevel::Auto);
+            (pts, rep, "counts")
+        }
+        Demand::Points { path, crs } => {
+            let pts = points(path, crs.as_ref(), projection)?;
+            let rep = whole(&pts);
+            (pts, rep, "point")
+        }
+        Demand::PostcodeUnits => {
+            let u = need_units()?;
+            let pts: Vec<DemandPoint> = (0..u.len()).map(|i| u.demand_point(i, 1.0)).collect();
+            notes.push(format!(
+                "demand is a proxy: {} postcode units with weight 1 each (no arrest data for this study); read % covered as % of postcode units",
+                pts.len()
+            ));
+            let rep = whole(&pts);
+            (pts, rep, "postcode_units")
+        }
+        Demand::Residents => {
+            let pts = residents_as_demand(need_units()?);
+            let rep = whole(&pts);
+            (pts, rep, "residents")
+        }
+        Demand::Grid {
+            spacing_m,
+            within_m,
+        } => {
+            let pts = grid_near_aeds(projection, registry, *spacing_m, *within_m);
+            notes.push(format!(
+                "demand is a proxy: {} points on a {spacing_m} m grid within {within_m} m of a registry AED, weight 1 each (no arrest or population data); read % covered as % of that land",
+                pts.len()
+            ));
+            let rep = whole(&pts);
+            (pts, rep, "grid")
+        }
+    };
+    Ok(DemandStage {
+        points,
+        report,
+        units,
+        kind,
+        sources,
+    })
+}
+
+/// Points from a CSV, projected into the run's CRS (lat/lon anywhere, or projected columns).
+fn points(
+    path: &std::path::Path,
+    crs: Option<&Crs>,
+    projection: &MetricProjection,
+) -> Result<Vec<DemandPoint>, PipelineError> {
+    let lonlat = crate::demand::point_columns_are_lonlat(path)?;
+    let mut pts = crate::demand::read_points(path, &PointCrs::Raw)?;
+    let column_crs = if lonlat {
+        None
+    } else {
+        Some(crs.cloned().unwrap_or(Crs::Bng))
+    };
+    if column_crs.as_ref() == Some(projection.crs()) {
+        return Ok(pts);
+    }
+    let from = column_crs.map(|c| MetricProjection::new(&c)).transpose()?;
+    let failed: Option<(usize, String)> = pts
+        .par_iter_mut()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let lonlat = match &from {
+                Some(f) => f.to_wgs84(p.x_m, p.y_m),
+                None => Ok((p.x_m, p.y_m)),
+            };
+            match lonlat.and_then(|(lon, lat)| projection.to_metric(lon, lat)) {
+                Ok((x, y)) => {
+                    (p.x_m, p.y_m) = (x, y);
+                    None
+                }
+                Err(e) => Some((i, e.to_string())),
+            }
+        })
+        .min_by_key(|(i, _)| *i);
+    if let Some((i, reason)) = failed {
+        return Err(PipelineError::Unsupported(format!(
+            "{}: point {} ({}): {reason}",
+            path.display(),
+            i + 1,
+            pts[i].id
+        )));
+    }
+    Ok(pts)
+}
+
+/// Every `spacing_m` grid point (aligned to multiples of the spacing) within `within_m` of a
+/// located registry AED.
+fn grid_near_aeds(
+    projection: &MetricProjection,
+    registry: &RegistryStage,
+    spacing_m: f64,
+    within_m: f64,
+) -> Vec<DemandPoint> {
+    let centres: Vec<[f64; 2]> = registry
+        .aeds
+        .iter()
+        .filter_map(|a| a.location.as_ref())
+        .filter_map(|l| to_metric(projection, &l.coord).ok())
+        .map(|(x, y)| [x, y])
+        .collect();
+    let tree = rstar::RTree::bulk_load(centres.clone());
+    let mut cells: std::collections::BTreeSet<(i64, i64)> = Default::default();
+    let reach = (within_m / spacing_m).ceil() as i64;
+    for c in &centres {
+        let (ci, cj) = (
+            (c[0] / spacing_m).round() as i64,
+            (c[1] / spacing_m).round() as i64,
+        );
+        for i in ci - reach..=ci + reach {
+            for j in cj - reach..=cj + reach {
+                let p = [i as f64 * spacing_m, j as f64 * spacing_m];
+                if tree
+                    .nearest_neighbor(&p)
+                    .is_some_and(|n| (n[0] - p[0]).hypot(n[1] - p[1]) <= within_m)
+                {
+                    cells.insert((i, j));
+                }
+            }
+        }
+    }
+    cells
+        .into_iter()
+        .map(|(i, j)| DemandPoint {
+            id: format!("grid:{}:{}", i, j),
+            x_m: i as f64 * spacing_m,
+            y_m: j as f64 * spacing_m,
+            weight: 1.0,
+            residents: 0.0,
+        })
+        .collect()
+}
+
+/// Postcode units of the study (filtered by admin district / postcode area), with residents.
+fn units(
+    study: &Study,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+    sources: &mut Sources,
+) -> Result<Option<UnitTable>, PipelineError> {
+    let Some(pc) = &study.postcodes else {
+        return Ok(None);
+    };
+    sources.add(Source::codepoint_open());
+    let (index, load) = progress.step("loading Code-Point Open", || {
+        PostcodeIndex::load(&pc.codepoint)
+    })?;
+    if load.bad_rows > 0 {
+        notes.push(format!(
+            "{}: {} bad rows skipped",
+            pc.codepoint.display(),
+            load.bad_rows
+        ));
+    }
+    let keep = |code: &str, district: Option<&str>| {
+        (pc.admin_districts.is_empty()
+            || district.is_some_and(|d| pc.admin_districts.iter().any(|a| a == d)))
+            && (pc.postcode_areas.is_empty()
+                || crate::geography::Postcode::parse(code)
+                    .ok()
+                    .is_some_and(|p| pc.postcode_areas.iter().any(|a| a == p.area())))
+    };
+    let chosen: Vec<UnitPosition> = index
+        .iter_with_district()
+        .filter(|(code, _, d)| keep(code, *d))
+        .map(|(code, r, _)| UnitPosition {
+            postcode: code,
+            easting_m: r.easting_m,
+            northing_m: r.northing_m,
+        })
+        .collect();
+    let residents = match &study.population {
+        Some(pop) => {
+            sources.add(Source::ons());
+            Some(progress.step(
+                "apportioning residents",
+                || -> Result<ResidentsByPostcode, PipelineError> {
+                    let (lsoas, _) =
+                        AreaLayer::from_geojson_files(&pop.lsoa_geojson, &AreaOptions::lsoa21())?;
+                    let population =
+                        crate::geography::population::read_lsoa_population(&pop.lsoa_csv)?;
+                    Ok(ResidentsByPostcode::apportion(
+                        &lsoas,
+                        &population,
+                        &chosen,
+                    )?)
+                },
+            )?)
+        }
+        None => {
+            if matches!(study.demand, Demand::PostcodeCounts { .. }) {
+                notes.push("no population loaded: coarse counts spread in equal shares".into());
+            }
+            None
+        }
+    };
+    let (table, skipped) = UnitTable::new(chosen.into_iter().map(|u| {
+        let res = residents
+            .as_ref()
+            .and_then(|r| r.get(&u.postcode))
+            .unwrap_or(0) as f64;
+        (u.postcode, u.easting_m, u.northing_m, res)
+    }));
+    if !skipped.is_empty() {
+        notes.push(format!(
+            "{} postcode units skipped (not a full unit or no coordinates)",
+            skipped.len()
+        ));
+    }
+    Ok(Some(table))
+}

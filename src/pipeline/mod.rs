@@ -1,0 +1,183 @@
+//! The one pipeline every command runs: a typed [`Study`] in, one [`StudyRun`] out.
+//!
+//! Stages, in order, each a function with typed input and output:
+//! 1. [`inputs::registry`] — AEDs (+ guardians) from a registry CSV or an importer, with their
+//!    declared [`Source`](crate::sources::Source);
+//! 2. [`inputs::choose_crs`] — the run's metric CRS: the study's, or `auto` (British National
+//!    Grid with OSTN15 when every input lies in Great Britain, else the UTM zone of the
+//!    data's centre). Every later stage computes in its metres;
+//! 3. [`inputs::demand`] — postcode units (+ residents), demand points, in metres;
+//! 4. [`assess::assess`] — selection by the one counted-AED rule, nearest AED, coverage at
+//!    every radius (metres), criticality and hour of week;
+//! 5. [`areas::areas`] — area statistics, the study area, gaps at the main radius and the
+//!    coverage polygons (metres, km²);
+//! 6. [`siting::site`] — candidates, covering instance, greedy or exact, costs (GBP);
+//! 7. outputs — [`layers`] (GeoJSON through [`crate::export::geojson`], WGS84 RFC 7946),
+//!    [`tables`] (CSV), [`summary`] (summary.json), [`write`] (files, report, maps).
+//!
+//! The service ([`crate::api`]) serves a [`StudyRun`]'s registry and layers from memory.
+
+pub mod areas;
+pub mod assess;
+pub mod builtin;
+pub mod districts;
+pub mod inputs;
+pub mod layers;
+pub mod maps;
+pub mod report;
+pub mod siting;
+pub mod summary;
+pub mod tables;
+pub mod write;
+
+use crate::export::Progress;
+use crate::geography::MetricProjection;
+use crate::sources::Sources;
+use crate::study::{OutputSet, Study};
+
+pub use write::{WriteSummary, write};
+
+/// Why a run failed: the stage and the cause, with its chain.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Study(#[from] crate::study::StudyError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    #[error(transparent)]
+    Demand(#[from] crate::demand::DemandError),
+    #[error(transparent)]
+    Codepoint(#[from] crate::geography::CodepointError),
+    #[error(transparent)]
+    Areas(#[from] crate::geography::AreaError),
+    #[error(transparent)]
+    Population(#[from] crate::geography::PopulationError),
+    #[error(transparent)]
+    Config(#[from] crate::coverage::engine::ConfigError),
+    #[error(transparent)]
+    Siting(#[from] crate::siting::SitingError),
+    #[error(transparent)]
+    CrsSpec(#[from] crate::geography::CrsSpecError),
+    #[error(transparent)]
+    Crs(#[from] crate::geography::CrsError),
+    #[error(transparent)]
+    GeoJson(#[from] crate::export::GeoJsonError),
+    #[error(transparent)]
+    Csv(#[from] crate::export::CsvOutError),
+    #[error(transparent)]
+    Map(#[from] crate::export::MapError),
+    #[error(transparent)]
+    Seeds(#[from] crate::seeds::SeedError),
+    #[error("{path}: cannot write: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// The study asks for something its inputs cannot give (named in the message).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Everything a run produced; writers and the service read it.
+pub struct StudyRun {
+    pub study: Study,
+    /// The metric CRS every stage computed in.
+    pub projection: MetricProjection,
+    /// How the CRS was chosen (`auto: …` or `given`).
+    pub crs_reason: String,
+    /// Every source that fed the run.
+    pub sources: Sources,
+    /// Things a reader must know (skipped rows, proxies, missing AEDs), in order.
+    pub notes: Vec<String>,
+    pub registry: inputs::RegistryStage,
+    pub demand: inputs::DemandStage,
+    pub assessment: assess::Assessment,
+    pub areas: areas::AreasStage,
+    pub siting: Option<siting::SitingStage>,
+}
+
+impl StudyRun {
+    /// The `metric_crs` every output records, e.g. `EPSG:32618`.
+    pub fn metric_crs(&self) -> String {
+        self.projection.crs().to_string()
+    }
+
+    /// A human name of the CRS for map footers.
+    pub fn crs_label(&self) -> String {
+        crs_label(self.projection.crs())
+    }
+}
+
+/// `British National Grid (EPSG:27700)`, `UTM zone 18N (EPSG:32618)`, or the code.
+pub fn crs_label(crs: &crate::geography::Crs) -> String {
+    use crate::geography::Crs;
+    match crs {
+        Crs::Bng => "British National Grid (EPSG:27700)".into(),
+        Crs::Utm { zone, north } => {
+            format!("UTM zone {zone}{} ({crs})", if *north { "N" } else { "S" })
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Runs every stage of `study`.
+pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError> {
+    let mut notes = Vec::new();
+    let mut sources = Sources::new();
+    let registry = inputs::registry(&study, &mut notes)?;
+    sources.add(registry.source.clone());
+    let (projection, crs_reason) = inputs::choose_crs(&study, &registry)?;
+    let demand = inputs::demand(&study, &projection, &registry, progress, &mut notes)?;
+    sources.extend(&demand.sources);
+    let assessment = assess::assess(&study, &projection, &registry, &demand, progress)?;
+    let areas = areas::areas(
+        &study,
+        &projection,
+        &demand,
+        &assessment,
+        progress,
+        &mut notes,
+    )?;
+    for spec in &study.areas {
+        sources.add(spec.source.clone());
+    }
+    let siting = match &study.siting {
+        Some(s) => Some(progress.step("siting", || {
+            siting::site(&study, s, &projection, &demand, &assessment, &mut notes)
+        })?),
+        None => None,
+    };
+    if study.siting.is_some() {
+        sources.add(crate::sources::Source::seed_report());
+    }
+    Ok(StudyRun {
+        study,
+        projection,
+        crs_reason,
+        sources,
+        notes,
+        registry,
+        demand,
+        assessment,
+        areas,
+        siting,
+    })
+}
+
+/// Runs `study` and writes the files of its output set into `dir`.
+pub fn run_and_write(
+    study: Study,
+    dir: &std::path::Path,
+    progress: &Progress,
+) -> Result<(StudyRun, WriteSummary), PipelineError> {
+    let run = run(study, progress)?;
+    let written = write(&run, dir, progress)?;
+    Ok((run, written))
+}
+
+/// Whether a run writes maps and the report.
+pub fn is_analysis(study: &Study) -> bool {
+    study.output.set == OutputSet::Analysis
+}

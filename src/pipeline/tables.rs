@@ -1,0 +1,307 @@
+//! A [`StudyRun`] as CSV tables. Column names follow the run's radii (`covered_150m`, …).
+
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::layers::{radius_name, round};
+use super::{PipelineError, StudyRun};
+use crate::coverage::stats::AreaRadiusStats;
+use crate::export::CsvTable;
+use crate::export::csv_out::{exact, field, num, round6, text};
+
+type RadiusGet = fn(&AreaRadiusStats) -> f64;
+
+/// Per-radius area columns: name, value, decimals.
+pub const AREA_RADIUS_COLUMNS: [(&str, RadiusGet, u32); 4] = [
+    ("pct_demand_covered", |r| r.pct_demand_covered, 2),
+    ("pct_residents_covered", |r| r.pct_residents_covered, 2),
+    ("demand_uncovered", |r| r.demand_uncovered, 3),
+    ("pct_land_within", |r| r.pct_land_within, 2),
+];
+
+fn radius_headers(run: &StudyRun, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|n| {
+            run.study
+                .analysis
+                .radii_m
+                .iter()
+                .map(move |r| radius_name(n, *r))
+        })
+        .collect()
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> PipelineError + '_ {
+    move |source| PipelineError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl StudyRun {
+    /// areas.csv: every area of every layer.
+    pub fn areas_table(&self) -> CsvTable {
+        let mut headers: Vec<String> = [
+            "layer",
+            "id",
+            "name",
+            "land_area_km2",
+            "aeds_located",
+            "aeds_known_by_count",
+            "demand",
+            "residents",
+            "demand_per_aed",
+            "median_distance_m",
+            "p90_distance_m",
+        ]
+        .map(String::from)
+        .to_vec();
+        let names: Vec<&str> = AREA_RADIUS_COLUMNS.iter().map(|c| c.0).collect();
+        headers.extend(radius_headers(self, &names));
+        let mut t = CsvTable::new(headers);
+        for row in &self.areas.rows {
+            let s = &row.stats;
+            let mut cells = vec![
+                text(&row.layer),
+                text(&s.id),
+                text(&s.name),
+                num(s.land_area_km2, 3),
+                s.aeds_located.to_string(),
+                s.aeds_known_by_count
+                    .map_or_else(String::new, |n| n.to_string()),
+                num(s.demand, 3),
+                num(s.residents, 0),
+                s.demand_per_aed.map_or_else(String::new, |v| num(v, 3)),
+                s.median_distance_m.map_or_else(String::new, |v| num(v, 1)),
+                s.p90_distance_m.map_or_else(String::new, |v| num(v, 1)),
+            ];
+            for (_, get, d) in AREA_RADIUS_COLUMNS {
+                cells.extend(s.radii.iter().map(|rs| num(get(rs), d as usize)));
+            }
+            t.push(cells);
+        }
+        t
+    }
+
+    /// attention.csv: devices with problems, ranked.
+    pub fn attention_table(&self) -> CsvTable {
+        let crit = radius_name("criticality_arrests", self.main_radius_m());
+        let mut t = CsvTable::new([
+            "rank",
+            "id",
+            "name",
+            "postcode",
+            "status",
+            "has_guardian",
+            "problems",
+            crit.as_str(),
+            "x_m",
+            "y_m",
+        ]);
+        for row in self.attention_rows() {
+            let d = row.device;
+            t.push(vec![
+                row.rank.to_string(),
+                text(&d.id),
+                text(&d.name),
+                text(&d.postcode),
+                d.status.as_str().to_owned(),
+                (if row.has_guardian { "yes" } else { "no" }).to_owned(),
+                text(&row.problems),
+                d.criticality.map_or_else(String::new, |c| num(c, 3)),
+                row.position_m.map_or_else(String::new, |p| num(p.0, 0)),
+                row.position_m.map_or_else(String::new, |p| num(p.1, 0)),
+            ]);
+        }
+        t
+    }
+
+    /// criticality.csv: counted AEDs ranked by demand only they cover at the main radius.
+    pub fn criticality_table(&self) -> Option<CsvTable> {
+        let a = &self.assessment;
+        let mut crit = a.criticality.clone()?;
+        let k = self.study.analysis.main_index();
+        let facs = a.index.facilities();
+        crit.sort_by(|x, y| {
+            y.demand_sole[k]
+                .total_cmp(&x.demand_sole[k])
+                .then(facs[x.facility as usize].id.cmp(&facs[y.facility as usize].id))
+        });
+        let mut headers = vec!["rank".to_string(), "aed_id".to_string()];
+        headers.extend(radius_headers(
+            self,
+            &["demand_sole", "residents_sole", "demand_within"],
+        ));
+        let mut t = CsvTable::new(headers);
+        for (i, c) in crit.iter().enumerate() {
+            let mut cells = vec![(i + 1).to_string(), text(&facs[c.facility as usize].id)];
+            cells.extend(
+                c.demand_sole
+                    .iter()
+                    .chain(&c.residents_sole)
+                    .chain(&c.demand_within)
+                    .map(|v| round6(*v)),
+            );
+            t.push(cells);
+        }
+        Some(t)
+    }
+
+    /// hours.csv: coverage at each of the 168 hours of the reference week.
+    pub fn hours_table(&self) -> Option<CsvTable> {
+        let w = self.assessment.hours.as_ref()?;
+        let mut headers = vec!["hour".into(), "label".into(), "aeds_open".into()];
+        headers.extend(radius_headers(
+            self,
+            &["pct_demand_covered", "pct_residents_covered"],
+        ));
+        let mut t = CsvTable::new(headers);
+        for h in &w.hours {
+            let mut cells = vec![
+                h.hour.to_string(),
+                h.label.clone(),
+                h.facilities_open.to_string(),
+            ];
+            cells.extend(
+                h.pct_demand_covered
+                    .iter()
+                    .chain(&h.pct_residents_covered)
+                    .map(|v| round6(*v)),
+            );
+            t.push(cells);
+        }
+        Some(t)
+    }
+
+    /// sites.csv: the suggested sites with positions in metres and WGS84.
+    pub fn sites_table(&self) -> Option<CsvTable> {
+        let s = self.siting.as_ref()?;
+        let mut t = CsvTable::new([
+            "rank",
+            "id",
+            "name",
+            "x_m",
+            "y_m",
+            "lon",
+            "lat",
+            "marginal_weight",
+            "marginal_arrests",
+            "marginal_residents",
+            "cumulative_weight",
+            "cumulative_arrests",
+            "cumulative_residents",
+            "nearest_existing_aed_m",
+            "cost_low_gbp",
+            "cost_high_gbp",
+        ]);
+        let opt = |v: Option<f64>, p: i32| v.map_or(String::new(), |v| round(v, p).to_string());
+        for x in &s.sites {
+            let c = &s.instance.candidates[x.candidate];
+            let ll = self.projection.to_wgs84(c.x_m, c.y_m).ok();
+            t.push(vec![
+                x.rank.to_string(),
+                text(&c.id),
+                text(c.name.as_deref().unwrap_or("")),
+                round(c.x_m, 1).to_string(),
+                round(c.y_m, 1).to_string(),
+                opt(ll.map(|p| p.0), 6),
+                opt(ll.map(|p| p.1), 6),
+                round(x.marginal_weight, 6).to_string(),
+                round(x.marginal_arrests, 6).to_string(),
+                round(x.marginal_residents, 6).to_string(),
+                round(x.cumulative_weight, 6).to_string(),
+                round(x.cumulative_arrests, 6).to_string(),
+                round(x.cumulative_residents, 6).to_string(),
+                opt(s.instance.nearest_existing_m[x.candidate], 1),
+                opt(Some(s.cost.total_low_gbp), 2),
+                opt(Some(s.cost.total_high_gbp), 2),
+            ]);
+        }
+        Some(t)
+    }
+
+    /// gain_curve.csv: k = 1..N.
+    pub fn gain_curve_table(&self) -> Option<CsvTable> {
+        let s = self.siting.as_ref()?;
+        let mut t = CsvTable::new([
+            "k",
+            "cumulative_weight",
+            "cumulative_arrests",
+            "cumulative_residents",
+            "pct_of_uncovered_weight",
+            "cumulative_cost_high_gbp",
+        ]);
+        for p in &s.summary.gain_curve {
+            t.push(vec![
+                p.k.to_string(),
+                exact(p.cumulative_weight),
+                exact(p.cumulative_arrests),
+                exact(p.cumulative_residents),
+                exact(p.pct_of_uncovered_weight),
+                p.cumulative_cost_high_gbp.map_or_else(String::new, exact),
+            ]);
+        }
+        Some(t)
+    }
+
+    /// coverage_points.csv: id, weight, residents, nearest AED and distance (0.1 m), covered
+    /// per radius as 1/0; in demand order, written in parallel chunks.
+    pub fn write_points(&self, path: &Path) -> Result<(), PipelineError> {
+        let a = &self.assessment;
+        let mut head = String::from("id,weight,residents,nearest_aed,distance_m");
+        for h in radius_headers(self, &["covered"]) {
+            head.push(',');
+            head.push_str(&h);
+        }
+        head.push('\n');
+        let nr = a.config.radii_m.len();
+        let facs = a.index.facilities();
+        let chunks: Vec<Vec<u8>> = self
+            .demand
+            .points
+            .par_chunks(16_384)
+            .zip(a.result.points.par_chunks(16_384))
+            .map(|(ds, cs)| {
+                let mut buf = Vec::with_capacity(ds.len() * 48);
+                for (d, c) in ds.iter().zip(cs) {
+                    let _ = write!(
+                        buf,
+                        "{},{},{},",
+                        field(&d.id),
+                        exact(d.weight),
+                        exact(d.residents)
+                    );
+                    match c.nearest {
+                        Some(f) => {
+                            let _ = write!(
+                                buf,
+                                "{},{:.1}",
+                                field(&facs[f as usize].id),
+                                c.distance_m
+                            );
+                        }
+                        None => buf.extend_from_slice(b","),
+                    }
+                    for k in 0..nr {
+                        buf.extend_from_slice(if c.covered(k) { b",1" } else { b",0" });
+                    }
+                    buf.push(b'\n');
+                }
+                buf
+            })
+            .collect();
+        let tmp = path.with_extension("csv.tmp");
+        let file = std::fs::File::create(&tmp).map_err(io(path))?;
+        let mut f = std::io::BufWriter::new(file);
+        f.write_all(head.as_bytes()).map_err(io(path))?;
+        for c in chunks {
+            f.write_all(&c).map_err(io(path))?;
+        }
+        f.flush().map_err(io(path))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(io(path))
+    }
+}

@@ -1,0 +1,125 @@
+//! Writing a [`StudyRun`]'s files: each through its one writer (GeoJSON, CSV, JSON, maps),
+//! each via a temporary file and a rename, in a fixed order.
+
+use std::path::{Path, PathBuf};
+
+use super::{PipelineError, StudyRun};
+use crate::export::{CsvTable, Layer, Progress};
+use crate::study::OutputSet;
+
+/// DPI of the PNG maps: sharp on screen and in a printed A4 report, still small.
+pub const MAP_DPI: f32 = 120.0;
+
+/// The files written, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteSummary {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+struct Out {
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+impl Out {
+    fn path(&mut self, file: &str) -> PathBuf {
+        let p = self.dir.join(file);
+        self.files.push(p.clone());
+        p
+    }
+    fn layer(&mut self, layer: &Layer) -> Result<(), PipelineError> {
+        let p = self.path(&format!("{}.geojson", layer.name));
+        Ok(crate::export::write_layer(&p, layer)?)
+    }
+    fn table(&mut self, file: &str, t: Option<CsvTable>) -> Result<(), PipelineError> {
+        match t {
+            Some(t) => {
+                let p = self.path(file);
+                Ok(crate::export::write_table(&p, &t)?)
+            }
+            None => Ok(()),
+        }
+    }
+    fn text(&mut self, file: &str, text: &str) -> Result<(), PipelineError> {
+        let p = self.path(file);
+        let tmp = p.with_extension("tmp");
+        let io = |source| PipelineError::Io {
+            path: p.clone(),
+            source,
+        };
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &p).map_err(io)
+    }
+}
+
+/// Writes the run's output set into `dir` (created if needed).
+pub fn write(run: &StudyRun, dir: &Path, progress: &Progress) -> Result<WriteSummary, PipelineError> {
+    std::fs::create_dir_all(dir).map_err(|source| PipelineError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut out = Out {
+        dir: dir.to_path_buf(),
+        files: Vec::new(),
+    };
+    match run.study.output.set {
+        OutputSet::Analysis => analysis(run, &mut out, progress)?,
+        OutputSet::Coverage => coverage(run, &mut out)?,
+        OutputSet::Sites => sites(run, &mut out)?,
+    }
+    let summary = serde_json::to_string_pretty(&run.summary())
+        .map_err(|e| PipelineError::Unsupported(format!("summary.json: {e}")))?;
+    out.text("summary.json", &(summary + "\n"))?;
+    Ok(WriteSummary {
+        dir: out.dir,
+        files: out.files,
+    })
+}
+
+fn analysis(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), PipelineError> {
+    for layer in run.layers()? {
+        out.layer(&layer)?;
+    }
+    out.table("areas.csv", Some(run.areas_table()))?;
+    out.table("attention.csv", Some(run.attention_table()))?;
+    out.table("criticality.csv", run.criticality_table())?;
+    out.table("hours.csv", run.hours_table())?;
+    out.table("sites.csv", run.sites_table())?;
+    out.table("gain_curve.csv", run.gain_curve_table())?;
+    let districts = if run.study.output.report_districts {
+        let figures = run.district_figures()?;
+        out.layer(&run.districts_layer(&figures)?)?;
+        out.table("districts.csv", Some(run.districts_table(&figures)))?;
+        Some(figures)
+    } else {
+        None
+    };
+    let maps = progress.step("maps", || -> Result<Vec<String>, PipelineError> {
+        let mut names = Vec::new();
+        for plan in run.maps() {
+            let (svg, png) = crate::export::write_map(&out.dir, &plan.stem, &plan.spec, MAP_DPI)?;
+            out.files.push(svg);
+            out.files.push(png);
+            names.push(format!("{}.png", plan.stem));
+        }
+        Ok(names)
+    })?;
+    let report = super::report::study_report(run, &maps, districts.as_deref());
+    out.text("report.md", &report)
+}
+
+fn coverage(run: &StudyRun, out: &mut Out) -> Result<(), PipelineError> {
+    let p = out.path("coverage_points.csv");
+    run.write_points(&p)?;
+    out.table("criticality.csv", run.criticality_table())?;
+    out.table("hours.csv", run.hours_table())?;
+    out.table("areas.csv", Some(run.areas_table()))?;
+    out.layer(&run.gaps_layer()?)
+}
+
+fn sites(run: &StudyRun, out: &mut Out) -> Result<(), PipelineError> {
+    out.table("sites.csv", run.sites_table())?;
+    out.table("gain_curve.csv", run.gain_curve_table())?;
+    out.layer(&run.sites_layer()?)
+}
