@@ -67,9 +67,11 @@ pub fn assess(
         crate::coverage::assess(&index, points, &config)
     })?;
     let totals = result.totals(points);
+    // With no placed demand there is nothing for criticality or hours to measure.
+    let nothing = points.is_empty();
     let skip = study.analysis.skip;
     let main_k = study.analysis.main_index();
-    let crit = if skip.criticality {
+    let crit = if skip.criticality || nothing {
         None
     } else {
         Some(progress.step("criticality", || criticality(&index, points, &config))?)
@@ -84,7 +86,7 @@ pub fn assess(
             )
         })
         .collect();
-    let hours = if skip.hours {
+    let hours = if skip.hours || nothing {
         None
     } else {
         Some(progress.step("hour of week", || {

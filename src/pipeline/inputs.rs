@@ -239,7 +239,12 @@ pub fn demand(
                     &empty
                 }
             };
-            let (pts, rep) = spread(&rows, u, crate::demand::DemandLevel::Auto);
+            let (pts, mut rep) = spread(&rows, u, crate::demand::DemandLevel::Auto);
+            if units.is_none() {
+                for x in &mut rep.unmatched {
+                    x.reason = "no postcode lookup (Code-Point Open) in this study".into();
+                }
+            }
             (pts, rep, "counts")
         }
         Demand::Points { path, crs } => {

@@ -32,7 +32,7 @@ pub mod write;
 
 use crate::export::Progress;
 use crate::geography::MetricProjection;
-use crate::sources::Sources;
+use crate::sources::{Source, Sources};
 use crate::study::{OutputSet, Study};
 
 pub use write::{WriteSummary, write};
@@ -149,8 +149,14 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         })?),
         None => None,
     };
+    if study.output.report_districts {
+        // data/districts.csv is derived from Code-Point, ONS and the Wikipedia polygons.
+        for s in [Source::seed_report(), Source::codepoint_open(), Source::ons(), Source::wikipedia_postcode_districts()] {
+            sources.add(s);
+        }
+    }
     if study.siting.is_some() {
-        sources.add(crate::sources::Source::seed_report());
+        sources.add(Source::seed_report());
     }
     Ok(StudyRun {
         study,

@@ -5,6 +5,15 @@ use serde_json::{Value, json};
 use super::StudyRun;
 use super::layers::round;
 
+/// A percentage, or `null` when there is nothing to take a share of.
+fn pct(total: f64, pct: f64) -> Value {
+    if total > 0.0 && pct.is_finite() {
+        json!(round(pct, 3))
+    } else {
+        Value::Null
+    }
+}
+
 /// The version of the summary schema.
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -36,7 +45,7 @@ impl StudyRun {
                 "radius_m": main.radius_m,
                 "demand_covered": round(main.demand_covered, 6),
                 "demand_uncovered": round(main.demand_total - main.demand_covered, 6),
-                "pct_covered": round(main.pct_covered, 3),
+                "pct_covered": pct(main.demand_total, main.pct_covered),
             },
             "accounting": self.accounting_json(),
             "aeds": self.aeds_json(),
@@ -75,9 +84,9 @@ impl StudyRun {
                     "radius_m": t.radius_m, "effective_radius_m": round(t.effective_radius_m, 3),
                     "demand_total": round(t.demand_total, 6), "demand_covered": round(t.demand_covered, 6),
                     "demand_uncovered": round(t.demand_total - t.demand_covered, 6),
-                    "pct_covered": round(t.pct_covered, 3),
+                    "pct_covered": pct(t.demand_total, t.pct_covered),
                     "residents_total": round(t.residents_total, 0), "residents_covered": round(t.residents_covered, 0),
-                    "pct_residents_covered": round(t.pct_residents_covered, 3),
+                    "pct_residents_covered": pct(t.residents_total, t.pct_residents_covered),
                     "points_total": t.points_total, "points_covered": t.points_covered,
                 })
             })
