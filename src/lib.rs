@@ -27,5 +27,6 @@ pub mod opendata;
 pub mod registry;
 pub mod seeds;
 pub mod siting;
+pub mod sources;
 pub mod store;
 pub mod study;
