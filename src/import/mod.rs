@@ -23,6 +23,7 @@ use chrono::NaiveDate;
 
 use crate::geography::{Postcode, PostcodeLevel};
 use crate::registry::{AccessClass, Aed, Coord, Location, LocationSource, ManagedBy};
+use crate::sources::Source;
 
 /// A whole file could not be imported (bad records are not errors: see [`ImportReport`]).
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +106,12 @@ pub fn import_to_csv(
 }
 
 /// What an import read and did, counted.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportReport {
     /// The file (or name) imported.
-    pub source: String,
+    pub file: String,
+    /// Where the data came from and what its licence asks of outputs.
+    pub source: Source,
     /// Records read (elements, features or data rows).
     pub read: usize,
     /// Records imported as AEDs.
@@ -124,10 +127,16 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn new(source: impl Into<String>) -> Self {
+    fn new(file: impl Into<String>, source: Source) -> Self {
         ImportReport {
-            source: source.into(),
-            ..Default::default()
+            file: file.into(),
+            source,
+            read: 0,
+            imported: 0,
+            rejected: Vec::new(),
+            by_access: BTreeMap::new(),
+            flagged: BTreeMap::new(),
+            without_position: 0,
         }
     }
 
@@ -157,7 +166,7 @@ impl fmt::Display for ImportReport {
         writeln!(
             f,
             "{}: {} read, {} imported, {} rejected, {} without a position",
-            self.source,
+            self.file,
             self.read,
             self.imported,
             self.rejected.len(),
@@ -173,6 +182,18 @@ impl fmt::Display for ImportReport {
         }
         for r in &self.rejected {
             writeln!(f, "  rejected {r}")?;
+        }
+        writeln!(
+            f,
+            "  source: {} ({}): {}",
+            self.source.key, self.source.licence, self.source.attribution
+        )?;
+        if !self.source.publishable {
+            writeln!(
+                f,
+                "  NOT FOR PUBLICATION: the terms of {} forbid public-facing use (maps, public API)",
+                self.source.key
+            )?;
         }
         Ok(())
     }
