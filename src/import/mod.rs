@@ -3,15 +3,19 @@
 //! - [`osm`]: OpenStreetMap `emergency=defibrillator` as Overpass JSON (`elements[]`) or as a
 //!   GeoJSON FeatureCollection whose properties are the OSM tags (OpenAEDMap's downloads);
 //! - [`table`]: council and registry CSVs with latitude/longitude (or easting/northing)
-//!   columns, found by header name.
+//!   columns, found by header name;
+//! - [`circuit`]: an extract of The Circuit (BHF Defib Finder) as supplied to coordinators;
+//!   not open data, so its report's [`Source`] is not publishable.
 //!
 //! Nothing is dropped quietly: a record that cannot be imported is rejected with its
 //! `file:line` or element id and the reason; a value that cannot be mapped (`access=PUB`)
 //! is kept raw in [`Aed::flags`] and counted in the [`ImportReport`].
 
+pub mod circuit;
 pub mod osm;
 pub mod table;
 
+pub use circuit::{import_circuit, import_circuit_from_reader};
 pub use osm::{import_osm, import_osm_str};
 pub use table::{import_table, import_table_from_reader};
 
@@ -59,6 +63,8 @@ pub enum SourceKind {
     Osm,
     /// A council CSV with latitude/longitude (or easting/northing) columns.
     Table,
+    /// An extract of The Circuit (BHF Defib Finder); not for publication.
+    Circuit,
 }
 
 /// What [`import_to_csv`] did.
@@ -81,6 +87,7 @@ pub fn import_to_csv(
     let (mut aeds, import) = match kind {
         SourceKind::Osm => import_osm(input)?,
         SourceKind::Table => import_table(input)?,
+        SourceKind::Circuit => import_circuit(input)?,
     };
     let (geocode, cp_report) = match codepoint {
         Some(cp) => {
