@@ -102,14 +102,23 @@ pub fn import_circuit(path: impl AsRef<Path>) -> Result<(Vec<Aed>, ImportReport)
 
 /// Import a Circuit extract from a reader; `name` stands for the file in messages.
 pub fn import_circuit_from_reader<R: Read>(
-    reader: R,
+    mut reader: R,
     name: &str,
 ) -> Result<(Vec<Aed>, ImportReport), ImportError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| ImportError::Io {
+            path: name.into(),
+            source,
+        })?;
     let csv_err = |source| ImportError::Csv {
         path: name.into(),
         source,
     };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
     let header = rdr.headers().map_err(csv_err)?.clone();
     let cols = Columns::from_header(&header).map_err(|reason| ImportError::Format {
         path: name.into(),
@@ -120,7 +129,7 @@ pub fn import_circuit_from_reader<R: Read>(
     let mut seen = HashSet::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.position().map_or(0, |p| start_line(&bytes, p));
         report.read += 1;
         match row_to_aed(&rec, &cols, name, line) {
             Ok(aed) if !seen.insert(aed.id.clone()) => report.reject(format!(
@@ -135,6 +144,20 @@ pub fn import_circuit_from_reader<R: Read>(
         }
     }
     Ok((aeds, report))
+}
+
+/// The line a record starts on. csv reports the line where the reader stood, which in a
+/// CRLF file is still the previous line (the record ended at its `\r`; the `\n` comes next).
+fn start_line(bytes: &[u8], pos: &csv::Position) -> u64 {
+    let from = usize::try_from(pos.byte()).unwrap_or(usize::MAX);
+    let skipped = bytes
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|&&b| b == b'\n')
+        .count();
+    pos.line() + skipped as u64
 }
 
 /// A coordinate column as a number, or the `column: reason (value)` why not.
@@ -359,18 +382,24 @@ mod tests {
     #[test]
     fn header_bom_case_whitespace_crlf() {
         let text = format!(
-            "\u{feff}{}\r\n{}\r\n",
+            "\u{feff}{}\r\n{}\r\n\r\n{}\r\n{}\r\n",
             HEADER
                 .split(',')
                 .map(|h| format!(" {} ", h.to_uppercase()))
                 .collect::<Vec<_>>()
                 .join(","),
-            row("a", "24/7 Access", "Public", "52.7", "-1.2", "LE11 3TU")
+            row("a", "24/7 Access", "Public", "52.7", "-1.2", "LE11 3TU"),
+            row("b", "24/7 Access", "Public", "", "-1.2", "LE11 3TU"),
+            row("c", "24/7 Access", "Public", "52.7", "-1.2", "LE11 3TU"),
         );
         let (aeds, rep) = import_circuit_from_reader(text.as_bytes(), "c.csv").unwrap();
-        assert_eq!(rep.imported, 1, "{rep}");
+        assert_eq!(rep.imported, 2, "{rep}");
         assert_eq!(aeds[0].name, "Test Hall a");
         assert_eq!(aeds[0].flags, Vec::<String>::new());
+        // Line numbers count the blank line 3, as an editor would.
+        assert_eq!(aeds[0].source.as_deref(), Some("c.csv:2"));
+        assert_eq!(rep.rejected, ["c.csv:4: lat: missing (empty)"]);
+        assert_eq!(aeds[1].source.as_deref(), Some("c.csv:5"));
     }
 
     #[test]
