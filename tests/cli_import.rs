@@ -72,3 +72,53 @@ fn import_csv_geocodes_from_codepoint() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.csv"));
 }
+
+#[test]
+fn import_circuit_reports_rejections_and_says_not_for_publication() {
+    let dir = tempfile::tempdir().unwrap();
+    let input =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/circuit/circuit_extract.csv");
+    let out = dir.path().join("aeds.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_aedcover"))
+        .args(["import", "circuit"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("12 read, 10 imported, 2 rejected"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("public_24_7 5, public_limited 2, restricted 2, unknown 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("circuit_extract.csv:6: lat: missing (empty)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("circuit_extract.csv:10: long: not a number (not known)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("flagged address_post_code=LE11 3T: 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("flagged defibrillators_availability=Sometimes: 1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("NOT FOR PUBLICATION"), "{stderr}");
+    assert!(stderr.contains("not for publication: "), "{stderr}");
+
+    let file = aedcover::registry::read_aeds(&out, Default::default()).unwrap();
+    assert_eq!(file.bad_rows(), 0);
+    assert_eq!(file.aeds.len(), 10);
+    assert_eq!(file.aeds[0].id, "circuit:TEST-0001");
+    assert_eq!(file.aeds[0].name, "Test Village Hall");
+    assert_eq!(file.aeds[0].circuit_id.as_deref(), Some("TEST-0001"));
+}

@@ -11,6 +11,10 @@ fn trafford_council_csv() {
         return;
     };
     let (aeds, rep) = import_table(&path).unwrap();
+    assert_eq!(
+        rep.source,
+        aedcover::sources::Source::undeclared("trafford_defibrillators")
+    );
     assert_eq!(rep.read, 185);
     assert_eq!(rep.imported, 185, "{rep}");
     assert!(rep.rejected.is_empty(), "{rep}");
@@ -30,6 +34,7 @@ fn switzerland_overpass() {
     let (aeds, rep) = import_osm(&path).unwrap();
     println!("{rep}");
     assert_eq!(rep.imported, 1_550, "{rep}");
+    assert_eq!(rep.source, aedcover::sources::Source::osm());
     assert!(rep.rejected.is_empty());
     // Every node is 24/7: yes 1,342 + permissive 25 public; no 5 + private 3 + customers 2
     // restricted; 170 untagged + PUB 2 + 7/24 1 unknown.

@@ -1,4 +1,5 @@
-//! `aedcover import osm|csv FILE --out aeds.csv`: AEDs from OpenStreetMap or a council CSV.
+//! `aedcover import osm|csv|circuit FILE --out aeds.csv`: AEDs from OpenStreetMap, a council
+//! CSV or an extract of The Circuit.
 
 use anyhow::Context;
 use clap::Args;
@@ -7,8 +8,9 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// `osm` (Overpass JSON or GeoJSON of OSM tags) or `csv` (council CSV with lat/lon).
-    #[arg(value_parser = ["osm", "csv"])]
+    /// `osm` (Overpass JSON or GeoJSON of OSM tags), `csv` (council CSV with lat/lon) or
+    /// `circuit` (an extract of The Circuit, BHF Defib Finder; not for publication).
+    #[arg(value_parser = ["osm", "csv", "circuit"])]
     kind: String,
     /// The file to import.
     file: PathBuf,
@@ -23,10 +25,10 @@ pub struct ImportArgs {
 
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     use crate::import::{SourceKind, import_to_csv};
-    let kind = if args.kind == "osm" {
-        SourceKind::Osm
-    } else {
-        SourceKind::Table
+    let kind = match args.kind.as_str() {
+        "osm" => SourceKind::Osm,
+        "circuit" => SourceKind::Circuit,
+        _ => SourceKind::Table,
     };
     let run = import_to_csv(kind, &args.file, &args.out, args.codepoint.as_deref())
         .with_context(|| format!("import {}", args.file.display()))?;
@@ -44,5 +46,14 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         run.import.imported,
         args.out.display()
     )?;
+    let source = &run.import.source;
+    if !source.publishable {
+        writeln!(
+            err,
+            "not for publication: {} holds data under {}; keep it out of public maps and services",
+            args.out.display(),
+            source.licence
+        )?;
+    }
     Ok(())
 }

@@ -35,7 +35,8 @@ pub enum Command {
     /// The AED registry files (aeds.csv, guardians.csv).
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
-    /// Import AEDs from OpenStreetMap or a council CSV into a registry aeds.csv.
+    /// Import AEDs from OpenStreetMap, a council CSV or a Circuit extract into a registry
+    /// aeds.csv.
     Import(import::ImportArgs),
     /// Coverage of demand (arrests, residents) by counted AEDs at several radii.
     Coverage(Box<coverage::CoverageArgs>),

@@ -3,15 +3,19 @@
 //! - [`osm`]: OpenStreetMap `emergency=defibrillator` as Overpass JSON (`elements[]`) or as a
 //!   GeoJSON FeatureCollection whose properties are the OSM tags (OpenAEDMap's downloads);
 //! - [`table`]: council and registry CSVs with latitude/longitude (or easting/northing)
-//!   columns, found by header name.
+//!   columns, found by header name;
+//! - [`circuit`]: an extract of The Circuit (BHF Defib Finder) as supplied to coordinators;
+//!   not open data, so its report's [`Source`] is not publishable.
 //!
 //! Nothing is dropped quietly: a record that cannot be imported is rejected with its
 //! `file:line` or element id and the reason; a value that cannot be mapped (`access=PUB`)
 //! is kept raw in [`Aed::flags`] and counted in the [`ImportReport`].
 
+pub mod circuit;
 pub mod osm;
 pub mod table;
 
+pub use circuit::{import_circuit, import_circuit_from_reader};
 pub use osm::{import_osm, import_osm_str};
 pub use table::{import_table, import_table_from_reader};
 
@@ -23,6 +27,7 @@ use chrono::NaiveDate;
 
 use crate::geography::{Postcode, PostcodeLevel};
 use crate::registry::{AccessClass, Aed, Coord, Location, LocationSource, ManagedBy};
+use crate::sources::Source;
 
 /// A whole file could not be imported (bad records are not errors: see [`ImportReport`]).
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +63,8 @@ pub enum SourceKind {
     Osm,
     /// A council CSV with latitude/longitude (or easting/northing) columns.
     Table,
+    /// An extract of The Circuit (BHF Defib Finder); not for publication.
+    Circuit,
 }
 
 /// What [`import_to_csv`] did.
@@ -80,6 +87,7 @@ pub fn import_to_csv(
     let (mut aeds, import) = match kind {
         SourceKind::Osm => import_osm(input)?,
         SourceKind::Table => import_table(input)?,
+        SourceKind::Circuit => import_circuit(input)?,
     };
     let (geocode, cp_report) = match codepoint {
         Some(cp) => {
@@ -105,10 +113,12 @@ pub fn import_to_csv(
 }
 
 /// What an import read and did, counted.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportReport {
     /// The file (or name) imported.
-    pub source: String,
+    pub file: String,
+    /// Where the data came from and what its licence asks of outputs.
+    pub source: Source,
     /// Records read (elements, features or data rows).
     pub read: usize,
     /// Records imported as AEDs.
@@ -124,10 +134,16 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn new(source: impl Into<String>) -> Self {
+    fn new(file: impl Into<String>, source: Source) -> Self {
         ImportReport {
-            source: source.into(),
-            ..Default::default()
+            file: file.into(),
+            source,
+            read: 0,
+            imported: 0,
+            rejected: Vec::new(),
+            by_access: BTreeMap::new(),
+            flagged: BTreeMap::new(),
+            without_position: 0,
         }
     }
 
@@ -157,7 +173,7 @@ impl fmt::Display for ImportReport {
         writeln!(
             f,
             "{}: {} read, {} imported, {} rejected, {} without a position",
-            self.source,
+            self.file,
             self.read,
             self.imported,
             self.rejected.len(),
@@ -173,6 +189,18 @@ impl fmt::Display for ImportReport {
         }
         for r in &self.rejected {
             writeln!(f, "  rejected {r}")?;
+        }
+        writeln!(
+            f,
+            "  source: {} ({}): {}",
+            self.source.key, self.source.licence, self.source.attribution
+        )?;
+        if !self.source.publishable {
+            writeln!(
+                f,
+                "  NOT FOR PUBLICATION: the terms of {} forbid public-facing use (maps, public API)",
+                self.source.key
+            )?;
         }
         Ok(())
     }

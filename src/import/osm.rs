@@ -39,7 +39,7 @@ pub fn import_osm_str(json: &str, name: &str) -> Result<(Vec<Aed>, ImportReport)
 }
 
 fn import_value(value: &Value, name: &str) -> Result<(Vec<Aed>, ImportReport), String> {
-    let mut report = ImportReport::new(name);
+    let mut report = ImportReport::new(name, crate::sources::Source::osm());
     let mut aeds = Vec::new();
     let mut seen = HashSet::new();
     let mut keep = |r: Result<Aed, String>, report: &mut ImportReport, aeds: &mut Vec<Aed>| match r

@@ -114,7 +114,8 @@ pub fn import_table_from_reader<R: Read>(
             ),
         });
     }
-    let mut report = ImportReport::new(name);
+    // A generic CSV cannot know its own licence: the study declares it.
+    let mut report = ImportReport::new(name, crate::sources::Source::undeclared(stem));
     let mut aeds = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;

@@ -68,25 +68,15 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
             (f.aeds, bad, Source::undeclared(name))
         }
         RegistryInput::Import { kind, path } => {
-            let (aeds, rep, source) = match kind {
-                ImportKind::Osm => {
-                    let (a, r) = crate::import::import_osm(path)?;
-                    (a, r, Source::osm())
-                }
-                ImportKind::Csv => {
-                    let (a, r) = crate::import::import_table(path)?;
-                    (a, r, Source::undeclared("registry"))
-                }
-                ImportKind::Circuit => {
-                    return Err(PipelineError::Unsupported(
-                        "import kind circuit: TODO(merge circuit-import)".into(),
-                    ));
-                }
+            let (aeds, rep) = match kind {
+                ImportKind::Osm => crate::import::import_osm(path)?,
+                ImportKind::Csv => crate::import::import_table(path)?,
+                ImportKind::Circuit => crate::import::import_circuit(path)?,
             };
             for r in rep.rejected.iter().take(20) {
                 notes.push(format!("AED record not imported: {r}"));
             }
-            (aeds, rep.rejected.len(), source)
+            (aeds, rep.rejected.len(), rep.source.clone())
         }
     };
     let source = reg.source.clone().unwrap_or(own_source);
