@@ -18,6 +18,7 @@ pub mod analyse;
 pub mod api;
 pub mod cli;
 pub mod coverage;
+pub mod csvhead;
 pub mod demand;
 pub mod districts;
 pub mod export;
