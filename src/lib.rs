@@ -17,6 +17,7 @@
 pub mod api;
 pub mod cli;
 pub mod coverage;
+pub mod csvhead;
 pub mod demand;
 pub mod districts;
 pub mod export;

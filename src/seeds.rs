@@ -10,6 +10,7 @@
 //! a postcode missing its district) the CSV records what was published, what can be
 //! recovered, and why. Nothing is guessed.
 
+use crate::csvhead::Headers;
 use crate::geography::{Postcode, PostcodeLevel};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -34,6 +35,12 @@ pub enum SeedError {
         line: u64,
         #[source]
         source: csv::Error,
+    },
+    #[error("seeds/{file}:1: {column}: duplicate header ({label:?})")]
+    DuplicateHeader {
+        file: &'static str,
+        column: String,
+        label: String,
     },
     #[error("seeds/{file}:{line}: {column}: {reason} ({value:?})")]
     Field {
@@ -576,14 +583,14 @@ pub fn cabinet_electricity_gbp_per_year() -> Option<(f64, f64)> {
 
 struct Table {
     file: &'static str,
-    headers: csv::StringRecord,
+    headers: Headers,
     records: Vec<csv::StringRecord>,
 }
 
 struct Row<'a> {
     file: &'static str,
     line: u64,
-    headers: &'a csv::StringRecord,
+    headers: &'a Headers,
     record: &'a csv::StringRecord,
 }
 
@@ -594,7 +601,14 @@ fn read(file: &'static str, text: &'static str) -> Result<Table, SeedError> {
         line: source.position().map_or(0, |p| p.line()),
         source,
     };
-    let headers = reader.headers().map_err(csv_err)?.clone();
+    let headers = Headers::new(reader.headers().map_err(csv_err)?);
+    if let Some(d) = headers.duplicates().into_iter().next() {
+        return Err(SeedError::DuplicateHeader {
+            file,
+            column: d.name,
+            label: d.label,
+        });
+    }
     let records = reader
         .records()
         .collect::<Result<Vec<_>, _>>()
@@ -630,8 +644,7 @@ impl Row<'_> {
 
     fn get(&self, column: &'static str) -> Result<&str, SeedError> {
         self.headers
-            .iter()
-            .position(|h| h == column)
+            .find(column)
             .and_then(|i| self.record.get(i))
             .ok_or_else(|| self.err(column, "column missing", ""))
     }
@@ -712,6 +725,21 @@ impl Row<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_match_by_the_shared_rule_and_repeats_are_refused() {
+        let t = read("t.csv", "\u{feff} District ,AED_Count\nLE12,86\n").unwrap();
+        let row = t.iter().next().unwrap();
+        assert_eq!(row.get("district").unwrap(), "LE12");
+        assert_eq!(row.parse::<u32>("aed_count").unwrap(), 86);
+        let e = read("t.csv", "district,District\nLE12,LE13\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "seeds/t.csv:1: district: duplicate header (\"District\")"
+        );
+    }
 
     #[test]
     fn aeds_total_865_in_25_districts() {

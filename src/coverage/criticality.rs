@@ -99,8 +99,8 @@ pub fn read_criticality_csv(
     let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(0, e.to_string()))?;
     let headers = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
     let want = format!("demand_sole_{}m", crate::export::csv_out::metres(radius_m));
-    let norm = |h: &str| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
-    let find = |col: &str| headers.iter().position(|h| norm(h) == col);
+    let names = crate::csvhead::Headers::new(&headers);
+    let find = |col: &str| names.find(col);
     let (Some(c_id), Some(c_v)) = (find("aed_id"), find(&want)) else {
         return Err(bad(
             1,

@@ -4,10 +4,12 @@
 //! `code`) and an optional weight column (`weight`, `count`, `arrests`, `value`); without a
 //! weight column every row counts 1. Points: a CSV with `lat,lon` (WGS84 degrees) or
 //! `easting,northing` / `x,y` (EPSG:27700 metres unless another CRS is given), and optional
-//! `weight` and `id` columns. Bad values are errors naming `file:line: column: reason (value)`.
+//! `weight` and `id` columns. Header names match by the [`crate::csvhead`] rule (BOM, case and
+//! padding ignored). Bad values are errors naming `file:line: column: reason (value)`.
 
 use super::spread::CountRow;
 use crate::coverage::DemandPoint;
+use crate::csvhead::Headers;
 use std::path::{Path, PathBuf};
 
 /// A demand file could not be read.
@@ -55,7 +57,7 @@ pub enum PointCrs {
 /// counts by postcode.
 pub fn looks_like_points(path: &Path) -> Result<bool, DemandError> {
     let (_, header) = open(path)?;
-    let has = |n: &[&str]| find(&header, n).is_some();
+    let has = |n: &[&str]| header.find_any(n).is_some();
     Ok((has(&["lat", "latitude"]) && has(&["lon", "lng", "long", "longitude"]))
         || (has(&["easting", "x", "east"]) && has(&["northing", "y", "north"])))
 }
@@ -63,14 +65,13 @@ pub fn looks_like_points(path: &Path) -> Result<bool, DemandError> {
 /// Whether a points file gives lat/lon (else easting/northing) columns.
 pub fn point_columns_are_lonlat(path: &Path) -> Result<bool, DemandError> {
     let (_, header) = open(path)?;
-    Ok(find(&header, &["lat", "latitude"]).is_some()
-        && find(&header, &["lon", "lng", "long", "longitude"]).is_some())
+    Ok(header.find_any(&["lat", "latitude"]).is_some()
+        && header.find_any(&["lon", "lng", "long", "longitude"]).is_some())
 }
 
-fn find(header: &csv::StringRecord, names: &[&str]) -> Option<usize> {
-    names
-        .iter()
-        .find_map(|n| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n)))
+/// Column `c`'s name as written, for messages.
+fn label(header: &Headers, c: usize) -> &str {
+    header.label(c).unwrap_or("")
 }
 
 fn line_of(rec: &csv::StringRecord) -> u64 {
@@ -96,7 +97,7 @@ fn number(
     }
 }
 
-fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), DemandError> {
+fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Headers), DemandError> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -104,27 +105,19 @@ fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), 
             path: path.to_path_buf(),
             source,
         })?;
-    let header = rdr
-        .headers()
-        .map_err(|source| DemandError::Csv {
-            path: path.to_path_buf(),
-            line: 1,
-            source,
-        })?
-        .clone();
+    let header = Headers::new(rdr.headers().map_err(|source| DemandError::Csv {
+        path: path.to_path_buf(),
+        line: 1,
+        source,
+    })?);
     Ok((rdr, header))
-}
-
-fn header_text(h: &csv::StringRecord) -> String {
-    h.iter().collect::<Vec<_>>().join(",")
 }
 
 /// Reads counts by postcode. A negative weight is an error.
 pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
     let (mut rdr, header) = open(path)?;
-    let pc_col = find(
-        &header,
-        &[
+    let pc_col = header
+        .find_any(&[
             "postcode",
             "district",
             "sector",
@@ -132,17 +125,13 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
             "area",
             "code",
             "post code",
-        ],
-    )
-    .ok_or_else(|| DemandError::MissingColumn {
-        path: path.to_path_buf(),
-        wanted: "postcode".into(),
-        header: header_text(&header),
-    })?;
-    let w_col = find(
-        &header,
-        &["weight", "count", "arrests", "value", "n", "incidents"],
-    );
+        ])
+        .ok_or_else(|| DemandError::MissingColumn {
+            path: path.to_path_buf(),
+            wanted: "postcode".into(),
+            header: header.joined(),
+        })?;
+    let w_col = header.find_any(&["weight", "count", "arrests", "value", "n", "incidents"]);
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
@@ -156,12 +145,12 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
         })?;
         let weight = match w_col {
             Some(c) => {
-                let w = number(path, &rec, c, &header[c])?;
+                let w = number(path, &rec, c, label(&header, c))?;
                 if w < 0.0 {
                     return Err(DemandError::Field {
                         path: path.to_path_buf(),
                         line: line_of(&rec),
-                        column: header[c].to_string(),
+                        column: label(&header, c).to_string(),
                         reason: "negative weight".into(),
                         value: rec.get(c).unwrap_or("").to_string(),
                     });
@@ -182,10 +171,10 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
 /// Reads demand points. Residents are 0 (points carry no population).
 pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, DemandError> {
     let (mut rdr, header) = open(path)?;
-    let lat = find(&header, &["lat", "latitude"]);
-    let lon = find(&header, &["lon", "lng", "long", "longitude"]);
-    let east = find(&header, &["easting", "x", "east"]);
-    let north = find(&header, &["northing", "y", "north"]);
+    let lat = header.find_any(&["lat", "latitude"]);
+    let lon = header.find_any(&["lon", "lng", "long", "longitude"]);
+    let east = header.find_any(&["easting", "x", "east"]);
+    let north = header.find_any(&["northing", "y", "north"]);
     let (cx, cy, wgs84) = match (lon, lat, east, north) {
         (Some(x), Some(y), _, _) => (x, y, true),
         (_, _, Some(x), Some(y)) => (x, y, false),
@@ -193,12 +182,12 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
             return Err(DemandError::MissingColumn {
                 path: path.to_path_buf(),
                 wanted: "lat,lon or easting,northing".into(),
-                header: header_text(&header),
+                header: header.joined(),
             });
         }
     };
-    let w_col = find(&header, &["weight", "count", "arrests", "value"]);
-    let id_col = find(&header, &["id", "incident_id", "name", "postcode"]);
+    let w_col = header.find_any(&["weight", "count", "arrests", "value"]);
+    let id_col = header.find_any(&["id", "incident_id", "name", "postcode"]);
     let mut out = Vec::new();
     let mut brec = csv::ByteRecord::new();
     loop {
@@ -257,8 +246,8 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
                 value: format!("{:?}", e.utf8_error()),
             })?;
         let line = line_of(&rec);
-        let x = number(path, &rec, cx, &header[cx])?;
-        let y = number(path, &rec, cy, &header[cy])?;
+        let x = number(path, &rec, cx, label(&header, cx))?;
+        let y = number(path, &rec, cy, label(&header, cy))?;
         let converted = match crs {
             PointCrs::Raw => Ok((x, y)),
             _ if wgs84 => crate::geography::crs::wgs84_to_bng(x, y).map_err(|e| e.to_string()),
@@ -268,12 +257,12 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
         let (x_m, y_m) = converted.map_err(|reason| DemandError::Field {
             path: path.to_path_buf(),
             line,
-            column: format!("{},{}", &header[cx], &header[cy]),
+            column: format!("{},{}", label(&header, cx), label(&header, cy)),
             reason,
             value: format!("{x},{y}"),
         })?;
         let weight = match w_col {
-            Some(c) => number(path, &rec, c, &header[c])?,
+            Some(c) => number(path, &rec, c, label(&header, c))?,
             None => 1.0,
         };
         let id = id_col

@@ -2,8 +2,9 @@
 //! metres, positional quality, admin district.
 //!
 //! Two input shapes are read:
-//! - a CSV with a header (`postcode`, `positional_quality_indicator` or `pqi`, `easting`,
-//!   `northing`, optional `admin_district_code`), as in `codepoint_open/` of the open data;
+//! - a CSV with a header (`postcode` first, `positional_quality_indicator` or `pqi`,
+//!   `easting`, `northing`, optional `admin_district_code`; names by the [`crate::csvhead`]
+//!   rule), as in `codepoint_open/` of the open data;
 //! - the native OS distribution: a folder holding `Data/CSV/*.csv`, headerless, columns
 //!   `Postcode, Positional_quality_indicator, Eastings, Northings, Country_code,
 //!   NHS_regional_HA_code, NHS_HA_code, Admin_county_code, Admin_district_code,
@@ -24,6 +25,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::postcode::{Postcode, PostcodeLevel};
+use crate::csvhead::Headers;
 
 /// A located postcode unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -456,14 +458,14 @@ fn unquote(f: &[u8]) -> &[u8] {
 }
 
 fn header_columns(path: &Path, line: &[u8]) -> Result<Option<Columns>, CodepointError> {
-    let names: Vec<String> = line
-        .split(|&b| b == b',')
-        .map(|f| String::from_utf8_lossy(unquote(f)).to_ascii_lowercase())
-        .collect();
-    if names.first().is_none_or(|n| n != "postcode") {
+    let headers = Headers::from_names(
+        line.split(|&b| b == b',')
+            .map(|f| String::from_utf8_lossy(unquote(f)).into_owned()),
+    );
+    if headers.find("postcode") != Some(0) {
         return Ok(None);
     }
-    let find = |alts: &[&str]| names.iter().position(|n| alts.contains(&n.as_str()));
+    let find = |alts: &[&str]| headers.find_any(alts);
     let need = |alts: &[&str], column| {
         find(alts).ok_or_else(|| CodepointError::MissingColumn {
             path: path.to_path_buf(),

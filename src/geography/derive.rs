@@ -5,7 +5,6 @@
 //! a fresh derivation. Outputs are sorted and rounded so a rebuild is byte-identical.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::areas::{AreaError, AreaLayer, AreaOptions};
@@ -285,55 +284,77 @@ fn opt(v: Option<f64>, dp: usize) -> String {
     v.map(|x| format!("{x:.dp$}")).unwrap_or_default()
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// CSV bytes through the `csv` writer: quoted only where needed, `\n` line ends.
+fn csv_bytes(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(&row)?;
     }
+    w.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// `districts.csv` text.
-pub fn districts_csv(rows: &[DistrictRow]) -> String {
-    let mut s = String::from(
-        "district,centroid_lon,centroid_lat,centroid_easting_m,centroid_northing_m,area_km2,live_postcodes,residents_2021_llr,share_postcodes_in_llr\n",
-    );
-    for r in rows {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{:.4}",
-            r.district,
-            opt(r.centroid_lon, 6),
-            opt(r.centroid_lat, 6),
-            opt(r.centroid_easting_m, 0),
-            opt(r.centroid_northing_m, 0),
-            opt(r.area_km2, 3),
-            r.live_postcodes,
-            r.residents_2021_llr,
-            r.share_postcodes_in_llr
-        );
-    }
-    s
+/// `districts.csv` bytes.
+pub fn districts_csv(rows: &[DistrictRow]) -> Result<Vec<u8>, csv::Error> {
+    csv_bytes(
+        &[
+            "district",
+            "centroid_lon",
+            "centroid_lat",
+            "centroid_easting_m",
+            "centroid_northing_m",
+            "area_km2",
+            "live_postcodes",
+            "residents_2021_llr",
+            "share_postcodes_in_llr",
+        ],
+        rows.iter().map(|r| {
+            vec![
+                r.district.clone(),
+                opt(r.centroid_lon, 6),
+                opt(r.centroid_lat, 6),
+                opt(r.centroid_easting_m, 0),
+                opt(r.centroid_northing_m, 0),
+                opt(r.area_km2, 3),
+                r.live_postcodes.to_string(),
+                r.residents_2021_llr.to_string(),
+                format!("{:.4}", r.share_postcodes_in_llr),
+            ]
+        }),
+    )
 }
 
-/// `emas_aeds_geocoded.csv` text.
-pub fn emas_aeds_csv(rows: &[EmasAedRow]) -> String {
-    let mut s = String::from("seq,name,postcode,precision,easting_m,northing_m,lon,lat\n");
-    for r in rows {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{}",
-            r.seq,
-            csv_field(&r.name),
-            r.postcode,
-            r.precision,
-            opt(r.easting_m, 0),
-            opt(r.northing_m, 0),
-            opt(r.lon, 6),
-            opt(r.lat, 6)
-        );
-    }
-    s
+/// `emas_aeds_geocoded.csv` bytes.
+pub fn emas_aeds_csv(rows: &[EmasAedRow]) -> Result<Vec<u8>, csv::Error> {
+    csv_bytes(
+        &[
+            "seq",
+            "name",
+            "postcode",
+            "precision",
+            "easting_m",
+            "northing_m",
+            "lon",
+            "lat",
+        ],
+        rows.iter().map(|r| {
+            vec![
+                r.seq.to_string(),
+                r.name.clone(),
+                r.postcode.clone(),
+                r.precision.to_string(),
+                opt(r.easting_m, 0),
+                opt(r.northing_m, 0),
+                opt(r.lon, 6),
+                opt(r.lat, 6),
+            ]
+        }),
+    )
 }
 
 /// File names of the derived tables in the output folder.
@@ -348,9 +369,15 @@ pub fn write_tables(derived: &Derived, out_dir: &Path) -> Result<(), DeriveError
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
     let p = out_dir.join(DISTRICTS_FILE);
-    std::fs::write(&p, districts_csv(&derived.districts)).map_err(io(&p))?;
+    let csv = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DeriveError::Csv { path, source }
+    };
+    let bytes = districts_csv(&derived.districts).map_err(csv(&p))?;
+    std::fs::write(&p, bytes).map_err(io(&p))?;
     let p = out_dir.join(EMAS_AEDS_FILE);
-    std::fs::write(&p, emas_aeds_csv(&derived.emas_aeds)).map_err(io(&p))?;
+    let bytes = emas_aeds_csv(&derived.emas_aeds).map_err(csv(&p))?;
+    std::fs::write(&p, bytes).map_err(io(&p))?;
     Ok(())
 }
 
@@ -394,7 +421,11 @@ mod tests {
             lat: Some(52.1),
         };
         assert_eq!(
-            emas_aeds_csv(&[row]).lines().nth(1).unwrap(),
+            String::from_utf8(emas_aeds_csv(&[row]).unwrap())
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap(),
             "4,\"Desford, Sport in Desford\",LE9 9JU,postcode unit,447000,303000,-1.234568,52.100000"
         );
     }

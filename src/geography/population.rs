@@ -21,6 +21,7 @@ use rstar::primitives::GeomWithData;
 
 use super::areas::AreaLayer;
 use super::crs::wgs84_to_bng;
+use crate::csvhead::Headers;
 
 /// One row of `lsoa21_population_llr.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,25 +59,22 @@ pub enum PopulationError {
     NoUnits { lsoa: String, residents: u32 },
 }
 
-/// Reads the Census 2021 LSOA population CSV (columns by header name).
+/// Reads the Census 2021 LSOA population CSV (columns by header name, [`crate::csvhead`] rule).
 pub fn read_lsoa_population(path: &Path) -> Result<Vec<LsoaPopulation>, PopulationError> {
     let csv_err = |source| PopulationError::Csv {
         path: path.to_path_buf(),
         source,
     };
     let mut rdr = csv::Reader::from_path(path).map_err(csv_err)?;
-    let headers = rdr.headers().map_err(csv_err)?.clone();
+    let headers = Headers::new(rdr.headers().map_err(csv_err)?);
     let col = |name: &'static str| -> Result<usize, PopulationError> {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| PopulationError::Field {
-                path: path.to_path_buf(),
-                line: 1,
-                column: name,
-                reason: "column missing from header",
-                value: headers.iter().collect::<Vec<_>>().join(","),
-            })
+        headers.require(name).map_err(|e| PopulationError::Field {
+            path: path.to_path_buf(),
+            line: 1,
+            column: name,
+            reason: "column missing from header",
+            value: e.found,
+        })
     };
     let (c_cd, c_nm, c_lad, c_utla, c_res, c_lat, c_lon) = (
         col("lsoa21cd")?,

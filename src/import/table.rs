@@ -13,6 +13,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{ImportError, ImportReport, aed_from_osm_tags, wgs84_location};
+use crate::csvhead::Headers;
 use crate::registry::{Aed, Coord, Location, LocationSource};
 
 #[derive(Debug, Default)]
@@ -30,17 +31,17 @@ struct Columns {
     opening_hours: Option<usize>,
 }
 
+/// Council headers vary in punctuation (`Site Name`, `site_name`, `SiteName`), so on top of
+/// the shared [`crate::csvhead`] rule the aliases below ignore everything but letters and
+/// digits.
 fn squash(h: &str) -> String {
-    h.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    h.chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
 impl Columns {
-    fn from_header(header: &csv::StringRecord) -> Columns {
+    fn from_header(header: &Headers) -> Columns {
         let mut c = Columns::default();
-        for (i, h) in header.iter().enumerate() {
+        for (i, h) in header.names().iter().enumerate() {
             let h = squash(h);
             let slot = match h.as_str() {
                 "id" | "ref" | "reference" | "aedid" => &mut c.id,
@@ -101,7 +102,7 @@ pub fn import_table_from_reader<R: Read>(
         source,
     };
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let header = rdr.headers().map_err(csv_err)?.clone();
+    let header = Headers::new(rdr.headers().map_err(csv_err)?);
     let cols = Columns::from_header(&header);
     let has_wgs84 = cols.lat.is_some() && cols.lon.is_some();
     let has_bng = cols.easting.is_some() && cols.northing.is_some();
@@ -110,7 +111,7 @@ pub fn import_table_from_reader<R: Read>(
             path: name.into(),
             reason: format!(
                 "no latitude/longitude, easting/northing or postcode column in the header ({})",
-                header.iter().collect::<Vec<_>>().join(",")
+                header.joined()
             ),
         });
     }

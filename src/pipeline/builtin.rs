@@ -66,12 +66,8 @@ pub fn study() -> Result<Study, super::PipelineError> {
 pub fn emas_registry_csv(geocoded: &str) -> Result<String, String> {
     let mut rdr = csv::Reader::from_reader(geocoded.as_bytes());
     let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
-    let col = |n: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(n))
-            .ok_or(format!("no column {n}"))
-    };
+    let headers = crate::csvhead::Headers::new(&headers);
+    let col = |n: &str| headers.require(n).map_err(|e| e.to_string());
     let (seq, name, pc, e, n) = (col("seq")?, col("name")?, col("postcode")?, col("easting_m")?, col("northing_m")?);
     let mut w = csv::Writer::from_writer(Vec::new());
     let head = ["id", "name", "postcode", "easting", "northing", "location_source", "access", "managed_by", "source"];

@@ -61,14 +61,13 @@ fn bad(line: usize, reason: String) -> PipelineError {
 /// Reads `data/districts.csv` (compiled in).
 pub fn read_districts() -> Result<Vec<DistrictGeo>, PipelineError> {
     let mut rdr = csv::Reader::from_reader(DISTRICTS_CSV.as_bytes());
-    let h = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let h = crate::csvhead::Headers::new(&rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone());
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| bad(line, e.to_string()))?;
         let get = |n: &str| -> Result<&str, PipelineError> {
-            h.iter()
-                .position(|c| c == n)
+            h.find(n)
                 .and_then(|c| rec.get(c))
                 .ok_or_else(|| bad(line, format!("no column {n}")))
         };

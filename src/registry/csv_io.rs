@@ -2,8 +2,9 @@
 //!
 //! # Format
 //! Comma-separated UTF-8 with a header line. Columns are found by header name, in any
-//! order and any case (a UTF-8 byte-order mark and CRLF line ends are fine). Only `id` is
-//! required; a missing column reads as empty; unknown columns are ignored with one warning.
+//! order and any case, by the [`crate::csvhead`] rule (a UTF-8 byte-order mark, padding and
+//! CRLF line ends are fine). Only `id` is required; a missing column reads as empty; unknown
+//! columns are ignored with one warning; a known column given twice is an error.
 //!
 //! `aeds.csv`: `id,name,address,postcode,lon,lat,easting,northing,location_source,access,
 //! opening_hours,indoor,locked,managed_by,circuit_id,model,serial,pads_expiry,
@@ -35,6 +36,7 @@
 use super::model::{
     AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status,
 };
+use crate::csvhead::Headers;
 use crate::geography::Postcode;
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -140,8 +142,14 @@ pub enum RegistryError {
     TabSeparated { file: String },
     #[error("{file}:1: no `id` column in the header (found: {found})")]
     MissingId { file: String, found: String },
-    #[error("{file}:1: column `{column}` appears more than once in the header")]
-    DuplicateColumn { file: String, column: String },
+    #[error("{file}:1: {column}: duplicate header ({label:?})")]
+    DuplicateColumn {
+        file: String,
+        /// The normalised column name.
+        column: String,
+        /// The repeat as written in the file.
+        label: String,
+    },
     #[error("{file}:{line}: {message}")]
     Csv {
         file: String,
@@ -409,16 +417,6 @@ fn as_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, RegistryError> {
         });
     }
     Ok(text)
-}
-
-/// Header names compare lower-case, with spaces and `-` read as `_`.
-fn normalise_header(h: &str) -> String {
-    h.trim()
-        .trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .chars()
-        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-        .collect()
 }
 
 /// One data row being parsed: typed getters that record errors instead of failing.
@@ -694,22 +692,28 @@ fn parse_table<T>(
         }
     };
 
-    let names: Vec<String> = header.iter().map(normalise_header).collect();
-    let mut columns: HashMap<&'static str, usize> = HashMap::new();
-    let mut unknown = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        match known.iter().find(|k| **k == name) {
-            Some(k) => {
-                if columns.insert(k, i).is_some() {
-                    return Err(RegistryError::DuplicateColumn {
-                        file: file.to_string(),
-                        column: name.clone(),
-                    });
-                }
-            }
-            None => unknown.push(header.get(i).unwrap_or("").trim().to_string()),
-        }
+    let headers = Headers::new(&header);
+    // A repeated unknown column is ignored like any unknown column; a repeated known one
+    // would make its values ambiguous.
+    if let Some(d) = headers
+        .duplicates()
+        .into_iter()
+        .find(|d| known.contains(&d.name.as_str()))
+    {
+        return Err(RegistryError::DuplicateColumn {
+            file: file.to_string(),
+            column: d.name,
+            label: d.label,
+        });
     }
+    let columns: HashMap<&'static str, usize> = known
+        .iter()
+        .filter_map(|&k| headers.find(k).map(|i| (k, i)))
+        .collect();
+    let unknown: Vec<&str> = (0..headers.len())
+        .filter(|&i| !known.contains(&headers.names()[i].as_str()))
+        .filter_map(|i| headers.label(i))
+        .collect();
     if !columns.contains_key("id") {
         if header.len() == 1 {
             let only = header.get(0).unwrap_or("");
@@ -922,10 +926,14 @@ mod tests {
             read("name,address\nHall,x\n"),
             Err(RegistryError::MissingId { .. })
         ));
-        assert!(matches!(
-            read("id,ID\nA,B\n"),
-            Err(RegistryError::DuplicateColumn { .. })
-        ));
+        assert_eq!(
+            read("id,ID\nA,B\n").unwrap_err().to_string(),
+            "t.csv:1: id: duplicate header (\"ID\")"
+        );
+        // A repeated unknown column is only an unknown column.
+        let f = read("id,extra,Extra\nA1,x,y\n").unwrap();
+        assert_eq!(f.aeds.len(), 1);
+        assert!(f.warnings[0].ends_with("unknown columns ignored: extra, Extra"));
         let bad = read_aeds_from_reader("t.csv", &b"id\nA\xff\xfe"[..], ReadOptions::default());
         match bad {
             Err(RegistryError::NotUtf8 { line, .. }) => assert_eq!(line, 2),

@@ -12,6 +12,7 @@ use rstar::primitives::GeomWithData;
 use std::path::Path;
 
 use super::SitingError;
+use crate::csvhead::Headers;
 
 /// A demand point: arrests and residents at one place, in metric coordinates.
 #[derive(Debug, Clone, PartialEq)]
@@ -459,9 +460,10 @@ pub struct NamedSites {
 pub type PostcodeLookup<'a> = &'a dyn Fn(&str) -> Option<(f64, f64)>;
 
 /// Reads a named-sites CSV: a `name` column, and either `lat` + `lon` (WGS84 degrees) or
-/// a `postcode` column (optional `id`). `to_metric(lon, lat)` projects to the working CRS;
-/// `postcode_to_metric` looks a postcode up (e.g. Code-Point Open); rows whose position is
-/// unknown are listed in `unplaced`, never dropped silently.
+/// a `postcode` column (optional `id`); header names by the [`crate::csvhead`] rule.
+/// `to_metric(lon, lat)` projects to the working CRS; `postcode_to_metric` looks a postcode
+/// up (e.g. Code-Point Open); rows whose position is unknown are listed in `unplaced`, never
+/// dropped silently.
 pub fn read_named_sites(
     path: &Path,
     to_metric: &dyn Fn(f64, f64) -> Option<(f64, f64)>,
@@ -476,21 +478,17 @@ pub fn read_named_sites(
             line: 0,
             reason: e.to_string(),
         })?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| SitingError::Csv {
-            file: file.clone(),
-            line: 1,
-            reason: e.to_string(),
-        })?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let headers = Headers::new(rdr.headers().map_err(|e| SitingError::Csv {
+        file: file.clone(),
+        line: 1,
+        reason: e.to_string(),
+    })?);
     let (c_id, c_name, c_lat, c_lon, c_pc) = (
-        col("id"),
-        col("name"),
-        col("lat").or(col("latitude")),
-        col("lon").or(col("longitude")),
-        col("postcode"),
+        headers.find("id"),
+        headers.find("name"),
+        headers.find_any(&["lat", "latitude"]),
+        headers.find_any(&["lon", "longitude"]),
+        headers.find("postcode"),
     );
     let Some(c_name) = c_name else {
         return Err(SitingError::Csv {
