@@ -231,7 +231,7 @@ mod tests {
         let u = Source::undeclared("trafford_defibrillators");
         assert_eq!(u.attribution, "not declared");
         assert_eq!(u.licence, "unknown");
-        assert!(!u.publishable);
+        assert!(u.publishable, "only a declaration marks a source not for publication");
     }
 
     #[test]

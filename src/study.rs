@@ -464,6 +464,8 @@ pub fn parse_crs(s: &str) -> Result<CrsChoice, String> {
     if crs == Crs::Wgs84 {
         return Err("WGS84 lon/lat is not metric; give a projected CRS or auto".into());
     }
+    // Set it up now, so that an unsupported CRS fails before any data is read.
+    crate::geography::MetricProjection::new(&crs).map_err(|e| e.reason)?;
     Ok(CrsChoice::Given(crs))
 }
 

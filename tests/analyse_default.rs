@@ -61,12 +61,14 @@ fn default_layers_follow_the_geojson_rules_and_account_for_arrests() {
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(committed.join("summary.json")).unwrap())
             .unwrap();
-    assert_eq!(s["aeds"]["counted_in_report"], 865);
-    assert_eq!(s["aeds"]["located"], 24);
-    let a = &s["arrests"];
-    assert_eq!(a["total"], 2252);
-    let parts = a["in_districts_with_counted_aeds"].as_u64().unwrap()
-        + a["in_districts_without_counted_aeds"].as_u64().unwrap()
-        + a["unknown_district"].as_u64().unwrap();
-    assert_eq!(parts, 2252);
+    assert_eq!(s["aeds"]["known_total"], 865);
+    assert_eq!(s["aeds"]["counted"], 24);
+    let a = &s["accounting"];
+    assert_eq!(a["input_total"], 2252.0);
+    // No postcode lookup is embedded: none placed, every arrest accounted as unknown or unmatched.
+    assert_eq!(a["placed_total"], 0.0);
+    assert_eq!(a["unknown_total"].as_f64().unwrap() + a["unmatched_total"].as_f64().unwrap(), 2252.0);
+    assert!(s["main"]["pct_covered"].is_null(), "coverage of nothing is unknown, not 0 %");
+    let districts = std::fs::read_to_string(committed.join("districts.csv")).unwrap();
+    assert!(districts.lines().nth(1).unwrap().starts_with("LE5,25,1,234,9.360,"), "{districts}");
 }

@@ -119,9 +119,10 @@ fn leicestershire_open_study() {
 
     // All 2,252 arrests accounted: covered + uncovered + unknown + unmatched.
     let s = summary(dir);
-    let d = &s["demand"];
-    let total = d["covered_500m"].as_f64().unwrap()
-        + d["uncovered_500m"].as_f64().unwrap()
+    let (m, d) = (&s["main"], &s["accounting"]);
+    assert_eq!(m["radius_m"], 500.0);
+    let total = m["demand_covered"].as_f64().unwrap()
+        + m["demand_uncovered"].as_f64().unwrap()
         + d["unknown_total"].as_f64().unwrap()
         + d["unmatched_total"].as_f64().unwrap();
     assert!((total - 2252.0).abs() < 1e-6, "{total}");

@@ -171,7 +171,9 @@ fn leicestershire_seed_arrests_all_accounted_for() {
     let gaps: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("gaps.geojson")).unwrap()).unwrap();
     assert!(!gaps["features"].as_array().unwrap().is_empty());
-    assert_eq!(gaps["features"][0]["properties"]["id"], "gap-0001");
+    assert_eq!(gaps["features"][0]["id"], "gap-0001");
+    assert_eq!(gaps["metric_crs"], serde_json::Value::Null);
+    assert_eq!(gaps["metadata"]["metric_crs"], "EPSG:27700");
     let areas = std::fs::read_to_string(out.join("areas.csv")).unwrap();
     assert_eq!(areas.lines().count(), 1 + 21);
 }

@@ -65,6 +65,8 @@ fn greedy_sites_skip_demand_covered_by_existing_aed() {
         &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
     )
     .unwrap();
+    let notes = s["notes"].clone();
+    let s = &s["siting"];
     assert_eq!(s["already_covered_by_existing"]["arrests"], 5.0);
     assert_eq!(s["covered_arrests"], 4.0);
     assert_eq!(s["existing_aeds"], 1);
@@ -72,12 +74,12 @@ fn greedy_sites_skip_demand_covered_by_existing_aed() {
     assert_eq!(s["candidates_dropped_near_existing"], 1);
     assert_eq!(s["gain_curve"].as_array().unwrap().len(), 2);
     assert!(
-        s["notes"]
+        notes
             .as_array()
             .unwrap()
             .iter()
             .any(|n| n.as_str().unwrap().contains("no usable position")),
-        "{s}"
+        "{notes}"
     );
     let gj: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("out/sites.geojson")).unwrap(),
@@ -104,6 +106,7 @@ fn budget_and_exact_give_the_same_cover() {
         &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
     )
     .unwrap();
+    let s = &s["siting"];
     assert_eq!(s["k_requested"], 1);
     assert_eq!(s["covered_arrests"], 3.0);
     assert_eq!(s["exact"]["status"], "optimal");

@@ -362,6 +362,49 @@ impl MetricProjection {
         })
     }
 
+    /// The metric CRS for a run whose inputs are at `lonlats`, and why: British National Grid
+    /// when every point lies in Great Britain; else the UTM zone of the data's centre when every
+    /// point lies within 3.5° of that zone's central meridian (scale error under 0.2 %);
+    /// else, for data wider than a zone, a transverse Mercator on the data's own central
+    /// meridian with scale 1 there, so that distances are never shortened. `None` without points.
+    pub fn auto_for_all(lonlats: &[(f64, f64)]) -> Option<(Crs, String)> {
+        let pts: Vec<&(f64, f64)> = lonlats
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        if pts.is_empty() {
+            return None;
+        }
+        if pts.iter().all(|(x, y)| in_great_britain(*x, *y)) {
+            return Some((Crs::Bng, "auto: every input lies in Great Britain".into()));
+        }
+        let n = pts.len() as f64;
+        let lat = pts.iter().map(|p| p.1).sum::<f64>() / n;
+        let (west, east) = pts
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(w, e), p| (w.min(p.0), e.max(p.0)));
+        let centre = (west + east) / 2.0;
+        let utm = Crs::utm_for(centre, lat);
+        let Crs::Utm { zone, .. } = utm else {
+            return None;
+        };
+        let meridian = f64::from(zone) * 6.0 - 183.0;
+        if west >= meridian - 3.5 && east <= meridian + 3.5 {
+            let why = format!(
+                "auto: not every input lies in Great Britain; the UTM zone of the data's centre ({:.2}°E, {:.2}°N)",
+                centre, lat
+            );
+            return Some((utm, why));
+        }
+        let tm = Crs::Proj4(format!(
+            "+proj=tmerc +lat_0=0 +lon_0={centre:.4} +k=1 +x_0=500000 +y_0=0 +datum=WGS84 +units=m +no_defs"
+        ));
+        let why = format!(
+            "auto: the data span {west:.2}°E to {east:.2}°E, wider than one UTM zone; a transverse Mercator on their central meridian {centre:.4}°E"
+        );
+        Some((tm, why))
+    }
+
     /// The projection for these points: see [`MetricProjection::auto_crs`].
     pub fn auto_for(lonlats: &[(f64, f64)]) -> Result<MetricProjection, CrsSpecError> {
         let crs = Self::auto_crs(lonlats).ok_or_else(|| CrsSpecError {

@@ -141,16 +141,11 @@ pub fn choose_crs(
             ));
         }
     }
-    let crs = MetricProjection::auto_crs(&lonlats).ok_or_else(|| {
+    let (crs, why) = MetricProjection::auto_for_all(&lonlats).ok_or_else(|| {
         PipelineError::Unsupported(
             "crs = auto: no AED or demand position to choose a metric CRS from; set crs".into(),
         )
     })?;
-    let why = if crs == Crs::Bng {
-        "auto: every input lies in Great Britain".to_string()
-    } else {
-        "auto: the UTM zone of the data's centre (not every input lies in Great Britain)".into()
-    };
     Ok((MetricProjection::new(&crs)?, why))
 }
 

@@ -143,10 +143,53 @@ impl StudyRun {
                 spec,
             });
         }
-        if worst.is_empty() {
+        if worst.is_empty() && self.areas.gaps.as_ref().is_some_and(|g| !g.is_empty()) {
             out.extend(self.gap_maps(n));
+        } else if worst.is_empty() && self.study.output.report_districts {
+            out.extend(self.district_maps(n));
         }
         out
+    }
+
+    /// Close-ups of the districts with most arrests per counted AED, centred on their
+    /// centroid, the square spanning the district's land area (no polygons are embedded).
+    fn district_maps(&self, n: usize) -> Vec<MapPlan> {
+        let Ok(figures) = self.district_figures() else {
+            return Vec::new();
+        };
+        let main = metres(self.main_radius_m());
+        figures
+            .iter()
+            .filter(|f| f.arrests_per_aed.is_some())
+            .take(n)
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let g = f.geo.as_ref()?;
+                let half = (g.area_km2.sqrt() * 1000.0 / 2.0).max(2_000.0);
+                let (x, y) = g.centroid_m;
+                let ext = Rect::new((x - half, y - half), (x + half, y + half));
+                let opt = |v: Option<u32>| v.map_or("–".to_string(), |v| v.to_string());
+                let mut spec = self.map_base(
+                    format!("{}: {} arrests per counted AED", f.district, num(f.arrests_per_aed.unwrap_or(0.0), 1)),
+                    format!(
+                        "{} arrests · {} AEDs counted · {} located · {} km² · coverage at {main} m",
+                        opt(f.arrests),
+                        opt(f.aeds_counted),
+                        f.aeds_located,
+                        num(g.area_km2, 1)
+                    ),
+                    ext,
+                );
+                spec.notes = vec![
+                    "Centred on the district's centroid; the square spans the district's land area. The district boundary is open data and is not embedded.".into(),
+                    format!("Of {} AEDs counted here {} are located; the map cannot show gaps.", opt(f.aeds_counted), f.aeds_located),
+                ];
+                Some(MapPlan {
+                    stem: format!("map_worst_{}_{}", i + 1, sanitize(&f.district)),
+                    spec,
+                })
+            })
+            .collect()
     }
 
     fn overview(&self) -> MapPlan {
@@ -160,12 +203,13 @@ impl StudyRun {
             .or_else(|| points_extent(self))
             .unwrap_or_else(|| Rect::new((0.0, 0.0), (1.0, 1.0)));
         let radii: Vec<String> = self.map_radii().iter().map(|r| format!("{} m", metres(*r))).collect();
-        let subtitle = format!(
-            "Coverage at {} · gaps at {} m · {} suggested sites",
-            radii.join(" and "),
-            metres(self.main_radius_m()),
-            self.siting.as_ref().map_or(0, |s| s.sites.len())
-        );
+        let mut subtitle = format!("Coverage at {}", radii.join(" and "));
+        if self.areas.gaps.is_some() {
+            subtitle += &format!(" · gaps at {} m", metres(self.main_radius_m()));
+        }
+        if let Some(s) = &self.siting {
+            subtitle += &format!(" · {} suggested sites", s.sites.len());
+        }
         let spec = self.map_base(self.study.title.clone(), subtitle, extent);
         let mut spec = self.with_areas(spec, None);
         let covered = if main.demand_total > 0.0 {

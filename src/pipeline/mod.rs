@@ -132,6 +132,19 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     let demand = inputs::demand(&study, &projection, &registry, progress, &mut notes)?;
     sources.extend(&demand.sources);
     let assessment = assess::assess(&study, &projection, &registry, &demand, progress)?;
+    let c = &assessment.selection.counts;
+    let absent = c.unlocated + c.not_converted;
+    if absent > 0 {
+        notes.push(format!(
+            "{absent} of {} AEDs in the registry have no usable position and count as absent{}",
+            c.registry_total,
+            if 2 * absent > c.registry_total {
+                ": most existing AEDs are not located in this data, so sites may duplicate AEDs that already exist"
+            } else {
+                ""
+            }
+        ));
+    }
     let areas = areas::areas(
         &study,
         &projection,

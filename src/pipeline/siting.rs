@@ -36,6 +36,9 @@ pub fn site(
     notes: &mut Vec<String>,
 ) -> Result<SitingStage, PipelineError> {
     let costs = cost_model(s, notes)?;
+    if *projection.crs() != crate::geography::Crs::Bng {
+        notes.push("site costs are the UK prices of the 2021 Leicestershire report (GBP, Appendix A), not local prices".into());
+    }
     let per_site = costs.per_site();
     let k = match s.target {
         Target::K(k) => k,
