@@ -233,7 +233,8 @@ impl Distance {
 /// The area gaps are looked for in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StudyArea {
-    /// The first area layer's union; without one, circles of this radius round the demand.
+    /// The first area layer's union; without one, circles of this radius round the demand
+    /// (default: the main radius).
     AreasElseDemandBuffer { buffer_m: f64 },
     /// The first area layer only; no gaps without one.
     AreasOnly,

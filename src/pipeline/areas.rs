@@ -72,7 +72,7 @@ pub fn areas(
     let main_k = study.analysis.main_index();
     let gaps = match (&study_area, study.analysis.skip.gaps) {
         (Some(area), false) => Some(progress.step("gaps", || {
-            gaps(area, &a.index, &demand.points, &a.result, main_k)
+            without_empty_slivers(gaps(area, &a.index, &demand.points, &a.result, main_k))
         })),
         (None, false) => {
             notes.push("no area polygons: no study area, so gaps were not computed".into());
@@ -92,6 +92,20 @@ pub fn areas(
         gaps,
         coverage,
     })
+}
+
+/// Drops gaps under 1 m² with no demand in them (slivers of polygon overlay, which no layer
+/// can draw), renumbering ranks and ids so that every count and layer agree.
+fn without_empty_slivers(gaps: Vec<Gap>) -> Vec<Gap> {
+    gaps.into_iter()
+        .filter(|g| g.area_km2 * 1e6 >= 1.0 || g.demand_points > 0)
+        .enumerate()
+        .map(|(i, mut g)| {
+            g.rank = i + 1;
+            g.id = format!("gap-{:04}", i + 1);
+            g
+        })
+        .collect()
 }
 
 fn layer_rows(

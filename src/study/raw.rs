@@ -392,7 +392,7 @@ fn analysis(w: &Where<'_>, an: RawAnalysis) -> Result<Analysis, StudyError> {
             as_of,
         },
         study_area: StudyArea::AreasElseDemandBuffer {
-            buffer_m: an.study_buffer_m.unwrap_or(500.0),
+            buffer_m: an.study_buffer_m.unwrap_or(main_radius_m),
         },
         skip: Skip::default(),
     })
