@@ -231,7 +231,10 @@ mod tests {
         let u = Source::undeclared("trafford_defibrillators");
         assert_eq!(u.attribution, "not declared");
         assert_eq!(u.licence, "unknown");
-        assert!(u.publishable, "only a declaration marks a source not for publication");
+        assert!(
+            u.publishable,
+            "only a declaration marks a source not for publication"
+        );
     }
 
     #[test]

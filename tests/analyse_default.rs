@@ -67,8 +67,21 @@ fn default_layers_follow_the_geojson_rules_and_account_for_arrests() {
     assert_eq!(a["input_total"], 2252.0);
     // No postcode lookup is embedded: none placed, every arrest accounted as unknown or unmatched.
     assert_eq!(a["placed_total"], 0.0);
-    assert_eq!(a["unknown_total"].as_f64().unwrap() + a["unmatched_total"].as_f64().unwrap(), 2252.0);
-    assert!(s["main"]["pct_covered"].is_null(), "coverage of nothing is unknown, not 0 %");
+    assert_eq!(
+        a["unknown_total"].as_f64().unwrap() + a["unmatched_total"].as_f64().unwrap(),
+        2252.0
+    );
+    assert!(
+        s["main"]["pct_covered"].is_null(),
+        "coverage of nothing is unknown, not 0 %"
+    );
     let districts = std::fs::read_to_string(committed.join("districts.csv")).unwrap();
-    assert!(districts.lines().nth(1).unwrap().starts_with("LE5,25,1,234,9.360,"), "{districts}");
+    assert!(
+        districts
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("LE5,25,1,234,9.360,"),
+        "{districts}"
+    );
 }

@@ -28,8 +28,10 @@ fn ok(o: Output) -> Output {
 
 fn json(path: impl AsRef<Path>) -> serde_json::Value {
     let p = path.as_ref();
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap()
 }
 
 fn s(p: &Path) -> &str {
@@ -54,7 +56,9 @@ fn virginia_beach_through_the_cli_in_utm_18n() {
     let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
     for r in rdr.records() {
         let r = r.unwrap();
-        *counts.entry((r[c_lat].to_string(), r[c_lon].to_string())).or_default() += 1;
+        *counts
+            .entry((r[c_lat].to_string(), r[c_lon].to_string()))
+            .or_default() += 1;
     }
     let mut demand = String::from("id,lat,lon,arrests\n");
     for (i, ((lat, lon), n)) in counts.iter().enumerate() {
@@ -63,13 +67,35 @@ fn virginia_beach_through_the_cli_in_utm_18n() {
     assert_eq!(counts.len(), 1455);
     std::fs::write(tmp.path().join("vb.csv"), demand).unwrap();
     // (k, greedy, exact optimum) — the table of tests/siting_virginia_beach.rs.
-    for (k, greedy, optimum) in [(5, 238.0, 238.0), (10, 396.0, 396.0), (20, 647.0, 647.0), (40, 1039.0, 1041.0)] {
+    for (k, greedy, optimum) in [
+        (5, 238.0, 238.0),
+        (10, 396.0, 396.0),
+        (20, 647.0, 647.0),
+        (40, 1039.0, 1041.0),
+    ] {
         let out = format!("out{k}");
         let kk = k.to_string();
-        let args = ["sites", "--demand", "vb.csv", "--candidates", "demand", "--radius", "500", "--k", &kk, "--exact", "--out", &out];
+        let args = [
+            "sites",
+            "--demand",
+            "vb.csv",
+            "--candidates",
+            "demand",
+            "--radius",
+            "500",
+            "--k",
+            &kk,
+            "--exact",
+            "--out",
+            &out,
+        ];
         ok(aedcover(tmp.path(), &args));
         let sm = json(tmp.path().join(&out).join("summary.json"));
-        assert_eq!(sm["metric_crs"], "EPSG:32618", "{}", sm["metric_crs_reason"]);
+        assert_eq!(
+            sm["metric_crs"], "EPSG:32618",
+            "{}",
+            sm["metric_crs_reason"]
+        );
         assert_eq!(sm["metric_crs_name"], "UTM zone 18N (EPSG:32618)");
         let st = &sm["siting"];
         assert_eq!(st["demand_points"], 1455);
@@ -111,8 +137,12 @@ fn country_offsets(file: &str, expect_crs_contains: &str) {
     };
     let tmp = tempfile::tempdir().unwrap();
     let aeds = tmp.path().join("aeds.csv");
-    ok(aedcover(tmp.path(), &["import", "osm", s(&osm), "--out", s(&aeds)]));
-    let reg = aedcover::registry::read_aeds(&aeds, aedcover::registry::ReadOptions::default()).unwrap();
+    ok(aedcover(
+        tmp.path(),
+        &["import", "osm", s(&osm), "--out", s(&aeds)],
+    ));
+    let reg =
+        aedcover::registry::read_aeds(&aeds, aedcover::registry::ReadOptions::default()).unwrap();
     let pos: Vec<(f64, f64)> = reg
         .aeds
         .iter()
@@ -137,18 +167,50 @@ fn country_offsets(file: &str, expect_crs_contains: &str) {
         }
     }
     std::fs::write(tmp.path().join("points.csv"), demand).unwrap();
-    ok(aedcover(tmp.path(), &["coverage", "--aeds", "aeds.csv", "--demand", "points.csv", "--radius", "100,500", "--out", "out"]));
+    ok(aedcover(
+        tmp.path(),
+        &[
+            "coverage",
+            "--aeds",
+            "aeds.csv",
+            "--demand",
+            "points.csv",
+            "--radius",
+            "100,500",
+            "--out",
+            "out",
+        ],
+    ));
     let sm = json(tmp.path().join("out/summary.json"));
     let m = sm["metric_crs"].as_str().unwrap();
-    assert!(m.contains(expect_crs_contains), "{m}: {}", sm["metric_crs_reason"]);
-    let pct: Vec<f64> = sm["radii"].as_array().unwrap().iter().map(|r| r["pct_covered"].as_f64().unwrap()).collect();
-    assert_eq!(pct, [25.0, 75.0], "{file}: 99 m covered at 100 m; 99, 101, 499 m at 500 m");
-    eprintln!("{file}: {} isolated AEDs x 4 offsets, {m}: {pct:?} %", isolated.len());
+    assert!(
+        m.contains(expect_crs_contains),
+        "{m}: {}",
+        sm["metric_crs_reason"]
+    );
+    let pct: Vec<f64> = sm["radii"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pct_covered"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        pct,
+        [25.0, 75.0],
+        "{file}: 99 m covered at 100 m; 99, 101, 499 m at 500 m"
+    );
+    eprintln!(
+        "{file}: {} isolated AEDs x 4 offsets, {m}: {pct:?} %",
+        isolated.len()
+    );
 }
 
 #[test]
 fn switzerland_offsets_through_the_cli() {
-    country_offsets("aed_switzerland_osm/defikarte_ch_overpass_2020-12.json", "EPSG:32632");
+    country_offsets(
+        "aed_switzerland_osm/defikarte_ch_overpass_2020-12.json",
+        "EPSG:32632",
+    );
 }
 
 #[test]
@@ -158,12 +220,17 @@ fn poland_offsets_through_the_cli() {
 
 #[test]
 fn switzerland_study_end_to_end_with_clean_layers() {
-    if aedcover::opendata::file_for_test("aed_switzerland_osm/defikarte_ch_overpass_2020-12.json").is_none() {
+    if aedcover::opendata::file_for_test("aed_switzerland_osm/defikarte_ch_overpass_2020-12.json")
+        .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/switzerland.toml");
-    ok(aedcover(tmp.path(), &["analyse", "--quiet", "--study", s(&study), "--out", "out"]));
+    ok(aedcover(
+        tmp.path(),
+        &["analyse", "--quiet", "--study", s(&study), "--out", "out"],
+    ));
     let out = tmp.path().join("out");
     let sm = json(out.join("summary.json"));
     assert_eq!(sm["metric_crs"], "EPSG:32632");
@@ -199,7 +266,11 @@ fn small_inputs(dir: &Path) {
     .unwrap();
     let mut d = String::from("id,easting,northing,arrests\n");
     for i in 0..40 {
-        d.push_str(&format!("p{i},{},{},1\n", 458_500 + 100 * i, 304_000 + 37 * (i % 5)));
+        d.push_str(&format!(
+            "p{i},{},{},1\n",
+            458_500 + 100 * i,
+            304_000 + 37 * (i % 5)
+        ));
     }
     std::fs::write(dir.join("demand.csv"), d).unwrap();
     std::fs::write(
@@ -214,9 +285,40 @@ fn radii_150_and_300_leave_no_500_anywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     small_inputs(dir);
-    ok(aedcover(dir, &["analyse", "--quiet", "--study", "study.toml", "--out", "a"]));
-    ok(aedcover(dir, &["coverage", "--aeds", "aeds.csv", "--demand", "demand.csv", "--radius", "150,300", "--out", "c"]));
-    ok(aedcover(dir, &["sites", "--aeds", "aeds.csv", "--demand", "demand.csv", "--radius", "300", "--k", "2", "--out", "s"]));
+    ok(aedcover(
+        dir,
+        &["analyse", "--quiet", "--study", "study.toml", "--out", "a"],
+    ));
+    ok(aedcover(
+        dir,
+        &[
+            "coverage",
+            "--aeds",
+            "aeds.csv",
+            "--demand",
+            "demand.csv",
+            "--radius",
+            "150,300",
+            "--out",
+            "c",
+        ],
+    ));
+    ok(aedcover(
+        dir,
+        &[
+            "sites",
+            "--aeds",
+            "aeds.csv",
+            "--demand",
+            "demand.csv",
+            "--radius",
+            "300",
+            "--k",
+            "2",
+            "--out",
+            "s",
+        ],
+    ));
     for sub in ["a", "c", "s"] {
         for e in std::fs::read_dir(dir.join(sub)).unwrap() {
             let p = e.unwrap().path();
@@ -227,7 +329,11 @@ fn radii_150_and_300_leave_no_500_anywhere() {
             }
             let text = std::fs::read_to_string(&p).unwrap();
             // Tables: the header names the radii; the rows hold distances, which may be 500.0.
-            let text = if name.ends_with(".csv") { text.lines().next().unwrap_or("").to_string() } else { text };
+            let text = if name.ends_with(".csv") {
+                text.lines().next().unwrap_or("").to_string()
+            } else {
+                text
+            };
             for bad in ["500m", "500 m", "_500", "500.0", "\"500\""] {
                 assert!(!text.contains(bad), "{sub}/{name} contains {bad:?}");
             }
@@ -236,7 +342,10 @@ fn radii_150_and_300_leave_no_500_anywhere() {
     let sm = json(dir.join("a/summary.json"));
     assert_eq!(sm["main_radius_m"], 300.0);
     let points = std::fs::read_to_string(dir.join("c/coverage_points.csv")).unwrap();
-    assert!(points.starts_with("id,weight,residents,nearest_aed,distance_m,covered_150m,covered_300m\n"));
+    assert!(
+        points
+            .starts_with("id,weight,residents,nearest_aed,distance_m,covered_150m,covered_300m\n")
+    );
 }
 
 // ---- Studies fail before any data file is opened ----
@@ -248,17 +357,35 @@ fn bad_studies_fail_with_file_line_and_key_before_any_data() {
     // Every data path is missing: an error about the study itself proves no data was read.
     let base = "title = \"T\"\n[registry]\naeds = \"missing-aeds.csv\"\n[demand]\nkind = \"points\"\npath = \"missing.csv\"\n";
     for (text, line, key) in [
-        (format!("{base}[analysis]\nscenario = \"24/8\"\n"), 8, "analysis.scenario"),
+        (
+            format!("{base}[analysis]\nscenario = \"24/8\"\n"),
+            8,
+            "analysis.scenario",
+        ),
         (format!("{base}weigth = 1\n"), 7, "weigth"),
-        (format!("{base}[analysis]\nradii_m = [100, 200]\nmain_radius_m = 500\n"), 9, "analysis.main_radius_m"),
-        (format!("{base}[siting]\nk = 3\ncandidates = \"gird:100\"\n"), 9, "siting.candidates"),
+        (
+            format!("{base}[analysis]\nradii_m = [100, 200]\nmain_radius_m = 500\n"),
+            9,
+            "analysis.main_radius_m",
+        ),
+        (
+            format!("{base}[siting]\nk = 3\ncandidates = \"gird:100\"\n"),
+            9,
+            "siting.candidates",
+        ),
         (format!("crs = \"EPSG:123456789\"\n{base}"), 1, "crs"),
     ] {
         std::fs::write(dir.join("bad.toml"), &text).unwrap();
-        let o = aedcover(dir, &["analyse", "--quiet", "--study", "bad.toml", "--out", "o"]);
+        let o = aedcover(
+            dir,
+            &["analyse", "--quiet", "--study", "bad.toml", "--out", "o"],
+        );
         assert!(!o.status.success());
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(&format!("bad.toml:{line}: {key}:")), "{key}: {err}");
+        assert!(
+            err.contains(&format!("bad.toml:{line}: {key}:")),
+            "{key}: {err}"
+        );
         assert!(!err.contains("missing"), "{key}: read data first: {err}");
         assert!(!dir.join("o").exists(), "{key}: wrote outputs");
     }
@@ -307,27 +434,53 @@ fn site_ids(dir: &Path) -> Vec<String> {
 
 /// analyse --study, coverage, sites and serve --study on the same inputs.
 fn same_figures(study: &Path, coverage: &[&str], sites: &[&str], dir: &Path) {
-    ok(aedcover(dir, &["analyse", "--quiet", "--study", s(study), "--out", "a"]));
+    ok(aedcover(
+        dir,
+        &["analyse", "--quiet", "--study", s(study), "--out", "a"],
+    ));
     let a = json(dir.join("a/summary.json"));
     let mut cov = vec!["coverage", "--out", "c"];
     cov.extend_from_slice(coverage);
     ok(aedcover(dir, &cov));
     let c = json(dir.join("c/summary.json"));
     assert_eq!(radii_figures(&a), radii_figures(&c), "analyse vs coverage");
-    assert_eq!(a["accounting"], c["accounting"], "analyse vs coverage accounting");
+    assert_eq!(
+        a["accounting"], c["accounting"],
+        "analyse vs coverage accounting"
+    );
     assert_eq!(a["aeds"]["counted"], c["aeds"]["counted"]);
     assert_eq!(a["metric_crs"], c["metric_crs"]);
     let mut st = vec!["sites", "--out", "s"];
     st.extend_from_slice(sites);
     ok(aedcover(dir, &st));
     let sm = json(dir.join("s/summary.json"));
-    assert_eq!(site_ids(&dir.join("a")), site_ids(&dir.join("s")), "analyse vs sites");
-    assert_eq!(a["siting"]["covered_arrests"], sm["siting"]["covered_arrests"]);
-    assert_eq!(a["siting"]["uncovered_weight"], sm["siting"]["uncovered_weight"]);
+    assert_eq!(
+        site_ids(&dir.join("a")),
+        site_ids(&dir.join("s")),
+        "analyse vs sites"
+    );
+    assert_eq!(
+        a["siting"]["covered_arrests"],
+        sm["siting"]["covered_arrests"]
+    );
+    assert_eq!(
+        a["siting"]["uncovered_weight"],
+        sm["siting"]["uncovered_weight"]
+    );
     // serve --study: the served registry and layers are the analysed ones.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aedcover"));
     cmd.current_dir(dir)
-        .args(["serve", "--addr", "127.0.0.1:0", "--db", "served.db", "--analysis-out", "v", "--study", s(study)])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            "served.db",
+            "--analysis-out",
+            "v",
+            "--study",
+            s(study),
+        ])
         .env_remove("AEDCOVER_TOKEN");
     let (mut child, addr) = api_support::spawn_serve(cmd);
     let get = |path: &str| -> serde_json::Value {
@@ -336,32 +489,50 @@ fn same_figures(study: &Path, coverage: &[&str], sites: &[&str], dir: &Path) {
         serde_json::from_str(&body).unwrap()
     };
     let aeds = get("/collections/aeds/items?limit=1");
-    assert_eq!(aeds["numberMatched"], a["aeds"]["registry_total"], "serve vs analyse: AEDs");
+    assert_eq!(
+        aeds["numberMatched"], a["aeds"]["registry_total"],
+        "serve vs analyse: AEDs"
+    );
     let sites_served = get("/collections/sites/items?limit=1000");
     let served: Vec<String> = sites_served["features"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["properties"]["candidate"].as_str().unwrap_or_default().to_string())
+        .map(|f| {
+            f["properties"]["candidate"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     assert_eq!(served, site_ids(&dir.join("a")), "serve vs analyse: sites");
     let gaps = get("/collections/gaps/items?limit=1");
-    assert_eq!(gaps["numberMatched"], a["gaps"]["count"], "serve vs analyse: gaps");
+    assert_eq!(
+        gaps["numberMatched"], a["gaps"]["count"],
+        "serve vs analyse: gaps"
+    );
     child.kill().ok();
     child.wait().ok();
 }
 
 #[test]
 fn trafford_same_figures_from_every_command() {
-    let Some(cp) = aedcover::opendata::file_for_test("codepoint_open/codepoint_open_2025-10_GB_compact.csv") else {
+    let Some(cp) =
+        aedcover::opendata::file_for_test("codepoint_open/codepoint_open_2025-10_GB_compact.csv")
+    else {
         return;
     };
-    let Some(reg) = aedcover::opendata::file_for_test("aed_trafford_council/trafford_defibrillators.csv") else {
+    let Some(reg) =
+        aedcover::opendata::file_for_test("aed_trafford_council/trafford_defibrillators.csv")
+    else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    ok(aedcover(dir, &["import", "csv", s(&reg), "--out", "aeds.csv"]));
+    ok(aedcover(
+        dir,
+        &["import", "csv", s(&reg), "--out", "aeds.csv"],
+    ));
     std::fs::write(
         dir.join("study.toml"),
         format!(
@@ -370,23 +541,47 @@ fn trafford_same_figures_from_every_command() {
         ),
     )
     .unwrap();
-    let common = ["--aeds", "aeds.csv", "--aeds-source", "trafford_council", "--postcodes", s(&cp), "--admin-district", "E08000009", "--demand-level", "postcode_units"];
+    let common = [
+        "--aeds",
+        "aeds.csv",
+        "--aeds-source",
+        "trafford_council",
+        "--postcodes",
+        s(&cp),
+        "--admin-district",
+        "E08000009",
+        "--demand-level",
+        "postcode_units",
+    ];
     let mut cov = common.to_vec();
     cov.extend(["--today", "2025-11-01"]);
     let mut sites = common.to_vec();
     sites.extend(["--candidates", "postcodes", "--k", "10"]);
     same_figures(&dir.join("study.toml"), &cov, &sites, dir);
     let c = json(dir.join("c/summary.json"));
-    let pct: Vec<f64> = c["radii"].as_array().unwrap().iter().map(|r| r["pct_covered"].as_f64().unwrap()).collect();
-    assert_eq!(pct, [9.753, 29.846, 82.5], "the Trafford figures of issue 4");
+    let pct: Vec<f64> = c["radii"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pct_covered"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        pct,
+        [9.753, 29.846, 82.5],
+        "the Trafford figures of issue 4"
+    );
 }
 
 #[test]
 fn leicestershire_same_figures_from_every_command() {
-    let Some(cp) = aedcover::opendata::file_for_test("codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv") else {
+    let Some(cp) = aedcover::opendata::file_for_test(
+        "codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv",
+    ) else {
         return;
     };
-    let Some(pop) = aedcover::opendata::file_for_test("population_census2021/lsoa21_population_llr.csv") else {
+    let Some(pop) =
+        aedcover::opendata::file_for_test("population_census2021/lsoa21_population_llr.csv")
+    else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -410,7 +605,16 @@ fn leicestershire_same_figures_from_every_command() {
         ),
     )
     .unwrap();
-    let mut common: Vec<&str> = vec!["--aeds", s(&aeds), "--demand", s(&arrests), "--postcodes", s(&cp), "--population", s(&pop)];
+    let mut common: Vec<&str> = vec![
+        "--aeds",
+        s(&aeds),
+        "--demand",
+        s(&arrests),
+        "--postcodes",
+        s(&cp),
+        "--population",
+        s(&pop),
+    ];
     for l in &lsoa {
         common.extend(["--lsoa", s(l)]);
     }
@@ -422,6 +626,12 @@ fn leicestershire_same_figures_from_every_command() {
     let a = json(dir.join("a/summary.json"));
     let acc = &a["accounting"];
     let m = &a["main"];
-    let all = m["demand_covered"].as_f64().unwrap() + m["demand_uncovered"].as_f64().unwrap() + acc["unknown_total"].as_f64().unwrap() + acc["unmatched_total"].as_f64().unwrap();
-    assert!((all - 2252.0).abs() < 1e-6, "2,252 arrests accounted: {all}");
+    let all = m["demand_covered"].as_f64().unwrap()
+        + m["demand_uncovered"].as_f64().unwrap()
+        + acc["unknown_total"].as_f64().unwrap()
+        + acc["unmatched_total"].as_f64().unwrap();
+    assert!(
+        (all - 2252.0).abs() < 1e-6,
+        "2,252 arrests accounted: {all}"
+    );
 }

@@ -58,15 +58,19 @@ pub enum PointCrs {
 pub fn looks_like_points(path: &Path) -> Result<bool, DemandError> {
     let (_, header) = open(path)?;
     let has = |n: &[&str]| header.find_any(n).is_some();
-    Ok((has(&["lat", "latitude"]) && has(&["lon", "lng", "long", "longitude"]))
-        || (has(&["easting", "x", "east"]) && has(&["northing", "y", "north"])))
+    Ok(
+        (has(&["lat", "latitude"]) && has(&["lon", "lng", "long", "longitude"]))
+            || (has(&["easting", "x", "east"]) && has(&["northing", "y", "north"])),
+    )
 }
 
 /// Whether a points file gives lat/lon (else easting/northing) columns.
 pub fn point_columns_are_lonlat(path: &Path) -> Result<bool, DemandError> {
     let (_, header) = open(path)?;
     Ok(header.find_any(&["lat", "latitude"]).is_some()
-        && header.find_any(&["lon", "lng", "long", "longitude"]).is_some())
+        && header
+            .find_any(&["lon", "lng", "long", "longitude"])
+            .is_some())
 }
 
 /// Column `c`'s name as written, for messages.

@@ -382,7 +382,9 @@ impl MetricProjection {
         let lat = pts.iter().map(|p| p.1).sum::<f64>() / n;
         let (west, east) = pts
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(w, e), p| (w.min(p.0), e.max(p.0)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(w, e), p| {
+                (w.min(p.0), e.max(p.0))
+            });
         let centre = (west + east) / 2.0;
         let utm = Crs::utm_for(centre, lat);
         let Crs::Utm { zone, .. } = utm else {

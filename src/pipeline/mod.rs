@@ -164,7 +164,12 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     };
     if study.output.report_districts {
         // data/districts.csv is derived from Code-Point, ONS and the Wikipedia polygons.
-        for s in [Source::seed_report(), Source::codepoint_open(), Source::ons(), Source::wikipedia_postcode_districts()] {
+        for s in [
+            Source::seed_report(),
+            Source::codepoint_open(),
+            Source::ons(),
+            Source::wikipedia_postcode_districts(),
+        ] {
             sources.add(s);
         }
     }
