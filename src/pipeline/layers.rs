@@ -180,7 +180,10 @@ impl StudyRun {
     pub fn areas_layer(&self) -> Result<Layer, PipelineError> {
         let mut meta = self.radius_meta(self.main_radius_m());
         if self.study.areas.is_empty() {
-            meta.push(("not_computed", Value::from("the study has no area polygons")));
+            meta.push((
+                "not_computed",
+                Value::from("the study has no area polygons"),
+            ));
         }
         let mut l = self.layer("areas", meta);
         for (i, row) in self.areas.rows.iter().enumerate() {
