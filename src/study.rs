@@ -295,7 +295,9 @@ pub enum Candidates {
     /// The study's postcode units (the demand points without a unit filter).
     Postcodes,
     Demand,
-    Grid { spacing_m: f64 },
+    Grid {
+        spacing_m: f64,
+    },
     /// A CSV of named sites (lat/lon, or postcode with Code-Point).
     Named(PathBuf),
 }
@@ -386,7 +388,10 @@ pub(crate) struct Where<'a> {
 impl Where<'_> {
     pub fn at(&self, span: Option<Range<usize>>) -> String {
         let line = span.map_or(0, |s| {
-            self.text[..s.start.min(self.text.len())].matches('\n').count() + 1
+            self.text[..s.start.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1
         });
         if line == 0 {
             self.file.display().to_string()
@@ -460,7 +465,9 @@ pub fn parse_crs(s: &str) -> Result<CrsChoice, String> {
     if s.trim().eq_ignore_ascii_case("auto") {
         return Ok(CrsChoice::Auto);
     }
-    let crs: Crs = s.parse().map_err(|e: crate::geography::crs::CrsSpecError| e.reason)?;
+    let crs: Crs = s
+        .parse()
+        .map_err(|e: crate::geography::crs::CrsSpecError| e.reason)?;
     if crs == Crs::Wgs84 {
         return Err("WGS84 lon/lat is not metric; give a projected CRS or auto".into());
     }

@@ -73,9 +73,11 @@ fn skip(list: &[String]) -> anyhow::Result<Skip> {
 
 /// The study these flags describe.
 pub fn study(a: &CoverageArgs) -> anyhow::Result<Study> {
-    crate::study::check_radii(&a.radius).map_err(|r| crate::study::flag_error("--radius", r, format!("{:?}", a.radius)))?;
-    let main_radius_m = crate::study::main_radius(&a.radius, a.main_radius)
-        .map_err(|r| crate::study::flag_error("--main-radius", r, format!("{:?}", a.main_radius)))?;
+    crate::study::check_radii(&a.radius)
+        .map_err(|r| crate::study::flag_error("--radius", r, format!("{:?}", a.radius)))?;
+    let main_radius_m = crate::study::main_radius(&a.radius, a.main_radius).map_err(|r| {
+        crate::study::flag_error("--main-radius", r, format!("{:?}", a.main_radius))
+    })?;
     let inputs = a.demand.inputs()?;
     let areas = if a.areas.is_empty() {
         Vec::new()
@@ -103,20 +105,31 @@ pub fn study(a: &CoverageArgs) -> anyhow::Result<Study> {
         analysis: Analysis {
             radii_m: a.radius.clone(),
             main_radius_m,
-            distance: Distance::Straight { detour_factor: a.detour_factor },
-            counted: Counted { scenario: a.scenario, check_days: a.check_days, as_of: a.today },
+            distance: Distance::Straight {
+                detour_factor: a.detour_factor,
+            },
+            counted: Counted {
+                scenario: a.scenario,
+                check_days: a.check_days,
+                as_of: a.today,
+            },
             study_area: StudyArea::AreasOnly,
             skip: skip(&a.skip)?,
         },
         siting: None,
-        output: Output { worst_areas: 3, set: OutputSet::Coverage, report_districts: false },
+        output: Output {
+            worst_areas: 3,
+            set: OutputSet::Coverage,
+            report_districts: false,
+        },
     })
 }
 
 pub fn run(a: CoverageArgs) -> anyhow::Result<()> {
     let study = study(&a)?;
     let progress = crate::export::Progress::new(true);
-    let (run, written) = crate::pipeline::run_and_write(study, &a.out, &progress).context("coverage")?;
+    let (run, written) =
+        crate::pipeline::run_and_write(study, &a.out, &progress).context("coverage")?;
     for t in &run.assessment.totals {
         eprintln!(
             "{} m: {:.2}% of demand covered ({} of {})",

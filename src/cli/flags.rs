@@ -66,10 +66,14 @@ impl DemandFlags {
         let demand = match level.as_str() {
             "residents" => Demand::Residents,
             "postcode_units" => Demand::PostcodeUnits,
-            "point" | "points" => Demand::Points { path: path()?.to_path_buf(), crs: col_crs },
-            "auto" if crate::demand::looks_like_points(path()?)? => {
-                Demand::Points { path: path()?.to_path_buf(), crs: col_crs }
-            }
+            "point" | "points" => Demand::Points {
+                path: path()?.to_path_buf(),
+                crs: col_crs,
+            },
+            "auto" if crate::demand::looks_like_points(path()?)? => Demand::Points {
+                path: path()?.to_path_buf(),
+                crs: col_crs,
+            },
             "auto" | "counts" => Demand::PostcodeCounts {
                 path: path()?.to_path_buf(),
                 level: crate::demand::DemandLevel::Auto,
@@ -86,7 +90,11 @@ impl DemandFlags {
             postcode_areas: Vec::new(),
         });
         if demand.needs_postcodes() && postcodes.is_none() {
-            anyhow::bail!(flag_error("--postcodes", "demand by postcode needs Code-Point Open", ""));
+            anyhow::bail!(flag_error(
+                "--postcodes",
+                "demand by postcode needs Code-Point Open",
+                ""
+            ));
         }
         let population = match (&self.population, self.lsoa.is_empty()) {
             (Some(p), false) => Some(crate::study::Population {
@@ -94,17 +102,33 @@ impl DemandFlags {
                 lsoa_geojson: self.lsoa.clone(),
             }),
             (None, true) => None,
-            _ => anyhow::bail!(flag_error("--population", "--population and --lsoa go together", "")),
+            _ => anyhow::bail!(flag_error(
+                "--population",
+                "--population and --lsoa go together",
+                ""
+            )),
         };
         if matches!(demand, Demand::Residents) && population.is_none() {
-            anyhow::bail!(flag_error("--population", "residents as demand need --population and --lsoa", ""));
+            anyhow::bail!(flag_error(
+                "--population",
+                "residents as demand need --population and --lsoa",
+                ""
+            ));
         }
-        Ok(DemandInputs { demand, postcodes, population, crs })
+        Ok(DemandInputs {
+            demand,
+            postcodes,
+            population,
+            crs,
+        })
     }
 }
 
 /// A known source key given as a flag.
-pub fn source_flag(flag: &str, key: Option<&str>) -> anyhow::Result<Option<crate::sources::Source>> {
+pub fn source_flag(
+    flag: &str,
+    key: Option<&str>,
+) -> anyhow::Result<Option<crate::sources::Source>> {
     match key {
         None => Ok(None),
         Some(k) => crate::study::known_source(k)
@@ -141,7 +165,11 @@ pub fn print_run(run: &crate::pipeline::StudyRun, written: &crate::pipeline::Wri
             .iter()
             .map(|t| format!("{} m: {:.1}%", t.radius_m, t.pct_covered))
             .collect();
-        println!("  {} of {} covered", radii.join(", "), run.study.demand.label());
+        println!(
+            "  {} of {} covered",
+            radii.join(", "),
+            run.study.demand.label()
+        );
     } else {
         println!("  coverage of demand not computed: no demand could be placed");
     }
@@ -156,7 +184,11 @@ pub fn print_run(run: &crate::pipeline::StudyRun, written: &crate::pipeline::Wri
             s.summary.covered_arrests
         );
     }
-    println!("wrote {} files to {}:", written.files.len(), written.dir.display());
+    println!(
+        "wrote {} files to {}:",
+        written.files.len(),
+        written.dir.display()
+    );
     for f in &written.files {
         println!("  {}", f.display());
     }

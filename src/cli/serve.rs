@@ -67,7 +67,11 @@ fn from_study(a: &mut ServeArgs, study_path: &std::path::Path) -> anyhow::Result
     let progress = crate::export::Progress::new(true);
     let (run, _) = crate::pipeline::run_and_write(study, &out, &progress)
         .with_context(|| format!("analysing {}", study_path.display()))?;
-    eprintln!("analysis of {:?} written to {}", run.study.title, out.display());
+    eprintln!(
+        "analysis of {:?} written to {}",
+        run.study.title,
+        out.display()
+    );
     if a.aeds.is_none() {
         let csv = out.join("registry_aeds.csv");
         let f = std::fs::File::create(&csv).with_context(|| csv.display().to_string())?;

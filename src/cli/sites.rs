@@ -28,7 +28,11 @@ pub struct SitesArgs {
     #[arg(long, default_value = "demand")]
     pub candidates: String,
     /// Number of new sites.
-    #[arg(long, required_unless_present = "budget_gbp", conflicts_with = "budget_gbp")]
+    #[arg(
+        long,
+        required_unless_present = "budget_gbp",
+        conflicts_with = "budget_gbp"
+    )]
     pub k: Option<usize>,
     /// Budget in pounds: as many sites as it pays for over --years.
     #[arg(long)]
@@ -68,9 +72,14 @@ pub struct SitesArgs {
 /// The study these flags describe.
 pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
     let inputs = a.demand.inputs()?;
-    crate::study::check_radii(&[a.radius]).map_err(|r| flag_error("--radius", r, a.radius.to_string()))?;
+    crate::study::check_radii(&[a.radius])
+        .map_err(|r| flag_error("--radius", r, a.radius.to_string()))?;
     if !(1..=10).contains(&a.years) {
-        anyhow::bail!(flag_error("--years", "running costs are known for 1 to 10 years", a.years.to_string()));
+        anyhow::bail!(flag_error(
+            "--years",
+            "running costs are known for 1 to 10 years",
+            a.years.to_string()
+        ));
     }
     let target = match (a.k, a.budget_gbp) {
         (Some(k), _) => Target::K(k),
@@ -79,7 +88,10 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
     };
     let candidates = crate::study::parse_candidates(&a.candidates, std::path::Path::new("."))
         .map_err(|r| flag_error("--candidates", r, &a.candidates))?;
-    let model = a.model.parse().map_err(|r: String| flag_error("--model", r, &a.model))?;
+    let model = a
+        .model
+        .parse()
+        .map_err(|r: String| flag_error("--model", r, &a.model))?;
     let cabinet = crate::study::raw_parse_cabinet(&a.cabinet)
         .map_err(|r| flag_error("--cabinet", r, &a.cabinet))?;
     let registry = a
@@ -103,12 +115,22 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
             distance: Distance::Straight { detour_factor: 1.0 },
             counted: Counted::default(),
             study_area: StudyArea::AreasOnly,
-            skip: Skip { criticality: true, hours: true, gaps: true },
+            skip: Skip {
+                criticality: true,
+                hours: true,
+                gaps: true,
+            },
         },
         siting: Some(Siting {
             target,
             candidates,
-            solver: if a.exact { Solver::Exact { time_limit_s: a.time_limit_s } } else { Solver::Greedy },
+            solver: if a.exact {
+                Solver::Exact {
+                    time_limit_s: a.time_limit_s,
+                }
+            } else {
+                Solver::Greedy
+            },
             radius_m: a.radius,
             min_distance_from_existing_m: a.min_distance_from_existing_m,
             years: a.years,
@@ -117,14 +139,19 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
             cabinet,
             arrest_period_years: a.arrest_period_years,
         }),
-        output: Output { worst_areas: 3, set: OutputSet::Sites, report_districts: false },
+        output: Output {
+            worst_areas: 3,
+            set: OutputSet::Sites,
+            report_districts: false,
+        },
     })
 }
 
 pub fn run(a: &SitesArgs) -> anyhow::Result<()> {
     let study = study(a)?;
     let progress = crate::export::Progress::new(true);
-    let (run, written) = crate::pipeline::run_and_write(study, &a.out, &progress).context("sites")?;
+    let (run, written) =
+        crate::pipeline::run_and_write(study, &a.out, &progress).context("sites")?;
     if let Some(s) = &run.siting {
         let sm = &s.summary;
         eprintln!(
@@ -134,7 +161,10 @@ pub fn run(a: &SitesArgs) -> anyhow::Result<()> {
             sm.covered_arrests,
             sm.cost_per_extra_arrest_text.as_deref().unwrap_or(""),
             sm.greedy.time_s,
-            sm.exact.as_ref().map_or(String::new(), |e| format!(", exact {:.3} s ({})", e.time_s, e.status)),
+            sm.exact.as_ref().map_or(String::new(), |e| format!(
+                ", exact {:.3} s ({})",
+                e.time_s, e.status
+            )),
             run.crs_label(),
             written.dir.display()
         );

@@ -21,5 +21,7 @@ pub use gaps::{Gap, gaps};
 pub use hours::{
     HoursSource, MissingHoursRule, WeekAvailability, WeekCoverage, availability, week_coverage,
 };
-pub use scenario::{CountedRule, ReadyRule, Scenario, Selection, SelectionCounts, is_ready, select, to_bng};
+pub use scenario::{
+    CountedRule, ReadyRule, Scenario, Selection, SelectionCounts, is_ready, select, to_bng,
+};
 pub use stats::{AreaInput, AreaRadiusStats, AreaStats, area_stats, locate_points};

@@ -265,18 +265,32 @@ mod tests {
             retired,
         ];
         let ids = |s: Scenario| -> Vec<String> {
-            select(&aeds, &CountedRule { scenario: s, ready: RULE }, &to_bng)
-                .facilities
-                .into_iter()
-                .map(|f| f.id)
-                .collect()
+            select(
+                &aeds,
+                &CountedRule {
+                    scenario: s,
+                    ready: RULE,
+                },
+                &to_bng,
+            )
+            .facilities
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
         };
         assert_eq!(ids(Scenario::All), ["box", "shop", "gym"]);
         assert_eq!(ids(Scenario::Public), ["box", "shop"]);
         assert_eq!(ids(Scenario::TwentyFourSeven), ["box"]);
         assert_eq!(ids(Scenario::Hour(14)), ["box", "shop"]);
         assert_eq!(ids(Scenario::Hour(5 * 24 + 14)), ["box"]);
-        let all = select(&aeds, &CountedRule { scenario: Scenario::All, ready: RULE }, &to_bng);
+        let all = select(
+            &aeds,
+            &CountedRule {
+                scenario: Scenario::All,
+                ready: RULE,
+            },
+            &to_bng,
+        );
         assert_eq!(all.counts.unlocated, 1);
         assert_eq!(all.counts.retired, 1);
         assert_eq!(all.counts.unknown_hours, 1);

@@ -56,8 +56,10 @@ pub enum PointCrs {
 pub fn looks_like_points(path: &Path) -> Result<bool, DemandError> {
     let (_, header) = open(path)?;
     let has = |n: &[&str]| find(&header, n).is_some();
-    Ok((has(&["lat", "latitude"]) && has(&["lon", "lng", "long", "longitude"]))
-        || (has(&["easting", "x", "east"]) && has(&["northing", "y", "north"])))
+    Ok(
+        (has(&["lat", "latitude"]) && has(&["lon", "lng", "long", "longitude"]))
+            || (has(&["easting", "x", "east"]) && has(&["northing", "y", "north"])),
+    )
 }
 
 /// Whether a points file gives lat/lon (else easting/northing) columns.

@@ -283,13 +283,15 @@ fn read_feature(
         .map_err(|kind| bad(format!("{id}: unsupported geometry {kind}")))?;
     let mut polys_m = Vec::with_capacity(polys_wgs84.len());
     for p in &polys_wgs84 {
-        let projected = map_polygon(p, |c| projection.to_metric(c.x, c.y).map(|(x, y)| Coord { x, y }))
-            .map_err(|source| AreaError::Crs {
-                path: path.to_path_buf(),
-                index,
-                id: id.clone(),
-                source,
-            })?;
+        let projected = map_polygon(p, |c| {
+            projection.to_metric(c.x, c.y).map(|(x, y)| Coord { x, y })
+        })
+        .map_err(|source| AreaError::Crs {
+            path: path.to_path_buf(),
+            index,
+            id: id.clone(),
+            source,
+        })?;
         polys_m.push(projected);
     }
     let (geometry_m, note) = repair_polygons(&id, polys_m, read_problems);

@@ -68,7 +68,14 @@ pub fn areas(
         rows.extend(layer_rows(spec, projection, demand, a, progress, notes)?);
     }
     let first_layer = study.areas.first().map(|s| s.name.clone());
-    let study_area = study_area(study, &rows, first_layer.as_deref(), demand, progress, notes);
+    let study_area = study_area(
+        study,
+        &rows,
+        first_layer.as_deref(),
+        demand,
+        progress,
+        notes,
+    );
     let main_k = study.analysis.main_index();
     let gaps = match (&study_area, study.analysis.skip.gaps) {
         (Some(area), false) => Some(progress.step("gaps", || {
@@ -108,7 +115,11 @@ fn layer_rows(
         projection,
     )?;
     if !repairs.is_empty() {
-        notes.push(format!("{}: {} geometries repaired", spec.name, repairs.len()));
+        notes.push(format!(
+            "{}: {} geometries repaired",
+            spec.name,
+            repairs.len()
+        ));
     }
     let kept: Vec<AreaInput> = layer
         .areas()
@@ -177,7 +188,12 @@ fn coverage_shapes(
     study_area: Option<&MultiPolygon<f64>>,
     progress: &Progress,
 ) -> Vec<(f64, MultiPolygon<f64>)> {
-    let centres: Vec<(f64, f64)> = a.index.facilities().iter().map(|f| (f.x_m, f.y_m)).collect();
+    let centres: Vec<(f64, f64)> = a
+        .index
+        .facilities()
+        .iter()
+        .map(|f| (f.x_m, f.y_m))
+        .collect();
     let eff = a.config.effective_radii_m();
     progress.step("coverage polygons", || {
         a.config

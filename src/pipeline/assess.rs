@@ -38,9 +38,7 @@ pub fn counted_rule(study: &Study) -> CountedRule {
     CountedRule {
         scenario: c.scenario,
         ready: ReadyRule {
-            as_of: c
-                .as_of
-                .unwrap_or_else(|| chrono::Local::now().date_naive()),
+            as_of: c.as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
             max_days_since_check: c.check_days,
         },
     }
@@ -93,8 +91,7 @@ pub fn assess(
     };
     let mut check = crate::registry::CheckOptions::new(rule.ready.as_of);
     check.check_days = rule.ready.max_days_since_check;
-    let mut triage =
-        crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check);
+    let mut triage = crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check);
     triage.rank_by_criticality(&criticality_main);
     Ok(Assessment {
         rule,

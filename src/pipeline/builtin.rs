@@ -72,13 +72,32 @@ pub fn emas_registry_csv(geocoded: &str) -> Result<String, String> {
             .position(|h| h.trim().eq_ignore_ascii_case(n))
             .ok_or(format!("no column {n}"))
     };
-    let (seq, name, pc, e, n) = (col("seq")?, col("name")?, col("postcode")?, col("easting_m")?, col("northing_m")?);
+    let (seq, name, pc, e, n) = (
+        col("seq")?,
+        col("name")?,
+        col("postcode")?,
+        col("easting_m")?,
+        col("northing_m")?,
+    );
     let mut w = csv::Writer::from_writer(Vec::new());
-    let head = ["id", "name", "postcode", "easting", "northing", "location_source", "access", "managed_by", "source"];
+    let head = [
+        "id",
+        "name",
+        "postcode",
+        "easting",
+        "northing",
+        "location_source",
+        "access",
+        "managed_by",
+        "source",
+    ];
     w.write_record(head).map_err(|e| e.to_string())?;
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| format!("line {}: {e}", i + 2))?;
-        let seq: u32 = rec[seq].trim().parse().map_err(|_| format!("line {}: seq: not a number ({})", i + 2, &rec[seq]))?;
+        let seq: u32 = rec[seq]
+            .trim()
+            .parse()
+            .map_err(|_| format!("line {}: seq: not a number ({})", i + 2, &rec[seq]))?;
         let placed = !rec[e].is_empty() && !rec[n].is_empty();
         w.write_record([
             format!("emas-{seq:02}").as_str(),

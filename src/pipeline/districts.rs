@@ -86,7 +86,11 @@ pub fn read_districts() -> Result<Vec<DistrictGeo>, PipelineError> {
             area_km2: p(line, "area_km2", get("area_km2")?)?,
             live_postcodes: p(line, "live_postcodes", get("live_postcodes")?)?,
             residents: p(line, "residents_2021_llr", get("residents_2021_llr")?)?,
-            share_in_llr: p(line, "share_postcodes_in_llr", get("share_postcodes_in_llr")?)?,
+            share_in_llr: p(
+                line,
+                "share_postcodes_in_llr",
+                get("share_postcodes_in_llr")?,
+            )?,
         });
     }
     Ok(out)
@@ -158,7 +162,8 @@ impl StudyRun {
                 g.map_or_else(String::new, |g| num(g.area_km2, 3)),
                 g.map_or_else(String::new, |g| g.residents.to_string()),
                 g.map_or_else(String::new, |g| num(g.share_in_llr, 4)),
-                f.residents_per_aed().map_or_else(String::new, |v| num(v, 1)),
+                f.residents_per_aed()
+                    .map_or_else(String::new, |v| num(v, 1)),
                 f.max_land_share(r).map_or_else(String::new, |b| num(b, 4)),
             ]);
         }
@@ -186,18 +191,24 @@ impl StudyRun {
         for f in figures {
             let Some(g) = &f.geo else { continue };
             l.features.push(
-                Feature::new(f.district.as_str(), self.wgs84(Point::new(g.centroid_m.0, g.centroid_m.1))?)
-                    .with("district", f.district.as_str())
-                    .with("aeds_counted", f.aeds_counted)
-                    .with("aeds_located", f.aeds_located)
-                    .with("arrests", f.arrests)
-                    .with("arrests_per_aed", f.arrests_per_aed.map(|v| round(v, 3)))
-                    .with("land_area_km2", Value::rounded(g.area_km2, 3))
-                    .with("residents_2021_llr", g.residents as i64)
-                    .with("share_postcodes_in_llr", Value::rounded(g.share_in_llr, 4))
-                    .with("live_postcodes", g.live_postcodes)
-                    .with("residents_per_aed", f.residents_per_aed().map(|v| round(v, 1)))
-                    .with(bound.as_str(), f.max_land_share(r).map(|b| round(b, 4))),
+                Feature::new(
+                    f.district.as_str(),
+                    self.wgs84(Point::new(g.centroid_m.0, g.centroid_m.1))?,
+                )
+                .with("district", f.district.as_str())
+                .with("aeds_counted", f.aeds_counted)
+                .with("aeds_located", f.aeds_located)
+                .with("arrests", f.arrests)
+                .with("arrests_per_aed", f.arrests_per_aed.map(|v| round(v, 3)))
+                .with("land_area_km2", Value::rounded(g.area_km2, 3))
+                .with("residents_2021_llr", g.residents as i64)
+                .with("share_postcodes_in_llr", Value::rounded(g.share_in_llr, 4))
+                .with("live_postcodes", g.live_postcodes)
+                .with(
+                    "residents_per_aed",
+                    f.residents_per_aed().map(|v| round(v, 1)),
+                )
+                .with(bound.as_str(), f.max_land_share(r).map(|b| round(b, 4))),
             );
         }
         Ok(l)

@@ -8,8 +8,7 @@ use crate::coverage::DemandPoint;
 use crate::demand::{PointCrs, SpreadReport, UnitTable, read_counts, residents_as_demand, spread};
 use crate::export::Progress;
 use crate::geography::{
-    AreaLayer, AreaOptions, Crs, MetricProjection, PostcodeIndex, ResidentsByPostcode,
-    UnitPosition,
+    AreaLayer, AreaOptions, Crs, MetricProjection, PostcodeIndex, ResidentsByPostcode, UnitPosition,
 };
 use crate::registry::{Aed, Coord, Guardian};
 use crate::sources::{Source, Sources};
@@ -203,7 +202,9 @@ pub fn demand(
     let units = units(study, progress, notes, &mut sources)?;
     let need_units = || {
         units.as_ref().ok_or_else(|| {
-            PipelineError::Unsupported("demand by postcode needs postcodes (Code-Point Open)".into())
+            PipelineError::Unsupported(
+                "demand by postcode needs postcodes (Code-Point Open)".into(),
+            )
         })
     };
     let total = |pts: &[DemandPoint]| pts.iter().map(|p| p.weight).sum::<f64>();

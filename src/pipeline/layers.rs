@@ -53,7 +53,10 @@ impl StudyRun {
             ("radius_m", Value::from(r)),
             ("detour_factor", Value::from(d.detour_factor())),
             ("distance", Value::from(d.label())),
-            ("scenario", Value::from(self.assessment.rule.scenario.label())),
+            (
+                "scenario",
+                Value::from(self.assessment.rule.scenario.label()),
+            ),
         ]
     }
 
@@ -191,7 +194,10 @@ impl StudyRun {
             .with("demand", Value::rounded(s.demand, 3))
             .with("residents", Value::rounded(s.residents, 0))
             .with("demand_per_aed", s.demand_per_aed.map(|v| round(v, 3)))
-            .with("median_distance_m", s.median_distance_m.map(|v| round(v, 1)))
+            .with(
+                "median_distance_m",
+                s.median_distance_m.map(|v| round(v, 1)),
+            )
             .with("p90_distance_m", s.p90_distance_m.map(|v| round(v, 1)));
             for (name, get, d) in super::tables::AREA_RADIUS_COLUMNS {
                 for rs in &s.radii {
@@ -218,7 +224,10 @@ impl StudyRun {
             .map_or(self.main_radius_m(), |s| s.radius_m);
         let mut meta = vec![("radius_m", Value::from(radius))];
         if self.siting.is_none() {
-            meta.push(("not_computed", Value::from("the study has no [siting] section")));
+            meta.push((
+                "not_computed",
+                Value::from("the study has no [siting] section"),
+            ));
         }
         let mut l = self.layer("sites", meta);
         let Some(s) = &self.siting else {
@@ -232,14 +241,23 @@ impl StudyRun {
                     .with("candidate", c.id.as_str())
                     .with("name", c.name.as_deref())
                     .with("marginal_arrests", Value::rounded(site.marginal_arrests, 3))
-                    .with("cumulative_arrests", Value::rounded(site.cumulative_arrests, 3))
-                    .with("marginal_residents", Value::rounded(site.marginal_residents, 0))
+                    .with(
+                        "cumulative_arrests",
+                        Value::rounded(site.cumulative_arrests, 3),
+                    )
+                    .with(
+                        "marginal_residents",
+                        Value::rounded(site.marginal_residents, 0),
+                    )
                     .with(
                         "nearest_existing_aed_distance_m",
                         s.instance.nearest_existing_m[site.candidate].map(|d| round(d, 1)),
                     )
                     .with("cost_capital_gbp", Value::rounded(s.cost.capital_gbp, 2))
-                    .with("cost_total_high_gbp", Value::rounded(s.cost.total_high_gbp, 2))
+                    .with(
+                        "cost_total_high_gbp",
+                        Value::rounded(s.cost.total_high_gbp, 2),
+                    )
                     .with("cost_years", s.cost.years),
             );
         }
@@ -255,11 +273,16 @@ impl StudyRun {
         let as_of = self.assessment.rule.ready.as_of.to_string();
         let mut l = self.layer(
             "attention",
-            vec![("as_of", Value::from(as_of)), ("ranking", Value::from(ranking))],
+            vec![
+                ("as_of", Value::from(as_of)),
+                ("ranking", Value::from(ranking)),
+            ],
         );
         let crit_key = radius_name("criticality_arrests", self.main_radius_m());
         for row in self.attention_rows() {
-            let Some((x, y)) = row.position_m else { continue };
+            let Some((x, y)) = row.position_m else {
+                continue;
+            };
             let d = row.device;
             l.features.push(
                 Feature::new(d.id.as_str(), self.wgs84(Point::new(x, y))?)

@@ -53,7 +53,11 @@ impl StudyRun {
             extent,
             crs_label: self.crs_label(),
             areas: Vec::new(),
-            area_legend: self.areas.first_layer.clone().map(|n| format!("{n} boundary")),
+            area_legend: self
+                .areas
+                .first_layer
+                .clone()
+                .map(|n| format!("{n} boundary")),
             coverage: self
                 .areas
                 .coverage
@@ -79,16 +83,19 @@ impl StudyRun {
                     access: access(&f.id),
                 })
                 .collect(),
-            sites: self.siting.iter().flat_map(|s| {
-                s.sites.iter().map(|x| {
-                    let c = &s.instance.candidates[x.candidate];
-                    MapSite {
-                        rank: x.rank as u32,
-                        position: Point::new(c.x_m, c.y_m),
-                    }
+            sites: self
+                .siting
+                .iter()
+                .flat_map(|s| {
+                    s.sites.iter().map(|x| {
+                        let c = &s.instance.candidates[x.candidate];
+                        MapSite {
+                            rank: x.rank as u32,
+                            position: Point::new(c.x_m, c.y_m),
+                        }
+                    })
                 })
-            })
-            .collect(),
+                .collect(),
             attribution: self.sources.iter().map(|s| s.short.clone()).collect(),
             notes: Vec::new(),
         }
@@ -121,7 +128,11 @@ impl StudyRun {
             };
             let rs = &r.stats.radii[k];
             let spec = self.map_base(
-                format!("{}: {} uncovered", r.stats.name, num(rs.demand_uncovered, 1)),
+                format!(
+                    "{}: {} uncovered",
+                    r.stats.name,
+                    num(rs.demand_uncovered, 1)
+                ),
                 format!(
                     "{}% of demand and {}% of residents within {} m · {} AEDs located",
                     num(rs.pct_demand_covered, 1),
@@ -159,7 +170,11 @@ impl StudyRun {
             .and_then(|a| a.bounding_rect())
             .or_else(|| points_extent(self))
             .unwrap_or_else(|| Rect::new((0.0, 0.0), (1.0, 1.0)));
-        let radii: Vec<String> = self.map_radii().iter().map(|r| format!("{} m", metres(*r))).collect();
+        let radii: Vec<String> = self
+            .map_radii()
+            .iter()
+            .map(|r| format!("{} m", metres(*r)))
+            .collect();
         let subtitle = format!(
             "Coverage at {} · gaps at {} m · {} suggested sites",
             radii.join(" and "),
@@ -187,7 +202,11 @@ impl StudyRun {
         spec.notes.extend(
             self.notes
                 .iter()
-                .filter(|n| n.starts_with("demand is a proxy") || n.starts_with("no area polygons") || n.starts_with("Most existing AEDs"))
+                .filter(|n| {
+                    n.starts_with("demand is a proxy")
+                        || n.starts_with("no area polygons")
+                        || n.starts_with("Most existing AEDs")
+                })
                 .cloned(),
         );
         MapPlan {

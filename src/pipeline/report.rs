@@ -64,7 +64,11 @@ fn districts_section(s: &mut String, run: &StudyRun, figures: &[DistrictFigures]
          spaced, min(1, n × π × r² / land km²). `districts.csv` has every column.\n",
         metres(r)
     );
-    let worst: Vec<&DistrictFigures> = figures.iter().filter(|f| f.arrests_per_aed.is_some()).take(run.study.output.worst_areas).collect();
+    let worst: Vec<&DistrictFigures> = figures
+        .iter()
+        .filter(|f| f.arrests_per_aed.is_some())
+        .take(run.study.output.worst_areas)
+        .collect();
     let _ = writeln!(s, "### Most arrests per counted AED\n");
     district_table(s, &worst, r);
     let _ = writeln!(s, "\n### All districts\n");
@@ -82,7 +86,11 @@ fn n1(v: f64) -> String {
 }
 
 /// A study's report, for a council committee.
-pub fn study_report(run: &StudyRun, maps: &[String], districts: Option<&[DistrictFigures]>) -> String {
+pub fn study_report(
+    run: &StudyRun,
+    maps: &[String],
+    districts: Option<&[DistrictFigures]>,
+) -> String {
     let mut s = String::new();
     let a = &run.assessment;
     let main_k = run.study.analysis.main_index();
@@ -91,7 +99,11 @@ pub fn study_report(run: &StudyRun, maps: &[String], districts: Option<&[Distric
     let _ = writeln!(
         s,
         "Produced by aedcover. Distances are {} in {}; an AED counts when it is in the registry with a usable position and passes the scenario ({}). Demand: **{}**.\n",
-        if run.study.analysis.distance.detour_factor() == 1.0 { "straight lines" } else { "straight lines divided by a detour factor" },
+        if run.study.analysis.distance.detour_factor() == 1.0 {
+            "straight lines"
+        } else {
+            "straight lines divided by a detour factor"
+        },
         run.crs_label(),
         a.rule.scenario.label(),
         run.study.demand.label()
@@ -127,7 +139,10 @@ pub fn study_report(run: &StudyRun, maps: &[String], districts: Option<&[Distric
         let _ = writeln!(s, "- {} ({})", src.attribution, src.licence);
     }
     if !run.sources.all_publishable() {
-        let _ = writeln!(s, "\n**Not for publication**: a source's terms forbid public-facing maps or services.");
+        let _ = writeln!(
+            s,
+            "\n**Not for publication**: a source's terms forbid public-facing maps or services."
+        );
     }
     s
 }
@@ -140,24 +155,43 @@ fn headline(s: &mut String, run: &StudyRun, main: &crate::coverage::RadiusTotals
     let _ = writeln!(
         s,
         "- **{} AEDs** in the registry; **{} counted** with a position; {} without a usable position; {} retired; {} left out by the scenario.",
-        c.registry_total, c.counted, c.unlocated + c.not_converted, c.retired, c.excluded_by_scenario
+        c.registry_total,
+        c.counted,
+        c.unlocated + c.not_converted,
+        c.retired,
+        c.excluded_by_scenario
     );
     let _ = writeln!(
         s,
         "- Demand given: **{}**; placed on the map: {}; with an unknown postcode: {}; not matched to any postcode: {}.",
-        n1(r.input_total), n1(main.demand_total), n1(r.unknown_total), n1(r.unmatched_total)
+        n1(r.input_total),
+        n1(main.demand_total),
+        n1(r.unknown_total),
+        n1(r.unmatched_total)
     );
     if main.demand_total > 0.0 {
         for t in &a.totals {
             let _ = writeln!(
                 s,
                 "- Within **{} m** of a counted AED: **{}%** of the demand ({} of {}), {}% of residents.",
-                t.radius_m, n1(t.pct_covered), n1(t.demand_covered), n1(t.demand_total), n1(t.pct_residents_covered)
+                t.radius_m,
+                n1(t.pct_covered),
+                n1(t.demand_covered),
+                n1(t.demand_total),
+                n1(t.pct_residents_covered)
             );
         }
-        let _ = writeln!(s, "- Uncovered at {} m: **{}**.", main.radius_m, n1(main.demand_total - main.demand_covered));
+        let _ = writeln!(
+            s,
+            "- Uncovered at {} m: **{}**.",
+            main.radius_m,
+            n1(main.demand_total - main.demand_covered)
+        );
     } else {
-        let _ = writeln!(s, "- Coverage of demand: **not computed**, no demand could be placed on the map (see What data is missing).");
+        let _ = writeln!(
+            s,
+            "- Coverage of demand: **not computed**, no demand could be placed on the map (see What data is missing)."
+        );
     }
     for (r, shape) in &run.areas.coverage {
         let _ = writeln!(
@@ -171,7 +205,9 @@ fn headline(s: &mut String, run: &StudyRun, main: &crate::coverage::RadiusTotals
         s,
         "- Devices needing attention: {} ({} with no known guardian); see `attention.csv`, ranked by the arrests each device alone covers.\n",
         a.triage.devices.len(),
-        a.triage.summary.count(crate::registry::ProblemKind::NoGuardian)
+        a.triage
+            .summary
+            .count(crate::registry::ProblemKind::NoGuardian)
     );
 }
 
@@ -179,11 +215,17 @@ fn worst_areas(s: &mut String, run: &StudyRun, main_k: usize, radius_m: f64) {
     let _ = writeln!(s, "## Worst areas\n");
     let worst = run.areas.worst(main_k, run.study.output.worst_areas);
     if worst.is_empty() {
-        let _ = writeln!(s, "No area polygons in this study; see the largest gaps below.\n");
+        let _ = writeln!(
+            s,
+            "No area polygons in this study; see the largest gaps below.\n"
+        );
         return;
     }
     let _ = writeln!(s, "By demand beyond {radius_m} m of every counted AED.\n");
-    let _ = writeln!(s, "| Area | Layer | Demand | Uncovered | % covered | Residents | AEDs located | Median distance m |");
+    let _ = writeln!(
+        s,
+        "| Area | Layer | Demand | Uncovered | % covered | Residents | AEDs located | Median distance m |"
+    );
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
     for row in worst {
         let a = &row.stats;
@@ -191,9 +233,15 @@ fn worst_areas(s: &mut String, run: &StudyRun, main_k: usize, radius_m: f64) {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            a.name, row.layer, n1(a.demand), n1(r.demand_uncovered), n1(r.pct_demand_covered),
-            thousands(a.residents.round() as u64), a.aeds_located,
-            a.median_distance_m.map_or_else(|| "–".into(), |d| format!("{d:.0}"))
+            a.name,
+            row.layer,
+            n1(a.demand),
+            n1(r.demand_uncovered),
+            n1(r.pct_demand_covered),
+            thousands(a.residents.round() as u64),
+            a.aeds_located,
+            a.median_distance_m
+                .map_or_else(|| "–".into(), |d| format!("{d:.0}"))
         );
     }
     let _ = writeln!(s);
@@ -217,7 +265,14 @@ fn largest_gaps(s: &mut String, run: &StudyRun, radius_m: f64) {
     let _ = writeln!(s, "| Rank | Demand inside | Residents | Area km² |");
     let _ = writeln!(s, "|---:|---:|---:|---:|");
     for g in gaps.iter().take(10) {
-        let _ = writeln!(s, "| {} | {} | {} | {:.2} |", g.rank, n1(g.demand), thousands(g.residents.round() as u64), g.area_km2);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.2} |",
+            g.rank,
+            n1(g.demand),
+            thousands(g.residents.round() as u64),
+            g.area_km2
+        );
     }
     let _ = writeln!(s);
 }
@@ -233,35 +288,63 @@ fn suggested_sites(s: &mut String, run: &StudyRun) {
     let _ = writeln!(
         s,
         "{} maximal covering at {} m with existing AEDs kept ({}; candidates: {}, {} given). Each site costs £{:.0} to buy (AED and heated cabinet bundle incl. VAT, from the report's Appendix A) and £{:.0}–£{:.0} over {} years with pads, batteries and electricity.\n",
-        if sm.solver == "exact" { "Exact" } else { "Greedy" },
+        if sm.solver == "exact" {
+            "Exact"
+        } else {
+            "Greedy"
+        },
         sm.radius_m,
-        if sm.solver == "exact" { "solved by integer programming".to_string() } else { "guaranteed at least 1 − 1/e ≈ 63% of the best possible".to_string() },
-        st.candidates_label, sm.candidates_given, cost.capital_gbp, cost.total_low_gbp, cost.total_high_gbp, cost.years
+        if sm.solver == "exact" {
+            "solved by integer programming".to_string()
+        } else {
+            "guaranteed at least 1 − 1/e ≈ 63% of the best possible".to_string()
+        },
+        st.candidates_label,
+        sm.candidates_given,
+        cost.capital_gbp,
+        cost.total_low_gbp,
+        cost.total_high_gbp,
+        cost.years
     );
-    let _ = writeln!(s, "| Rank | Postcode / candidate | Extra demand covered | Cumulative | Residents | Nearest existing AED m | Cost over {} years £ |", cost.years);
+    let _ = writeln!(
+        s,
+        "| Rank | Postcode / candidate | Extra demand covered | Cumulative | Residents | Nearest existing AED m | Cost over {} years £ |",
+        cost.years
+    );
     let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|");
     for site in &st.sites {
         let c = &st.instance.candidates[site.candidate];
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {:.0} |",
-            site.rank, c.id, n1(site.marginal_arrests), n1(site.cumulative_arrests),
+            site.rank,
+            c.id,
+            n1(site.marginal_arrests),
+            n1(site.cumulative_arrests),
             thousands(site.marginal_residents.round() as u64),
-            st.instance.nearest_existing_m[site.candidate].map_or_else(|| "–".into(), |d| format!("{d:.0}")),
+            st.instance.nearest_existing_m[site.candidate]
+                .map_or_else(|| "–".into(), |d| format!("{d:.0}")),
             cost.total_high_gbp
         );
     }
     if let Some(last) = st.sites.last() {
         let total = cost.total_high_gbp * st.sites.len() as f64;
         let per = if last.cumulative_arrests > 0.0 {
-            format!(", £{:.0} per extra unit of demand covered", total / last.cumulative_arrests)
+            format!(
+                ", £{:.0} per extra unit of demand covered",
+                total / last.cumulative_arrests
+            )
         } else {
             String::new()
         };
         let _ = writeln!(
             s,
             "\n{} sites would cover {} more (of {} uncovered) for about £{:.0} over {} years{per}.",
-            st.sites.len(), n1(last.cumulative_arrests), n1(sm.uncovered_weight), total, cost.years
+            st.sites.len(),
+            n1(last.cumulative_arrests),
+            n1(sm.uncovered_weight),
+            total,
+            cost.years
         );
     }
     let _ = writeln!(s);

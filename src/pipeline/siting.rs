@@ -70,12 +70,19 @@ pub fn site(
                 warm_start: true,
             };
             let e = exact(&inst, k, opts, Some(&g))?;
-            (rank_chosen(&inst, &e.chosen), Some(ExactSummary::of(&e)), "exact")
+            (
+                rank_chosen(&inst, &e.chosen),
+                Some(ExactSummary::of(&e)),
+                "exact",
+            )
         }
         Solver::Greedy => (g.sites.clone(), None, "greedy"),
     };
     if sites.len() < k {
-        notes.push(format!("only {} sites add any cover; {k} were asked for", sites.len()));
+        notes.push(format!(
+            "only {} sites add any cover; {k} were asked for",
+            sites.len()
+        ));
     }
     let last = sites.last();
     let extra = last.map_or(0.0, |x| x.cumulative_arrests);
@@ -124,7 +131,10 @@ pub fn site(
 /// Costs from seeds/costs.csv for the model and cabinet.
 fn cost_model(s: &Siting, notes: &mut Vec<String>) -> Result<CostModel, PipelineError> {
     let (bundle, vat) = crate::seeds::bundle_price_gbp(s.model, s.cabinet).ok_or_else(|| {
-        PipelineError::Unsupported(format!("no bundle price for {} in seeds/costs.csv", s.model))
+        PipelineError::Unsupported(format!(
+            "no bundle price for {} in seeds/costs.csv",
+            s.model
+        ))
     })?;
     let running = crate::seeds::running_costs_gbp(s.model, s.years).ok_or_else(|| {
         PipelineError::Unsupported(format!(
@@ -198,7 +208,9 @@ fn candidates(
             let named = read_named_sites(
                 path,
                 &to_metric,
-                units.as_ref().map(|_| &lookup as crate::siting::PostcodeLookup<'_>),
+                units
+                    .as_ref()
+                    .map(|_| &lookup as crate::siting::PostcodeLookup<'_>),
             )?;
             for u in named.unplaced.iter().take(20) {
                 notes.push(format!("candidate not placed: {u}"));

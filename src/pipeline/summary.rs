@@ -144,10 +144,18 @@ impl StudyRun {
         if let Value::Object(m) = &mut v {
             m.insert("k".into(), json!(s.sites.len()));
             m.insert("candidates".into(), json!(s.candidates_label));
-            m.insert("greedy_bound_1_minus_1_over_e".into(), json!(round(s.bound, 6)));
+            m.insert(
+                "greedy_bound_1_minus_1_over_e".into(),
+                json!(round(s.bound, 6)),
+            );
             m.insert(
                 "installation_included".into(),
-                json!(self.study.siting.as_ref().is_some_and(|x| x.installation_gbp > 0.0)),
+                json!(
+                    self.study
+                        .siting
+                        .as_ref()
+                        .is_some_and(|x| x.installation_gbp > 0.0)
+                ),
             );
         }
         v

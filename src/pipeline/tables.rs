@@ -126,9 +126,11 @@ impl StudyRun {
         let k = self.study.analysis.main_index();
         let facs = a.index.facilities();
         crit.sort_by(|x, y| {
-            y.demand_sole[k]
-                .total_cmp(&x.demand_sole[k])
-                .then(facs[x.facility as usize].id.cmp(&facs[y.facility as usize].id))
+            y.demand_sole[k].total_cmp(&x.demand_sole[k]).then(
+                facs[x.facility as usize]
+                    .id
+                    .cmp(&facs[y.facility as usize].id),
+            )
         });
         let mut headers = vec!["rank".to_string(), "aed_id".to_string()];
         headers.extend(radius_headers(
@@ -276,12 +278,8 @@ impl StudyRun {
                     );
                     match c.nearest {
                         Some(f) => {
-                            let _ = write!(
-                                buf,
-                                "{},{:.1}",
-                                field(&facs[f as usize].id),
-                                c.distance_m
-                            );
+                            let _ =
+                                write!(buf, "{},{:.1}", field(&facs[f as usize].id), c.distance_m);
                         }
                         None => buf.extend_from_slice(b","),
                     }

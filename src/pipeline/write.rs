@@ -54,7 +54,11 @@ impl Out {
 }
 
 /// Writes the run's output set into `dir` (created if needed).
-pub fn write(run: &StudyRun, dir: &Path, progress: &Progress) -> Result<WriteSummary, PipelineError> {
+pub fn write(
+    run: &StudyRun,
+    dir: &Path,
+    progress: &Progress,
+) -> Result<WriteSummary, PipelineError> {
     std::fs::create_dir_all(dir).map_err(|source| PipelineError::Io {
         path: dir.to_path_buf(),
         source,

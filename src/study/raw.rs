@@ -146,15 +146,23 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
     let raw: RawStudy = toml::from_str(text).map_err(|e| toml_error(&w, &e))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let p = |key: &str, s: &S| -> Result<PathBuf, StudyError> {
-        resolve_path(base, s.get_ref()).or_else(|reason| w.bad(Some(s.span()), key, reason, s.get_ref()))
+        resolve_path(base, s.get_ref())
+            .or_else(|reason| w.bad(Some(s.span()), key, reason, s.get_ref()))
     };
     let registry = raw.registry.map(|r| registry(&w, &p, r)).transpose()?;
-    let guardians = raw.guardians.map(|g| p("guardians.path", &g.path)).transpose()?;
+    let guardians = raw
+        .guardians
+        .map(|g| p("guardians.path", &g.path))
+        .transpose()?;
     let postcodes = match raw.postcodes {
         Some(pc) => Some(Postcodes {
             codepoint: p("postcodes.codepoint", &pc.codepoint)?,
             admin_districts: pc.admin_districts,
-            postcode_areas: pc.postcode_areas.iter().map(|a| a.trim().to_ascii_uppercase()).collect(),
+            postcode_areas: pc
+                .postcode_areas
+                .iter()
+                .map(|a| a.trim().to_ascii_uppercase())
+                .collect(),
         }),
         None => None,
     };
@@ -179,7 +187,12 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         );
     }
     if matches!(demand, Demand::Residents) && population.is_none() {
-        return w.bad(Some(raw.demand.kind.span()), "population", "residents as demand needs a [population] section", "");
+        return w.bad(
+            Some(raw.demand.kind.span()),
+            "population",
+            "residents as demand needs a [population] section",
+            "",
+        );
     }
     let areas = raw
         .areas
@@ -192,12 +205,19 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         .map(|s| siting(&w, base, &analysis, s))
         .transpose()?;
     let crs = match &raw.crs {
-        Some(c) => parse_crs(c.get_ref()).or_else(|r| w.bad(Some(c.span()), "crs", r, c.get_ref()))?,
+        Some(c) => {
+            parse_crs(c.get_ref()).or_else(|r| w.bad(Some(c.span()), "crs", r, c.get_ref()))?
+        }
         None => CrsChoice::Auto,
     };
     if let (CrsChoice::Given(c), true) = (&crs, postcodes.is_some()) {
         if *c != Crs::Bng {
-            return w.bad(raw.crs.as_ref().map(|c| c.span()), "crs", "postcodes (Code-Point Open) are British National Grid only", c.to_string());
+            return w.bad(
+                raw.crs.as_ref().map(|c| c.span()),
+                "crs",
+                "postcodes (Code-Point Open) are British National Grid only",
+                c.to_string(),
+            );
         }
     }
     Ok(Study {
@@ -231,7 +251,15 @@ fn toml_error(w: &Where<'_>, e: &toml::de::Error) -> StudyError {
         .to_string();
     let value = e
         .span()
-        .map(|s| w.text.get(s).unwrap_or("").lines().next().unwrap_or("").to_string())
+        .map(|s| {
+            w.text
+                .get(s)
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
         .unwrap_or_default();
     StudyError::Value {
         at: w.at(e.span()),
@@ -274,7 +302,12 @@ fn registry(
             path: p("registry.import.path", &i.path)?,
         },
         _ => {
-            return w.bad(None, "registry", "give exactly one of aeds = \"FILE\" or import = { kind, path }", "");
+            return w.bad(
+                None,
+                "registry",
+                "give exactly one of aeds = \"FILE\" or import = { kind, path }",
+                "",
+            );
         }
     };
     let fields = RawSourceFields {
@@ -301,13 +334,19 @@ fn demand(
 ) -> Result<Demand, StudyError> {
     let path = || match &d.path {
         Some(s) => p("demand.path", s),
-        None => w.bad(Some(d.kind.span()), "demand.path", "required for this demand kind", d.kind.get_ref()),
+        None => w.bad(
+            Some(d.kind.span()),
+            "demand.path",
+            "required for this demand kind",
+            d.kind.get_ref(),
+        ),
     };
     Ok(match d.kind.get_ref().as_str() {
         "postcode_counts" => Demand::PostcodeCounts {
             path: path()?,
             level: match &d.level {
-                Some(l) => parse_level(l.get_ref()).or_else(|r| w.bad(Some(l.span()), "demand.level", r, l.get_ref()))?,
+                Some(l) => parse_level(l.get_ref())
+                    .or_else(|r| w.bad(Some(l.span()), "demand.level", r, l.get_ref()))?,
                 None => DemandLevel::Auto,
             },
         },
@@ -329,9 +368,17 @@ fn demand(
             let spacing_m = d.spacing_m.unwrap_or(1000.0);
             let within_m = d.within_m.unwrap_or(5000.0);
             if !(spacing_m > 0.0 && within_m > 0.0) {
-                return w.bad(Some(d.kind.span()), "demand.spacing_m", "spacing and within must be positive metres", format!("{spacing_m}, {within_m}"));
+                return w.bad(
+                    Some(d.kind.span()),
+                    "demand.spacing_m",
+                    "spacing and within must be positive metres",
+                    format!("{spacing_m}, {within_m}"),
+                );
             }
-            Demand::Grid { spacing_m, within_m }
+            Demand::Grid {
+                spacing_m,
+                within_m,
+            }
         }
         other => {
             return w.bad(Some(d.kind.span()), "demand.kind", "expected postcode_counts, points, postcode_units, residents, report_arrests or grid", other);
@@ -350,9 +397,14 @@ fn area(
         licence: a.licence,
         publishable: a.publishable,
     };
-    let source = declared_source(w, "areas", &fields)?.unwrap_or_else(|| Source::undeclared(&a.name));
+    let source =
+        declared_source(w, "areas", &fields)?.unwrap_or_else(|| Source::undeclared(&a.name));
     Ok(AreaLayerSpec {
-        paths: a.paths.iter().map(|s| p("areas.paths", s)).collect::<Result<_, _>>()?,
+        paths: a
+            .paths
+            .iter()
+            .map(|s| p("areas.paths", s))
+            .collect::<Result<_, _>>()?,
         name: a.name,
         id_property: a.id_property,
         name_property: a.name_property,
@@ -362,23 +414,52 @@ fn area(
 }
 
 fn analysis(w: &Where<'_>, an: RawAnalysis) -> Result<Analysis, StudyError> {
-    let radii_m = an.radii_m.as_ref().map_or_else(|| vec![100.0, 200.0, 500.0], |r| r.get_ref().clone());
+    let radii_m = an
+        .radii_m
+        .as_ref()
+        .map_or_else(|| vec![100.0, 200.0, 500.0], |r| r.get_ref().clone());
     let radii_span = an.radii_m.as_ref().map(|r| r.span());
-    check_radii(&radii_m).or_else(|r| w.bad(radii_span.clone(), "analysis.radii_m", r, format!("{radii_m:?}")))?;
+    check_radii(&radii_m).or_else(|r| {
+        w.bad(
+            radii_span.clone(),
+            "analysis.radii_m",
+            r,
+            format!("{radii_m:?}"),
+        )
+    })?;
     let main_radius_m = main_radius(&radii_m, an.main_radius_m.as_ref().map(|m| *m.get_ref()))
-        .or_else(|r| w.bad(an.main_radius_m.as_ref().map(|m| m.span()), "analysis.main_radius_m", r, format!("{:?}", an.main_radius_m.as_ref().map(|m| *m.get_ref()))))?;
+        .or_else(|r| {
+            w.bad(
+                an.main_radius_m.as_ref().map(|m| m.span()),
+                "analysis.main_radius_m",
+                r,
+                format!("{:?}", an.main_radius_m.as_ref().map(|m| *m.get_ref())),
+            )
+        })?;
     let detour_factor = an.detour_factor.as_ref().map_or(1.0, |d| *d.get_ref());
     if !detour_factor.is_finite() || detour_factor < 1.0 {
-        return w.bad(an.detour_factor.as_ref().map(|d| d.span()), "analysis.detour_factor", "must be at least 1", detour_factor.to_string());
+        return w.bad(
+            an.detour_factor.as_ref().map(|d| d.span()),
+            "analysis.detour_factor",
+            "must be at least 1",
+            detour_factor.to_string(),
+        );
     }
     let scenario = match &an.scenario {
-        Some(s) => parse_scenario(s.get_ref()).or_else(|r| w.bad(Some(s.span()), "analysis.scenario", r, s.get_ref()))?,
+        Some(s) => parse_scenario(s.get_ref())
+            .or_else(|r| w.bad(Some(s.span()), "analysis.scenario", r, s.get_ref()))?,
         None => Scenario::All,
     };
     let as_of = match &an.as_of {
         Some(s) => Some(
-            chrono::NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d")
-                .or_else(|_| w.bad(Some(s.span()), "analysis.as_of", "not a YYYY-MM-DD date", s.get_ref()))?,
+            chrono::NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d").or_else(|_| {
+                w.bad(
+                    Some(s.span()),
+                    "analysis.as_of",
+                    "not a YYYY-MM-DD date",
+                    s.get_ref(),
+                )
+            })?,
         ),
         None => None,
     };
@@ -409,33 +490,60 @@ fn siting(
     let target = match (s.k, s.budget_gbp) {
         (Some(k), None) => Target::K(k),
         (None, Some(b)) if b.is_finite() && b > 0.0 => Target::BudgetGbp(b),
-        _ => return w.bad(span, "siting", "give exactly one of k or budget_gbp (positive)", ""),
+        _ => {
+            return w.bad(
+                span,
+                "siting",
+                "give exactly one of k or budget_gbp (positive)",
+                "",
+            );
+        }
     };
     let candidates = match &s.candidates {
-        Some(c) => parse_candidates(c.get_ref(), base).or_else(|r| w.bad(Some(c.span()), "siting.candidates", r, c.get_ref()))?,
+        Some(c) => parse_candidates(c.get_ref(), base)
+            .or_else(|r| w.bad(Some(c.span()), "siting.candidates", r, c.get_ref()))?,
         None => Candidates::Postcodes,
     };
     let years = s.years.as_ref().map_or(10, |y| *y.get_ref());
     if !(1..=10).contains(&years) {
-        return w.bad(s.years.as_ref().map(|y| y.span()), "siting.years", "running costs are known for 1 to 10 years", years.to_string());
+        return w.bad(
+            s.years.as_ref().map(|y| y.span()),
+            "siting.years",
+            "running costs are known for 1 to 10 years",
+            years.to_string(),
+        );
     }
     let model = match &s.model {
-        Some(m) => m.get_ref().parse().or_else(|e: String| w.bad(Some(m.span()), "siting.model", e, m.get_ref()))?,
+        Some(m) => m
+            .get_ref()
+            .parse()
+            .or_else(|e: String| w.bad(Some(m.span()), "siting.model", e, m.get_ref()))?,
         None => crate::seeds::AedModel::ALL[0],
     };
     let cabinet = match &s.cabinet {
-        Some(c) => parse_cabinet(c.get_ref()).or_else(|r| w.bad(Some(c.span()), "siting.cabinet", r, c.get_ref()))?,
+        Some(c) => parse_cabinet(c.get_ref())
+            .or_else(|r| w.bad(Some(c.span()), "siting.cabinet", r, c.get_ref()))?,
         None => crate::seeds::Cabinet::MildSteel,
     };
-    let radius_m = s.radius_m.as_ref().map_or(analysis.main_radius_m, |r| *r.get_ref());
+    let radius_m = s
+        .radius_m
+        .as_ref()
+        .map_or(analysis.main_radius_m, |r| *r.get_ref());
     if !(radius_m.is_finite() && radius_m > 0.0) {
-        return w.bad(s.radius_m.as_ref().map(|r| r.span()), "siting.radius_m", "must be positive metres", radius_m.to_string());
+        return w.bad(
+            s.radius_m.as_ref().map(|r| r.span()),
+            "siting.radius_m",
+            "must be positive metres",
+            radius_m.to_string(),
+        );
     }
     Ok(Siting {
         target,
         candidates,
         solver: if s.exact.unwrap_or(false) {
-            Solver::Exact { time_limit_s: s.time_limit_s.unwrap_or(60.0) }
+            Solver::Exact {
+                time_limit_s: s.time_limit_s.unwrap_or(60.0),
+            }
         } else {
             Solver::Greedy
         },
@@ -467,7 +575,9 @@ pub fn resolve_path(base: &Path, s: &str) -> Result<PathBuf, String> {
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| "unclosed ${ in path".to_string())?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| "unclosed ${ in path".to_string())?;
         let name = &after[..end];
         if name == crate::opendata::ENV_VAR {
             out.push_str(&crate::opendata::dir().to_string_lossy());
@@ -481,7 +591,11 @@ pub fn resolve_path(base: &Path, s: &str) -> Result<PathBuf, String> {
     }
     out.push_str(rest);
     let path = PathBuf::from(out);
-    Ok(if path.is_absolute() { path } else { base.join(path) })
+    Ok(if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    })
 }
 
 #[cfg(test)]
@@ -498,14 +612,19 @@ path = "d.csv"
 "#;
 
     fn err(text: &str) -> String {
-        Study::from_str_at(text, Path::new("s.toml")).unwrap_err().to_string()
+        Study::from_str_at(text, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn minimal_study_takes_defaults_and_resolves_paths() {
         let s = Study::from_str_at(MINIMAL, Path::new("/x/studies/t.toml")).unwrap();
         let r = s.registry.unwrap();
-        assert_eq!(r.input, RegistryInput::Aeds(PathBuf::from("/x/studies/aeds.csv")));
+        assert_eq!(
+            r.input,
+            RegistryInput::Aeds(PathBuf::from("/x/studies/aeds.csv"))
+        );
         assert_eq!(s.analysis.radii_m, vec![100.0, 200.0, 500.0]);
         assert_eq!(s.analysis.main_radius_m, 500.0);
         assert_eq!(s.analysis.counted.check_days, DEFAULT_CHECK_DAYS);
@@ -525,12 +644,18 @@ path = "d.csv"
     fn misspelt_scenario_names_file_line_key_and_value() {
         let text = format!("{MINIMAL}[analysis]\nscenario = \"24/8\"\n");
         let e = err(&text);
-        assert!(e.starts_with("s.toml:9: analysis.scenario:") && e.contains("24/8"), "{e}");
+        assert!(
+            e.starts_with("s.toml:9: analysis.scenario:") && e.contains("24/8"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_level_candidates_and_crs_fail_at_parse() {
-        let t = MINIMAL.replace("kind = \"points\"\npath = \"d.csv\"", "kind = \"postcode_counts\"\npath = \"d.csv\"\nlevel = \"distrct\"");
+        let t = MINIMAL.replace(
+            "kind = \"points\"\npath = \"d.csv\"",
+            "kind = \"postcode_counts\"\npath = \"d.csv\"\nlevel = \"distrct\"",
+        );
         let t = format!("{t}[postcodes]\ncodepoint = \"cp.csv\"\n");
         assert!(err(&t).contains("demand.level"), "{}", err(&t));
         let t = format!("{MINIMAL}[siting]\nk = 3\ncandidates = \"gird:250\"\n");
@@ -561,7 +686,10 @@ path = "d.csv"
         assert!(Study::from_str_at(&text, Path::new("s.toml")).is_err());
         let text = format!("{MINIMAL}[siting]\nk = 3\ncandidates = \"grid:250\"\n");
         let s = Study::from_str_at(&text, Path::new("s.toml")).unwrap();
-        assert_eq!(s.siting.unwrap().candidates, Candidates::Grid { spacing_m: 250.0 });
+        assert_eq!(
+            s.siting.unwrap().candidates,
+            Candidates::Grid { spacing_m: 250.0 }
+        );
     }
 
     #[test]
@@ -572,10 +700,16 @@ path = "d.csv"
 
     #[test]
     fn sources_are_declared() {
-        let t = MINIMAL.replace("aeds = \"aeds.csv\"", "aeds = \"aeds.csv\"\nsource = \"trafford_council\"");
+        let t = MINIMAL.replace(
+            "aeds = \"aeds.csv\"",
+            "aeds = \"aeds.csv\"\nsource = \"trafford_council\"",
+        );
         let s = Study::from_str_at(&t, Path::new("s.toml")).unwrap();
         assert_eq!(s.registry.unwrap().source, Some(Source::trafford_council()));
-        let t = MINIMAL.replace("aeds = \"aeds.csv\"", "aeds = \"aeds.csv\"\nsource = \"trafford\"");
+        let t = MINIMAL.replace(
+            "aeds = \"aeds.csv\"",
+            "aeds = \"aeds.csv\"\nsource = \"trafford\"",
+        );
         assert!(err(&t).contains("registry.source"));
     }
 }
