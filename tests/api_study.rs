@@ -20,7 +20,7 @@ fn study_fixture(name: &str) -> PathBuf {
 
 /// The server state for a hand-made study, run in process, with a fresh database.
 fn serve_study(name: &str, db: &Path) -> AppState {
-    let study = aedcover::study::Study::load(&study_fixture(name)).unwrap();
+    let study = aedcover::study::Study::load(study_fixture(name)).unwrap();
     let run = aedcover::pipeline::run(study, &aedcover::export::Progress::new(true)).unwrap();
     let token = db.with_extension("token");
     std::fs::write(&token, TOKEN).unwrap();

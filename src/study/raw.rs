@@ -210,15 +210,15 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         }
         None => CrsChoice::Auto,
     };
-    if let (CrsChoice::Given(c), true) = (&crs, postcodes.is_some()) {
-        if *c != Crs::Bng {
-            return w.bad(
-                raw.crs.as_ref().map(|c| c.span()),
-                "crs",
-                "postcodes (Code-Point Open) are British National Grid only",
-                c.to_string(),
-            );
-        }
+    if let (CrsChoice::Given(c), true) = (&crs, postcodes.is_some())
+        && *c != Crs::Bng
+    {
+        return w.bad(
+            raw.crs.as_ref().map(|c| c.span()),
+            "crs",
+            "postcodes (Code-Point Open) are British National Grid only",
+            c.to_string(),
+        );
     }
     Ok(Study {
         file: Some(path.to_path_buf()),
