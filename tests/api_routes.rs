@@ -31,7 +31,6 @@ const PUBLIC: &[(&str, &str)] = &[
         "application/geo+json",
     ),
     ("/collections/aeds/items/T1", "application/geo+json"),
-    ("/collections/aeds/items/T6", "application/geo+json"),
     ("/collections/areas/items", "application/geo+json"),
     ("/collections/areas/items/A-WEST", "application/geo+json"),
     ("/collections/gaps/items", "application/geo+json"),
@@ -116,12 +115,13 @@ async fn landing_conformance_and_collections_have_the_shape_qgis_needs() {
 async fn items_bbox_limit_and_paging() {
     let s = state(None);
     let all = get(&s, "/collections/aeds/items").await.json();
-    assert_eq!(all["numberMatched"], 6);
-    assert_eq!(all["numberReturned"], 6);
+    // T6 has no position: counted in /health, not a feature.
+    assert_eq!(all["numberMatched"], 5);
+    assert_eq!(all["numberReturned"], 5);
     for f in all["features"].as_array().unwrap() {
         assert!(f["id"].is_string(), "top-level id: {f}");
     }
-    // bbox around T1 and T2 only: T4 (north-east), T3 (north-west), T5 (south), T6 (no position) out.
+    // bbox around T1 and T2 only: T4 (north-east), T3 (north-west), T5 (south) out.
     let b = get(
         &s,
         "/collections/aeds/items?bbox=-1.207,52.769,-1.202,52.773",
@@ -138,7 +138,7 @@ async fn items_bbox_limit_and_paging() {
     assert_eq!(ids, ["T1", "T2"]);
     assert_eq!(b["numberMatched"], 2);
 
-    // Paging: 6 features, 4 a page.
+    // Paging: 5 features, 4 a page.
     let p1 = get(&s, "/collections/aeds/items?limit=4").await.json();
     assert_eq!(p1["numberReturned"], 4);
     let next = p1["links"]
@@ -153,7 +153,7 @@ async fn items_bbox_limit_and_paging() {
     let p2 = get(&s, href.trim_start_matches("http://127.0.0.1:9999"))
         .await
         .json();
-    assert_eq!(p2["numberReturned"], 2);
+    assert_eq!(p2["numberReturned"], 1);
     assert!(
         !p2["links"]
             .as_array()
@@ -245,8 +245,10 @@ async fn nearest_is_nearest_first_with_opening_state() {
     .json();
     let aeds = n["aeds"].as_array().unwrap();
     let ids: Vec<_> = aeds.iter().map(|a| a["id"].as_str().unwrap()).collect();
-    // T3 is restricted, T5 retired: neither is usable.
-    assert_eq!(ids, ["T1", "T2"]);
+    // Without a study the one counted rule is scenario "all": every AED but a retired one.
+    // T3 (restricted) counts, with its access shown; T5 (retired) does not.
+    assert_eq!(ids, ["T1", "T2", "T3"]);
+    assert_eq!(aeds[2]["access"], "restricted");
     assert!(aeds[0]["distance_m"].as_f64().unwrap() < 1.0);
     assert!(aeds[1]["distance_m"].as_f64().unwrap() > aeds[0]["distance_m"].as_f64().unwrap());
     assert_eq!(aeds[0]["open"], true);
@@ -401,7 +403,7 @@ async fn edits_are_audited_and_swap_the_published_analysis() {
     let r = call(&s, "POST", "/registry/aeds", Some(TOKEN), Some(add)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // The old snapshot is untouched; the new one has the AED.
-    assert_eq!(before.collection("aeds").unwrap().features.len(), 6);
+    assert_eq!(before.collection("aeds").unwrap().features.len(), 5);
     let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100")
         .await
         .json();
@@ -424,7 +426,8 @@ async fn edits_are_audited_and_swap_the_published_analysis() {
     let n = get(&s, "/nearest?lat=52.783&lon=-1.195&radius_m=100")
         .await
         .json();
-    assert_eq!(n["count"], 0, "not_ready is not usable: {n}");
+    // Scenario "all" counts a not_ready device; the answer says its status.
+    assert_eq!(n["aeds"][0]["status"], "not_ready", "{n}");
 
     let mut upd = serde_json::to_value(aedcover::store::AedRecord::from(
         &s.store().aed("N1").unwrap(),

@@ -1,72 +1,128 @@
-//! What the server publishes: collections of features (WGS84) plus an R-tree of usable AEDs
-//! in metres, rebuilt from the registry after every edit and swapped in whole.
+//! What the server publishes: collections of [`crate::export::Feature`]s (WGS84), each
+//! feature's text written once by [`crate::export::geojson`], plus an R-tree of the counted
+//! AEDs in the run's metric CRS. Rebuilt after every edit and swapped in whole.
+//!
+//! With a study ([`StudyBuilder`]) the collections are the [`StudyRun`]'s layers, and an edit
+//! re-runs the stages it affects ([`crate::pipeline::rerun_with_registry`]). Without one
+//! ([`RegistryBuilder`]) the registry is served with layers read once from GeoJSON files.
 
+use crate::coverage::{CountedRule, ReadyRule, Scenario};
+use crate::export::{Feature, FeatureId, GeoJsonError, Layer, Value as Prop, feature_to_string};
 use crate::geography::crs::bng_to_wgs84;
-use crate::registry::{AccessClass, Aed, Coord, Status};
+use crate::pipeline::{PipelineError, StudyRun};
+use crate::registry::{AccessClass, Aed, Coord, Guardian, Status};
+use crate::sources::Source;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use geo::BoundingRect;
+use geo_types::{Geometry, MultiPolygon};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
-use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+
+pub use crate::geography::MetricProjection;
 
 /// The collection ids, in the order they are listed.
 pub const COLLECTION_IDS: [&str; 5] = ["aeds", "areas", "gaps", "coverage", "sites"];
 
-/// One published feature.
-#[derive(Debug, Clone)]
-pub struct Feature {
-    /// Unique within its collection; the OGC API `featureId`.
-    pub id: String,
-    /// GeoJSON geometry in WGS84 lon/lat, or `None` (unknown position).
-    pub geometry: Option<Value>,
-    /// Public properties only.
-    pub properties: Map<String, Value>,
-}
+/// Title and description of each collection, in [`COLLECTION_IDS`] order.
+const META: [(&str, &str, &str); 5] = [
+    (
+        "aeds",
+        "Defibrillators",
+        "Public-access defibrillators in the registry (placed ones)",
+    ),
+    ("areas", "Areas", "Study areas with coverage statistics"),
+    (
+        "gaps",
+        "Gaps",
+        "Places beyond the main radius of every counted AED",
+    ),
+    (
+        "coverage",
+        "Coverage",
+        "Area within the main radius of a counted AED",
+    ),
+    (
+        "sites",
+        "Suggested sites",
+        "Ranked suggested sites for new cabinets",
+    ),
+];
 
-/// A collection with its features sorted and serialised once.
+/// A collection: its features sorted and each serialised once by [`crate::export::geojson`].
 #[derive(Debug, Clone)]
 pub struct Collection {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// WGS84 lon/lat features.
     pub features: Vec<Feature>,
-    /// Per feature: its bbox `[minx, miny, maxx, maxy]` (None without geometry).
+    /// Per feature: its bbox `[minx, miny, maxx, maxy]` in degrees.
     pub bboxes: Vec<Option<[f64; 4]>>,
     /// Per feature: its GeoJSON text, ready to splice into a response.
     pub json: Vec<String>,
     /// The union of all bboxes.
     pub extent: Option<[f64; 4]>,
+    /// The sources and licences of what it shows, one line each.
+    pub attribution: Vec<String>,
+    /// `Some(why)` when a source feeding it is not for publication: its items are then
+    /// served only to an authenticated caller.
+    pub restricted: Option<String>,
     by_id: HashMap<String, usize>,
     /// Polygons per feature, for point-in-polygon queries.
-    polygons: Vec<Option<geo::MultiPolygon<f64>>>,
+    polygons: Vec<Option<MultiPolygon<f64>>>,
+}
+
+fn rank(f: &Feature) -> f64 {
+    f.properties
+        .iter()
+        .find(|(k, _)| k == "rank")
+        .and_then(|(_, v)| match v {
+            Prop::Int(i) => Some(*i as f64),
+            Prop::Float(x) => Some(*x),
+            _ => None,
+        })
+        .unwrap_or(f64::INFINITY)
 }
 
 impl Collection {
-    /// Builds a collection; features are sorted by `rank` property (when present) then id.
-    /// Duplicate ids are an error naming the id.
+    /// Builds collection `id` from `layer`; features are sorted by `rank` property (when
+    /// present) then id. A duplicate id or a feature the GeoJSON rules refuse is an error.
     pub fn new(
         id: &str,
         title: &str,
         description: &str,
-        mut features: Vec<Feature>,
-    ) -> Result<Collection, String> {
-        let rank = |f: &Feature| f.properties.get("rank").and_then(Value::as_f64);
-        features.sort_by(|a, b| {
-            rank(a)
-                .unwrap_or(f64::INFINITY)
-                .total_cmp(&rank(b).unwrap_or(f64::INFINITY))
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        layer: Layer,
+        restricted: Option<String>,
+    ) -> Result<Collection, GeoJsonError> {
+        let Layer {
+            mut features,
+            attribution,
+            ..
+        } = layer;
+        features.sort_by(|a, b| rank(a).total_cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
         let mut by_id = HashMap::with_capacity(features.len());
         for (i, f) in features.iter().enumerate() {
-            if by_id.insert(f.id.clone(), i).is_some() {
-                return Err(format!("collection {id}: duplicate feature id {:?}", f.id));
+            if by_id.insert(f.id.to_string(), i).is_some() {
+                return Err(GeoJsonError::DuplicateId {
+                    layer: id.to_string(),
+                    id: f.id.to_string(),
+                });
             }
         }
+        let json = features
+            .iter()
+            .map(|f| feature_to_string(id, f))
+            .collect::<Result<Vec<_>, _>>()?;
         let bboxes: Vec<_> = features
             .iter()
-            .map(|f| f.geometry.as_ref().and_then(geometry_bbox))
+            .map(|f| {
+                f.geometry
+                    .bounding_rect()
+                    .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+            })
             .collect();
         let extent = bboxes
             .iter()
@@ -82,10 +138,13 @@ impl Collection {
                     ],
                 })
             });
-        let json = features.iter().map(feature_json).collect();
         let polygons = features
             .iter()
-            .map(|f| f.geometry.as_ref().and_then(to_multipolygon))
+            .map(|f| match &f.geometry {
+                Geometry::Polygon(p) => Some(MultiPolygon::new(vec![p.clone()])),
+                Geometry::MultiPolygon(mp) => Some(mp.clone()),
+                _ => None,
+            })
             .collect();
         Ok(Collection {
             id: id.to_string(),
@@ -95,6 +154,8 @@ impl Collection {
             bboxes,
             json,
             extent,
+            attribution,
+            restricted,
             by_id,
             polygons,
         })
@@ -115,74 +176,19 @@ impl Collection {
             .map(|(i, _)| i)
             .collect()
     }
-}
 
-fn feature_json(f: &Feature) -> String {
-    json!({
-        "type": "Feature",
-        "id": f.id,
-        "geometry": f.geometry,
-        "properties": f.properties,
-    })
-    .to_string()
-}
-
-fn to_multipolygon(g: &Value) -> Option<geo::MultiPolygon<f64>> {
-    let gj: geojson::Geometry = serde_json::from_value(g.clone()).ok()?;
-    match geo_types::Geometry::<f64>::try_from(&gj.value).ok()? {
-        geo_types::Geometry::Polygon(p) => Some(geo::MultiPolygon(vec![p])),
-        geo_types::Geometry::MultiPolygon(mp) => Some(mp),
-        _ => None,
+    /// Feature `i` as published (its text parsed back), for answers that quote it.
+    pub fn feature_value(&self, i: usize) -> Value {
+        serde_json::from_str(&self.json[i]).unwrap_or(Value::Null)
     }
 }
-
-/// The bbox of a GeoJSON geometry's coordinates (any nesting), or None if it has none.
-pub fn geometry_bbox(g: &Value) -> Option<[f64; 4]> {
-    fn walk(v: &Value, b: &mut Option<[f64; 4]>) {
-        let Some(arr) = v.as_array() else { return };
-        if let [x, y, ..] = arr.as_slice()
-            && let (Some(x), Some(y)) = (x.as_f64(), y.as_f64())
-        {
-            *b = Some(match *b {
-                None => [x, y, x, y],
-                Some(a) => [a[0].min(x), a[1].min(y), a[2].max(x), a[3].max(y)],
-            });
-            return;
-        }
-        for c in arr {
-            walk(c, b);
-        }
-    }
-    let mut b = None;
-    if let Some(c) = g.get("coordinates") {
-        walk(c, &mut b);
-    }
-    if let Some(gs) = g.get("geometries").and_then(Value::as_array) {
-        for sub in gs {
-            if let Some(s) = geometry_bbox(sub) {
-                b = Some(match b {
-                    None => s,
-                    Some(a) => [
-                        a[0].min(s[0]),
-                        a[1].min(s[1]),
-                        a[2].max(s[2]),
-                        a[3].max(s[3]),
-                    ],
-                });
-            }
-        }
-    }
-    b
-}
-
-pub use crate::geography::MetricProjection;
 
 /// lon/lat → metres in the analysis CRS, as an R-tree point; None when it cannot be projected.
 fn to_metres(projection: &MetricProjection, lon: f64, lat: f64) -> Option<[f64; 2]> {
     projection.to_metric(lon, lat).ok().map(|(x, y)| [x, y])
 }
 
-/// A usable AED in the spatial index.
+/// A counted AED in the spatial index.
 #[derive(Debug, Clone)]
 pub struct UsableAed {
     pub id: String,
@@ -192,6 +198,8 @@ pub struct UsableAed {
     pub lon: f64,
     pub lat: f64,
     pub access: AccessClass,
+    /// Recorded status: the counted rule may count a device that is not `ready`.
+    pub status: Status,
     pub opening_hours: Option<String>,
     parsed_hours: Option<opening_hours::OpeningHours>,
     pub pads_expiry: Option<NaiveDate>,
@@ -231,26 +239,29 @@ pub fn uk_civil_time(at: DateTime<Utc>) -> NaiveDateTime {
     at.naive_utc() + offset
 }
 
-/// An AED is usable when it has a position, is not restricted to its premises, and is
-/// not retired, out of service or in use. Unknown status counts as usable: most imported
-/// records carry none, and leaving them out would hide most devices.
-pub fn is_usable(aed: &Aed) -> bool {
-    aed.location.is_some()
-        && aed.access != AccessClass::Restricted
-        && !matches!(
-            aed.status,
-            Status::Retired | Status::NotReady | Status::InUse
-        )
+/// The counted-AED rule of a server without a study: every AED but a retired one
+/// ([`Scenario::All`]), readiness judged on `as_of` with the default check window.
+pub fn default_rule(as_of: NaiveDate) -> CountedRule {
+    CountedRule {
+        scenario: Scenario::All,
+        ready: ReadyRule {
+            as_of,
+            max_days_since_check: crate::study::DEFAULT_CHECK_DAYS,
+        },
+    }
 }
 
 /// Everything the public routes read: one immutable snapshot.
 pub struct Analysis {
     pub collections: Vec<Collection>,
+    /// The counted AEDs (by [`Analysis::rule`]) in the run's metric CRS.
     pub usable: RTree<GeomWithData<[f64; 2], usize>>,
     pub usable_aeds: Vec<UsableAed>,
     pub projection: MetricProjection,
+    /// The one rule of which AEDs count: the run's, or [`default_rule`].
+    pub rule: CountedRule,
     pub aed_count: usize,
-    /// AEDs without a position (counted, not placed).
+    /// AEDs without a position (counted in the registry, not placed, not features).
     pub aeds_without_location: usize,
     pub built_at: DateTime<Utc>,
     /// Notes from building (e.g. positions that could not be converted).
@@ -262,7 +273,7 @@ impl Analysis {
         self.collections.iter().find(|c| c.id == id)
     }
 
-    /// Usable AEDs within `radius_m` of the point, nearest first, with distance in metres.
+    /// Counted AEDs within `radius_m` of the point, nearest first, with distance in metres.
     /// None when the point cannot be projected.
     pub fn within(&self, lon: f64, lat: f64, radius_m: f64) -> Option<Vec<(&UsableAed, f64)>> {
         let p = to_metres(&self.projection, lon, lat)?;
@@ -279,7 +290,7 @@ impl Analysis {
         Some(out)
     }
 
-    /// The nearest usable AED and its distance in metres.
+    /// The nearest counted AED and its distance in metres.
     pub fn nearest(&self, lon: f64, lat: f64) -> Option<(&UsableAed, f64)> {
         let p = to_metres(&self.projection, lon, lat)?;
         self.usable.nearest_neighbor(&p).map(|g| {
@@ -290,27 +301,145 @@ impl Analysis {
     }
 }
 
-/// Builds an [`Analysis`] from the registry's AEDs. The lead plugs the real coverage
-/// engine in through this trait.
-pub trait AnalysisBuilder: Send + Sync {
-    fn build(&self, aeds: &[Aed]) -> Analysis;
+/// Why a snapshot could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("re-running the study: {0}")]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    GeoJson(#[from] GeoJsonError),
 }
 
-/// Publishes the registry as the `aeds` collection and serves the other layers from
-/// precomputed GeoJSON (or empty when none was given).
+/// Builds an [`Analysis`] from the registry's AEDs and guardians (as the store holds them).
+pub trait AnalysisBuilder: Send + Sync {
+    fn build(&self, aeds: Vec<Aed>, guardians: Vec<Guardian>) -> Result<Analysis, BuildError>;
+}
+
+/// Serves the registry as the `aeds` collection and the other layers from GeoJSON read once
+/// (or empty when none was given). No study: [`default_rule`], British National Grid.
 pub struct RegistryBuilder {
     pub projection: MetricProjection,
+    pub rule: CountedRule,
     /// Layers by collection id (`areas`, `gaps`, `coverage`, `sites`).
-    pub layers: HashMap<String, Vec<Feature>>,
+    pub layers: HashMap<String, Layer>,
 }
 
 impl Default for RegistryBuilder {
     fn default() -> Self {
         RegistryBuilder {
             projection: MetricProjection::bng(),
+            rule: default_rule(Utc::now().date_naive()),
             layers: HashMap::new(),
         }
     }
+}
+
+impl AnalysisBuilder for RegistryBuilder {
+    fn build(&self, aeds: Vec<Aed>, guardians: Vec<Guardian>) -> Result<Analysis, BuildError> {
+        let others = COLLECTION_IDS[1..]
+            .iter()
+            .map(|id| {
+                let layer = self
+                    .layers
+                    .get(*id)
+                    .cloned()
+                    .unwrap_or_else(|| Layer::new(*id));
+                (*id, layer, None)
+            })
+            .collect();
+        Ok(assemble(
+            &aeds,
+            Some(&guardians),
+            self.rule,
+            &self.projection,
+            (Vec::new(), None),
+            others,
+        ))
+    }
+}
+
+/// Serves a [`StudyRun`]: its registry, its counted-AED rule and CRS, its layers. An edit
+/// re-runs selection → assessment → areas → siting on the edited registry.
+pub struct StudyBuilder {
+    base: StudyRun,
+}
+
+impl StudyBuilder {
+    /// Serves `run`; later builds re-run its stages on the store's registry.
+    pub fn new(run: StudyRun) -> Self {
+        StudyBuilder { base: run }
+    }
+
+    /// The run as first analysed.
+    pub fn base(&self) -> &StudyRun {
+        &self.base
+    }
+}
+
+/// Whether the store holds exactly the run's registry (in any order).
+fn same_registry(run: &StudyRun, aeds: &[Aed], guardians: &[Guardian]) -> bool {
+    fn sorted(v: &[Aed]) -> Vec<&Aed> {
+        let mut v: Vec<&Aed> = v.iter().collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+    let mut g_run: Vec<&Guardian> = run.registry.guardians.iter().flatten().collect();
+    g_run.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut g_store: Vec<&Guardian> = guardians.iter().collect();
+    g_store.sort_by(|a, b| a.id.cmp(&b.id));
+    sorted(&run.registry.aeds) == sorted(aeds) && g_run == g_store
+}
+
+impl AnalysisBuilder for StudyBuilder {
+    fn build(&self, aeds: Vec<Aed>, guardians: Vec<Guardian>) -> Result<Analysis, BuildError> {
+        if same_registry(&self.base, &aeds, &guardians) {
+            return analysis_of_run(&self.base);
+        }
+        let guardians =
+            (self.base.registry.guardians.is_some() || !guardians.is_empty()).then_some(guardians);
+        let run = crate::pipeline::rerun_with_registry(&self.base, aeds, guardians)?;
+        analysis_of_run(&run)
+    }
+}
+
+/// Why a collection fed by `sources` is restricted, or None when all are publishable.
+fn restriction<'a>(what: &str, sources: impl IntoIterator<Item = &'a Source>) -> Option<String> {
+    let closed: Vec<String> = sources
+        .into_iter()
+        .filter(|s| !s.publishable)
+        .map(|s| format!("{} ({})", s.attribution, s.licence))
+        .collect();
+    (!closed.is_empty()).then(|| {
+        format!(
+            "{what} is built from a source not for publication: {}; its items are served only \
+             to an authenticated caller",
+            closed.join("; ")
+        )
+    })
+}
+
+/// The snapshot of a run: the aeds collection from its registry (the object it analysed),
+/// the other collections from its layers.
+pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
+    let reg = &run.registry;
+    let all = restriction("this collection", run.sources.iter());
+    let others = vec![
+        ("areas", run.areas_layer()?, all.clone()),
+        ("gaps", run.gaps_layer()?, all.clone()),
+        ("coverage", run.coverage_layer_main()?, all.clone()),
+        ("sites", run.sites_layer()?, all),
+    ];
+    Ok(assemble(
+        &reg.aeds,
+        reg.guardians.as_deref(),
+        run.assessment.rule,
+        &run.projection,
+        (
+            vec![reg.source.attribution.clone()],
+            restriction("this collection", [&reg.source]),
+        ),
+        others,
+    ))
 }
 
 /// lon/lat of an AED's position (converting BNG), or an error text.
@@ -325,148 +454,133 @@ pub fn aed_lonlat(aed: &Aed) -> Option<Result<(f64, f64), String>> {
     })
 }
 
-/// The public properties of an AED: no guardian details, no free-text notes or raw flags
-/// (they may carry personal data); only whether a guardian is recorded.
-pub fn aed_properties(aed: &Aed) -> Map<String, Value> {
+/// An AED as a published feature: no guardian details, no free-text notes or raw flags
+/// (they may carry personal data); only whether a guardian is recorded, and whether it
+/// counts under `rule`.
+pub fn aed_feature(
+    aed: &Aed,
+    (lon, lat): (f64, f64),
+    rule: &CountedRule,
+    has_guardian: bool,
+) -> Feature {
     let d = |d: Option<NaiveDate>| d.map(|d| d.to_string());
-    let v = json!({
-        "id": aed.id,
-        "name": aed.name,
-        "address": aed.address,
-        "postcode": aed.postcode,
-        "access": aed.access.as_str(),
-        "opening_hours": aed.opening_hours,
-        "indoor": aed.indoor,
-        "locked": aed.locked,
-        "managed_by": aed.managed_by.as_str(),
-        "circuit_id": aed.circuit_id,
-        "model": aed.model,
-        "pads_expiry": d(aed.pads_expiry),
-        "battery_expiry": d(aed.battery_expiry),
-        "last_checked": d(aed.last_checked),
-        "status": aed.status.as_str(),
-        "location_source": aed.location.map(|l| l.source.as_str()),
-        "usable": is_usable(aed),
-        "has_guardian": aed.guardian_id.is_some(),
-        "source": aed.source,
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
+    Feature::new(aed.id.as_str(), geo_types::Point::new(lon, lat))
+        .with("name", aed.name.as_str())
+        .with("address", aed.address.as_str())
+        .with("postcode", aed.postcode.as_str())
+        .with("access", aed.access.as_str())
+        .with("opening_hours", aed.opening_hours.as_deref())
+        .with("indoor", aed.indoor)
+        .with("locked", aed.locked)
+        .with("managed_by", aed.managed_by.as_str())
+        .with("circuit_id", aed.circuit_id.as_deref())
+        .with("model", aed.model.as_deref())
+        .with("pads_expiry", d(aed.pads_expiry))
+        .with("battery_expiry", d(aed.battery_expiry))
+        .with("last_checked", d(aed.last_checked))
+        .with("status", aed.status.as_str())
+        .with("location_source", aed.location.map(|l| l.source.as_str()))
+        .with("counted", rule.counts(aed))
+        .with("has_guardian", has_guardian)
+        .with("source", aed.source.as_deref())
 }
 
-impl AnalysisBuilder for RegistryBuilder {
-    fn build(&self, aeds: &[Aed]) -> Analysis {
-        let mut warnings = Vec::new();
-        let mut features = Vec::with_capacity(aeds.len());
-        let mut usable_aeds = Vec::new();
-        let mut points = Vec::new();
-        let mut without = 0;
-        for aed in aeds {
-            let lonlat = match aed_lonlat(aed) {
-                None => {
-                    without += 1;
-                    None
-                }
-                Some(Ok(ll)) => Some(ll),
-                Some(Err(e)) => {
-                    warnings.push(format!("AED {}: {e}", aed.id));
-                    without += 1;
-                    None
-                }
-            };
-            features.push(Feature {
-                id: aed.id.clone(),
-                geometry: lonlat
-                    .map(|(lon, lat)| json!({"type": "Point", "coordinates": [lon, lat]})),
-                properties: aed_properties(aed),
-            });
-            let Some((lon, lat)) = lonlat else { continue };
-            if !is_usable(aed) {
-                continue;
+/// Builds the snapshot: the aeds collection and the R-tree from `aeds`, the other
+/// collections from `others` (collection id, layer, restriction).
+fn assemble(
+    aeds: &[Aed],
+    guardians: Option<&[Guardian]>,
+    rule: CountedRule,
+    projection: &MetricProjection,
+    (aeds_attribution, aeds_restricted): (Vec<String>, Option<String>),
+    others: Vec<(&str, Layer, Option<String>)>,
+) -> Analysis {
+    let guardian_ids: Option<HashSet<&str>> =
+        guardians.map(|g| g.iter().map(|g| g.id.as_str()).collect());
+    let mut warnings = Vec::new();
+    let mut layer = Layer::new("aeds");
+    layer.attribution = aeds_attribution;
+    let mut usable_aeds = Vec::new();
+    let mut points = Vec::new();
+    let mut without = 0;
+    for aed in aeds {
+        let lonlat = match aed_lonlat(aed) {
+            None => None,
+            Some(Ok(ll)) => Some(ll),
+            Some(Err(e)) => {
+                warnings.push(format!("AED {}: {e}", aed.id));
+                None
             }
-            let metres = match aed.location.map(|l| l.coord) {
-                Some(Coord::Bng {
-                    easting_m,
-                    northing_m,
-                }) if *self.projection.crs() == crate::geography::Crs::Bng => {
-                    Some([easting_m, northing_m])
-                }
-                _ => to_metres(&self.projection, lon, lat),
-            };
-            let Some(m) = metres else {
-                warnings.push(format!(
-                    "AED {}: position cannot be projected to metres",
-                    aed.id
-                ));
-                continue;
-            };
-            points.push(GeomWithData::new(m, usable_aeds.len()));
-            usable_aeds.push(UsableAed {
-                id: aed.id.clone(),
-                name: aed.name.clone(),
-                address: aed.address.clone(),
-                postcode: aed.postcode.clone(),
-                lon,
-                lat,
-                access: aed.access,
-                opening_hours: aed.opening_hours.clone(),
-                parsed_hours: aed.opening_hours.as_deref().and_then(|s| s.parse().ok()),
-                pads_expiry: aed.pads_expiry,
-                battery_expiry: aed.battery_expiry,
-            });
+        };
+        let Some((lon, lat)) = lonlat else {
+            without += 1;
+            continue;
+        };
+        let has_guardian = match (&aed.guardian_id, &guardian_ids) {
+            (None, _) => false,
+            (Some(g), Some(ids)) => ids.contains(g.as_str()),
+            (Some(_), None) => true,
+        };
+        layer
+            .features
+            .push(aed_feature(aed, (lon, lat), &rule, has_guardian));
+        if !rule.counts(aed) {
+            continue;
         }
-        let mut collections = Vec::new();
-        let meta = [
-            (
-                "aeds",
-                "Defibrillators",
-                "Public-access defibrillators in the registry",
-            ),
-            ("areas", "Areas", "Study areas with coverage statistics"),
-            (
-                "gaps",
-                "Gaps",
-                "Places more than the coverage radius from a usable AED",
-            ),
-            (
-                "coverage",
-                "Coverage",
-                "Area within the coverage radius of a usable AED",
-            ),
-            (
-                "sites",
-                "Suggested sites",
-                "Ranked suggested sites for new cabinets",
-            ),
-        ];
-        for (id, title, description) in meta {
-            let fs = if id == "aeds" {
-                std::mem::take(&mut features)
-            } else {
-                self.layers.get(id).cloned().unwrap_or_default()
-            };
-            match Collection::new(id, title, description, fs) {
-                Ok(c) => collections.push(c),
-                Err(e) => {
-                    warnings.push(e);
-                    if let Ok(c) = Collection::new(id, title, description, Vec::new()) {
-                        collections.push(c);
-                    }
+        let Some(loc) = &aed.location else { continue };
+        let Ok((x, y)) = crate::pipeline::inputs::to_metric(projection, &loc.coord) else {
+            warnings.push(format!(
+                "AED {}: position cannot be projected to metres",
+                aed.id
+            ));
+            continue;
+        };
+        points.push(GeomWithData::new([x, y], usable_aeds.len()));
+        usable_aeds.push(UsableAed {
+            id: aed.id.clone(),
+            name: aed.name.clone(),
+            address: aed.address.clone(),
+            postcode: aed.postcode.clone(),
+            lon,
+            lat,
+            access: aed.access,
+            status: aed.status,
+            opening_hours: aed.opening_hours.clone(),
+            parsed_hours: aed.opening_hours.as_deref().and_then(|s| s.parse().ok()),
+            pads_expiry: aed.pads_expiry,
+            battery_expiry: aed.battery_expiry,
+        });
+    }
+    let mut layers: Vec<(&str, Layer, Option<String>)> = vec![("aeds", layer, aeds_restricted)];
+    layers.extend(others);
+    let mut collections = Vec::new();
+    for (id, layer, restricted) in layers {
+        let Some((_, title, description)) = META.iter().find(|m| m.0 == id) else {
+            continue;
+        };
+        let attribution = layer.attribution.clone();
+        match Collection::new(id, title, description, layer, restricted.clone()) {
+            Ok(c) => collections.push(c),
+            Err(e) => {
+                warnings.push(e.to_string());
+                let mut empty = Layer::new(id);
+                empty.attribution = attribution;
+                if let Ok(c) = Collection::new(id, title, description, empty, restricted) {
+                    collections.push(c);
                 }
             }
         }
-        Analysis {
-            collections,
-            usable: RTree::bulk_load(points),
-            usable_aeds,
-            projection: self.projection.clone(),
-            aed_count: aeds.len(),
-            aeds_without_location: without,
-            built_at: Utc::now(),
-            warnings,
-        }
+    }
+    Analysis {
+        collections,
+        usable: RTree::bulk_load(points),
+        usable_aeds,
+        projection: projection.clone(),
+        rule,
+        aed_count: aeds.len(),
+        aeds_without_location: without,
+        built_at: Utc::now(),
+        warnings,
     }
 }
 
@@ -476,53 +590,78 @@ pub enum LayerError {
     Read { path: String, reason: String },
 }
 
-/// Reads a GeoJSON FeatureCollection (WGS84) as features. A feature's id is its `id`
-/// member, else its `id` property, else its 1-based position in the file.
-pub fn load_geojson_features(path: &Path) -> Result<Vec<Feature>, LayerError> {
+/// A JSON property value as a layer [`Prop`]; objects and mixed arrays keep their JSON text.
+fn prop_of(v: &Value) -> Prop {
+    match v {
+        Value::Null => Prop::Null,
+        Value::Bool(b) => Prop::Bool(*b),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Prop::Int)
+            .or_else(|| n.as_f64().map(Prop::Float))
+            .unwrap_or(Prop::Null),
+        Value::String(s) => Prop::Str(s.clone()),
+        Value::Array(a) if a.iter().all(Value::is_string) => Prop::StrList(
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+        ),
+        other => Prop::Str(other.to_string()),
+    }
+}
+
+/// Reads a GeoJSON FeatureCollection (WGS84) given by the user as a [`Layer`] named `name`.
+/// A feature's id is its `id` member, else its `id` property, else its 1-based position;
+/// every feature needs a geometry. The file's `attribution` member, when a list of strings,
+/// is kept.
+pub fn read_geojson_layer(name: &str, path: &Path) -> Result<Layer, LayerError> {
     let err = |reason: String| LayerError::Read {
         path: path.display().to_string(),
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
-    let features = v
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or_else(|| err("not a GeoJSON FeatureCollection (no features array)".into()))?;
-    let mut out = Vec::with_capacity(features.len());
-    for (i, f) in features.iter().enumerate() {
-        let properties = match f.get("properties") {
-            Some(Value::Object(m)) => m.clone(),
-            None | Some(Value::Null) => Map::new(),
-            Some(_) => {
-                return Err(err(format!(
-                    "feature {}: properties is not an object",
-                    i + 1
-                )));
-            }
-        };
+    let gj: geojson::GeoJson = text.parse().map_err(|e| err(format!("not GeoJSON: {e}")))?;
+    let geojson::GeoJson::FeatureCollection(fc) = gj else {
+        return Err(err("not a GeoJSON FeatureCollection".into()));
+    };
+    let mut layer = Layer::new(name);
+    if let Some(Value::Array(a)) = fc
+        .foreign_members
+        .as_ref()
+        .and_then(|m| m.get("attribution"))
+    {
+        layer.attribution = a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect();
+    }
+    for (i, f) in fc.features.into_iter().enumerate() {
+        let properties: Map<String, Value> = f.properties.unwrap_or_default();
         let id_of = |v: &Value| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(FeatureId::Str(s.clone())),
+            Value::Number(n) => n.as_i64().map(FeatureId::Int),
             _ => None,
         };
-        let id = f
-            .get("id")
-            .and_then(id_of)
-            .or_else(|| properties.get("id").and_then(id_of))
-            .unwrap_or_else(|| (i + 1).to_string());
-        let geometry = match f.get("geometry") {
-            None | Some(Value::Null) => None,
-            Some(g) if g.get("type").is_some() => Some(g.clone()),
-            Some(_) => return Err(err(format!("feature {id}: geometry has no type"))),
+        let id = match &f.id {
+            Some(geojson::feature::Id::String(s)) => Some(FeatureId::Str(s.clone())),
+            Some(geojson::feature::Id::Number(n)) => n.as_i64().map(FeatureId::Int),
+            None => None,
+        }
+        .or_else(|| properties.get("id").and_then(id_of))
+        .unwrap_or(FeatureId::Int(i as i64 + 1));
+        let Some(g) = f.geometry else {
+            return Err(err(format!("feature {id}: no geometry")));
         };
-        out.push(Feature {
-            id,
-            geometry,
-            properties,
-        });
+        let geometry = Geometry::<f64>::try_from(g.value)
+            .map_err(|e| err(format!("feature {id}: geometry: {e}")))?;
+        let mut feature = Feature::new(id, geometry);
+        feature.properties = properties
+            .iter()
+            .map(|(k, v)| (k.clone(), prop_of(v)))
+            .collect();
+        layer.features.push(feature);
     }
-    Ok(out)
+    Ok(layer)
 }
 
 #[cfg(test)]
@@ -547,6 +686,10 @@ mod tests {
         }
     }
 
+    fn build(aeds: Vec<Aed>) -> Analysis {
+        RegistryBuilder::default().build(aeds, Vec::new()).unwrap()
+    }
+
     #[test]
     fn within_radius_is_nearest_first_and_exact_at_the_edge() {
         let aeds = vec![
@@ -554,7 +697,7 @@ mod tests {
             aed("near", 454_000.0, 304_100.0, Status::Ready),
             aed("gone", 454_000.0, 304_050.0, Status::Retired),
         ];
-        let a = RegistryBuilder::default().build(&aeds);
+        let a = build(aeds);
         let (lon, lat) = bng_to_wgs84(454_000.0, 304_000.0).unwrap();
         let hits = a.within(lon, lat, 500.0).unwrap();
         let ids: Vec<_> = hits.iter().map(|h| h.0.id.as_str()).collect();
@@ -562,6 +705,21 @@ mod tests {
         assert!((hits[1].1 - 500.0).abs() < 0.01, "{}", hits[1].1);
         assert_eq!(a.within(lon, lat, 499.9).unwrap().len(), 1);
         assert_eq!(a.collection("aeds").unwrap().features.len(), 3);
+    }
+
+    #[test]
+    fn the_counted_rule_decides_what_is_in_the_index() {
+        let mut shop = aed("shop", 454_000.0, 304_000.0, Status::Ready);
+        shop.access = AccessClass::PublicLimited;
+        let cabinet = aed("cabinet", 454_000.0, 304_100.0, Status::Ready);
+        let mut b = RegistryBuilder::default();
+        b.rule.scenario = Scenario::TwentyFourSeven;
+        let a = b.build(vec![shop, cabinet], Vec::new()).unwrap();
+        let ids: Vec<_> = a.usable_aeds.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["cabinet"]);
+        let c = a.collection("aeds").unwrap();
+        let shop = c.feature_value(c.get("shop").unwrap());
+        assert_eq!(shop["properties"]["counted"], false);
     }
 
     #[test]
@@ -582,7 +740,7 @@ mod tests {
         let mut a = aed("shop", 454_000.0, 304_000.0, Status::Ready);
         a.access = AccessClass::PublicLimited;
         a.opening_hours = Some("Mo-Fr 09:00-17:00".into());
-        let an = RegistryBuilder::default().build(&[a]);
+        let an = build(vec![a]);
         let u = &an.usable_aeds[0];
         // Monday 2025-07-14 08:30 UTC is 09:30 BST: open.
         let t = Utc.with_ymd_and_hms(2025, 7, 14, 8, 30, 0).unwrap();
@@ -592,8 +750,19 @@ mod tests {
     }
 
     #[test]
-    fn bbox_of_nested_polygons() {
-        let g = json!({"type": "MultiPolygon", "coordinates": [[[[0.0, 1.0], [2.0, 3.0], [-1.0, 5.0], [0.0, 1.0]]]]});
-        assert_eq!(geometry_bbox(&g), Some([-1.0, 1.0, 2.0, 5.0]));
+    fn collection_sorts_by_rank_and_refuses_duplicate_ids() {
+        let mut l = Layer::new("sites");
+        for (id, rank) in [("S2", 2), ("S1", 1)] {
+            l.features
+                .push(Feature::new(id, geo_types::Point::new(-1.2, 52.7)).with("rank", rank));
+        }
+        let c = Collection::new("sites", "t", "d", l.clone(), None).unwrap();
+        assert!(c.json[0].contains("\"id\":\"S1\""), "{}", c.json[0]);
+        assert_eq!(c.extent, Some([-1.2, 52.7, -1.2, 52.7]));
+        l.features[1].id = FeatureId::from("S2");
+        assert!(matches!(
+            Collection::new("sites", "t", "d", l, None),
+            Err(GeoJsonError::DuplicateId { .. })
+        ));
     }
 }

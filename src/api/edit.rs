@@ -58,6 +58,37 @@ fn authorize(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(format!("bearer:{editor}"))
 }
 
+/// Items of a collection fed by a source not for publication go only to a caller holding
+/// the edit token; anyone else gets a 401 saying why.
+pub(super) fn authorize_restricted(
+    s: &AppState,
+    headers: &HeaderMap,
+    c: &super::Collection,
+) -> Result<(), ApiError> {
+    let Some(why) = &c.restricted else {
+        return Ok(());
+    };
+    let refuse = |problem: &str| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "not_for_publication",
+            json!({"collection": c.id, "reason": why, "problem": problem}),
+        )
+    };
+    if s.token().is_none() {
+        return Err(refuse(
+            "no token is configured on this server, so nobody can read these items here",
+        ));
+    }
+    match authorize(s, headers) {
+        Ok(_) => Ok(()),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(refuse(
+            "send the server's token as Authorization: Bearer <token>",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -88,7 +119,11 @@ async fn edit<T: Send + 'static>(
     let s = s.clone();
     tokio::task::spawn_blocking(move || {
         let out = f(s.store())?;
-        s.rebuild()?;
+        // The edit is committed: a failed rebuild leaves the previous snapshot served
+        // (the next edit retries), and is not the client's error.
+        if let Err(e) = s.rebuild() {
+            eprintln!("aedcover serve: edit committed, analysis not rebuilt: {e}");
+        }
         Ok(out)
     })
     .await

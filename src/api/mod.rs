@@ -3,8 +3,10 @@
 //! and bearer-token-protected registry edits on the durable [`crate::store::Store`].
 //!
 //! Public routes read one immutable [`Analysis`] snapshot; after an edit commits, a new
-//! snapshot is built from the store and swapped in whole, so a reader never sees a
-//! half-updated state. Guardian contact data appears only on protected routes.
+//! snapshot is built from the store (with a study: the pipeline re-runs the stages the edit
+//! affects) and swapped in whole, so a reader never sees a half-updated state. Guardian
+//! contact data appears only on protected routes; a collection fed by a source not for
+//! publication serves its items only to a caller holding the edit token.
 
 mod analysis;
 mod edit;
@@ -14,9 +16,9 @@ mod query;
 pub mod serve;
 
 pub use analysis::{
-    Analysis, AnalysisBuilder, COLLECTION_IDS, Collection, Feature, LayerError, MetricProjection,
-    RegistryBuilder, UsableAed, aed_lonlat, aed_properties, geometry_bbox, is_usable,
-    load_geojson_features, uk_civil_time,
+    Analysis, AnalysisBuilder, BuildError, COLLECTION_IDS, Collection, LayerError,
+    MetricProjection, RegistryBuilder, StudyBuilder, UsableAed, aed_feature, aed_lonlat,
+    analysis_of_run, default_rule, read_geojson_layer, uk_civil_time,
 };
 pub use error::ApiError;
 
@@ -26,6 +28,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use std::sync::{Arc, Mutex, RwLock};
+
+/// Why the server state could not be built or rebuilt.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
 
 /// Shared server state: the store, the current analysis snapshot, and the edit token.
 #[derive(Clone)]
@@ -48,8 +59,8 @@ impl AppState {
         store: Arc<Store>,
         builder: Arc<dyn AnalysisBuilder>,
         token: Option<String>,
-    ) -> Result<AppState, StoreError> {
-        let analysis = Arc::new(builder.build(&store.export_aeds()?));
+    ) -> Result<AppState, StateError> {
+        let analysis = Arc::new(builder.build(store.export_aeds()?, store.export_guardians()?)?);
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -78,11 +89,13 @@ impl AppState {
         self.inner.token.is_some()
     }
 
-    /// Rebuilds the analysis from the store and swaps it in.
-    pub fn rebuild(&self) -> Result<(), StoreError> {
+    /// Rebuilds the analysis from the store and swaps it in. On error the previous
+    /// snapshot stays served.
+    pub fn rebuild(&self) -> Result<(), StateError> {
         let _one_at_a_time = self.inner.rebuild.lock().unwrap_or_else(|p| p.into_inner());
         let aeds = self.inner.store.export_aeds()?;
-        let fresh = Arc::new(self.inner.builder.build(&aeds));
+        let guardians = self.inner.store.export_guardians()?;
+        let fresh = Arc::new(self.inner.builder.build(aeds, guardians)?);
         *self
             .inner
             .analysis

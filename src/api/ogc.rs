@@ -111,6 +111,13 @@ fn collection_json(c: &Collection, b: &str) -> Value {
     if let Some(e) = c.extent {
         v["extent"] = json!({"spatial": {"bbox": [e], "crs": CRS84}});
     }
+    if !c.attribution.is_empty() {
+        v["attribution"] = json!(c.attribution);
+    }
+    if let Some(why) = &c.restricted {
+        v["not_for_publication"] = json!(true);
+        v["access"] = json!({"items": "authenticated callers only (Authorization: Bearer <token>)", "reason": why});
+    }
     v
 }
 
@@ -218,6 +225,7 @@ pub async fn items(
     let c = a
         .collection(&id)
         .ok_or_else(|| ApiError::not_found(format!("no collection {id:?}")))?;
+    super::edit::authorize_restricted(&s, &headers, c)?;
     let limit = match parse_usize(&p, "limit")? {
         None => DEFAULT_LIMIT,
         Some(0) => return Err(ApiError::bad_param("limit", "must be at least 1")),
@@ -307,6 +315,7 @@ pub async fn item(
     let c = a
         .collection(&id)
         .ok_or_else(|| ApiError::not_found(format!("no collection {id:?}")))?;
+    super::edit::authorize_restricted(&s, &headers, c)?;
     let i = c
         .get(&feature_id)
         .ok_or_else(|| ApiError::not_found(format!("no feature {feature_id:?} in {id}")))?;
@@ -353,7 +362,7 @@ pub async fn openapi(headers: HeaderMap, q: Params) -> Result<Response, ApiError
                 "summary": "One feature", "operationId": "getFeature",
                 "parameters": [cid, {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}}, f],
                 "responses": geo_ok("Feature")}},
-            "/nearest": {"get": {"summary": "Usable AEDs within radius_m, nearest first, open or not at `at`",
+            "/nearest": {"get": {"summary": "AEDs counted by the served rule within radius_m, nearest first, with status and open or not at `at`",
                 "parameters": [num("lat", true, "WGS84 degrees"), num("lon", true, "WGS84 degrees"),
                                num("radius_m", false, "metres, default 500"),
                                {"name": "at", "in": "query", "required": false, "description": "RFC 3339 time, default now", "schema": {"type": "string", "format": "date-time"}}],

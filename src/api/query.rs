@@ -3,6 +3,7 @@
 use super::ogc::{GEOJSON, Params, check_format, json_response, param, params, typed};
 use super::{ApiError, AppState};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -60,7 +61,19 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-pub async fn nearest(State(s): State<AppState>, q: Params) -> Result<Response, ApiError> {
+/// Refuses an unauthenticated caller when collection `id` is not for publication.
+fn guard(s: &AppState, headers: &HeaderMap, a: &super::Analysis, id: &str) -> Result<(), ApiError> {
+    match a.collection(id) {
+        Some(c) => super::edit::authorize_restricted(s, headers, c),
+        None => Ok(()),
+    }
+}
+
+pub async fn nearest(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    q: Params,
+) -> Result<Response, ApiError> {
     let p = params(q)?;
     check_format(&p)?;
     let (lat, lon) = lat_lon(&p)?;
@@ -72,6 +85,7 @@ pub async fn nearest(State(s): State<AppState>, q: Params) -> Result<Response, A
             .with_timezone(&Utc),
     };
     let a = s.analysis();
+    guard(&s, &headers, &a, "aeds")?;
     let hits = a
         .within(lon, lat, radius_m)
         .ok_or_else(|| outside(lat, lon))?;
@@ -83,7 +97,8 @@ pub async fn nearest(State(s): State<AppState>, q: Params) -> Result<Response, A
             json!({
                 "id": u.id, "name": u.name, "address": u.address, "postcode": u.postcode,
                 "lon": u.lon, "lat": u.lat, "distance_m": round1(d),
-                "access": u.access.as_str(), "opening_hours": u.opening_hours,
+                "access": u.access.as_str(), "status": u.status.as_str(),
+                "opening_hours": u.opening_hours,
                 "open": u.open_at(at),
             })
         })
@@ -99,12 +114,19 @@ pub async fn nearest(State(s): State<AppState>, q: Params) -> Result<Response, A
     ))
 }
 
-pub async fn coverage(State(s): State<AppState>, q: Params) -> Result<Response, ApiError> {
+pub async fn coverage(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    q: Params,
+) -> Result<Response, ApiError> {
     let p = params(q)?;
     check_format(&p)?;
     let (lat, lon) = lat_lon(&p)?;
     let radius_m = radius(&p)?;
     let a = s.analysis();
+    for id in ["aeds", "areas", "coverage", "gaps"] {
+        guard(&s, &headers, &a, id)?;
+    }
     let today = Utc::now().date_naive();
     let within = a
         .within(lon, lat, radius_m)
@@ -121,9 +143,10 @@ pub async fn coverage(State(s): State<AppState>, q: Params) -> Result<Response, 
             .map(|c| {
                 c.containing(lon, lat)
                     .into_iter()
-                    .map(
-                        |i| json!({"id": c.features[i].id, "properties": c.features[i].properties}),
-                    )
+                    .map(|i| {
+                        let f = c.feature_value(i);
+                        json!({"id": f["id"], "properties": f["properties"]})
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -142,7 +165,11 @@ pub async fn coverage(State(s): State<AppState>, q: Params) -> Result<Response, 
     ))
 }
 
-pub async fn sites(State(s): State<AppState>, q: Params) -> Result<Response, ApiError> {
+pub async fn sites(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    q: Params,
+) -> Result<Response, ApiError> {
     let p = params(q)?;
     check_format(&p)?;
     let k = match param(&p, "k") {
@@ -153,6 +180,7 @@ pub async fn sites(State(s): State<AppState>, q: Params) -> Result<Response, Api
         },
     };
     let a = s.analysis();
+    guard(&s, &headers, &a, "sites")?;
     let mut body = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
     let mut n = 0;
     if let Some(c) = a.collection("sites") {

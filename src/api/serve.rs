@@ -1,7 +1,11 @@
 //! `aedcover serve`: open the store, seed it on first start, build the analysis, listen.
+//!
+//! With a [`StudyRun`] the store is seeded from the run's registry and the collections are
+//! the run's layers, in memory; without one, layer files are read once into layers.
 
-use super::analysis::{RegistryBuilder, load_geojson_features};
+use super::analysis::{AnalysisBuilder, RegistryBuilder, StudyBuilder, read_geojson_layer};
 use super::{AppState, COLLECTION_IDS};
+use crate::pipeline::StudyRun;
 use crate::registry::{Aed, Guardian};
 use crate::store::{SeedFile, Store};
 use std::io::Write as _;
@@ -20,7 +24,7 @@ pub struct ServeOptions {
     pub aeds: Option<PathBuf>,
     /// Seed guardians (used only when the database is empty).
     pub guardians: Option<PathBuf>,
-    /// Precomputed layers: (collection id, GeoJSON file).
+    /// Precomputed layers: (collection id, GeoJSON file). Not with a study run.
     pub layers: Vec<(String, PathBuf)>,
     /// A file whose first line is the edit token; overrides `AEDCOVER_TOKEN`.
     pub token_file: Option<PathBuf>,
@@ -30,6 +34,10 @@ pub struct ServeOptions {
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    State(#[from] super::StateError),
+    #[error("--layer cannot be combined with a study: the study's own layers are served")]
+    LayerWithStudy,
     #[error(transparent)]
     Layer(#[from] super::analysis::LayerError),
     #[error("{path}: {reason}")]
@@ -127,8 +135,10 @@ pub fn load_token(token_file: Option<&Path>) -> Result<Option<String>, ServeErro
         .filter(|t| !t.is_empty()))
 }
 
-/// Builds the server state from the options (opening and seeding the store).
-pub fn prepare(opts: &ServeOptions) -> Result<AppState, ServeError> {
+/// Builds the server state from the options (opening and seeding the store). With `run`,
+/// an empty store is seeded from the run's registry (unless seed files are given) and the
+/// run's layers are served; an edit re-runs the stages it affects.
+pub fn prepare(opts: &ServeOptions, run: Option<StudyRun>) -> Result<AppState, ServeError> {
     let store = Arc::new(Store::open(&opts.db)?);
     let mut aeds = Vec::new();
     let mut guardians = Vec::new();
@@ -142,6 +152,14 @@ pub fn prepare(opts: &ServeOptions) -> Result<AppState, ServeError> {
         aeds.extend(a);
         guardians.extend(g);
     }
+    if let Some(run) = &run {
+        if opts.aeds.is_none() {
+            aeds.clone_from(&run.registry.aeds);
+        }
+        if opts.guardians.is_none() {
+            guardians.extend(run.registry.guardians.iter().flatten().cloned());
+        }
+    }
     if !aeds.is_empty() || !guardians.is_empty() {
         if store.seed_if_empty(&aeds, &guardians, "seed")? {
             eprintln!(
@@ -152,30 +170,41 @@ pub fn prepare(opts: &ServeOptions) -> Result<AppState, ServeError> {
             );
         } else {
             eprintln!(
-                "{} already holds a registry; seed files ignored",
+                "{} already holds a registry; seed ignored",
                 opts.db.display()
             );
         }
     }
-    let mut builder = RegistryBuilder::default();
-    for (id, path) in &opts.layers {
-        if id == "aeds" || !COLLECTION_IDS.contains(&id.as_str()) {
-            return Err(ServeError::UnknownLayer(id.clone()));
+    let builder: Arc<dyn AnalysisBuilder> = match run {
+        Some(run) => {
+            if !opts.layers.is_empty() {
+                return Err(ServeError::LayerWithStudy);
+            }
+            Arc::new(StudyBuilder::new(run))
         }
-        builder
-            .layers
-            .insert(id.clone(), load_geojson_features(path)?);
-    }
+        None => {
+            let mut builder = RegistryBuilder::default();
+            for (id, path) in &opts.layers {
+                if id == "aeds" || !COLLECTION_IDS.contains(&id.as_str()) {
+                    return Err(ServeError::UnknownLayer(id.clone()));
+                }
+                builder
+                    .layers
+                    .insert(id.clone(), read_geojson_layer(id, path)?);
+            }
+            Arc::new(builder)
+        }
+    };
     let token = load_token(opts.token_file.as_deref())?;
     if token.is_none() {
         eprintln!("no edit token configured ({TOKEN_ENV} or --token-file): edits disabled");
     }
-    Ok(AppState::new(store, Arc::new(builder), token)?)
+    Ok(AppState::new(store, builder, token)?)
 }
 
 /// Runs the server until killed. Prints `listening on http://ADDR` on stdout once bound.
-pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
-    let state = prepare(opts)?;
+pub fn run(opts: &ServeOptions, study_run: Option<StudyRun>) -> Result<(), ServeError> {
+    let state = prepare(opts, study_run)?;
     let io = |what: &str| {
         let what = what.to_string();
         move |source| ServeError::Io { what, source }

@@ -4,12 +4,14 @@ use anyhow::Context;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Study file: runs `analyse` on it first and serves its registry, guardians and layers
-    /// (areas, gaps, the largest-radius coverage, sites). Explicit --aeds/--guardians/--layer win.
-    #[arg(long)]
+    /// Study file: runs its analysis once and serves, from memory, its registry, guardians
+    /// and layers (areas, gaps, the main-radius coverage, sites); an edit re-runs the stages
+    /// it affects. Explicit --aeds/--guardians seed the database instead.
+    #[arg(long, conflicts_with = "layer")]
     study: Option<std::path::PathBuf>,
-    /// Where `--study` writes its analysis (default: `<db>.analysis/`).
-    #[arg(long)]
+    /// Where `--study` also writes its analysis for you to read (default: `<db>.analysis/`).
+    /// The server never reads it back.
+    #[arg(long, requires = "study")]
     analysis_out: Option<std::path::PathBuf>,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -17,10 +19,10 @@ pub struct ServeArgs {
     /// The registry database (SQLite), created and seeded on first start.
     #[arg(long, default_value = "aedcover.db")]
     db: std::path::PathBuf,
-    /// Seed AEDs for an empty database (JSON seed file).
+    /// Seed AEDs for an empty database (JSON seed file or registry CSV).
     #[arg(long)]
     aeds: Option<std::path::PathBuf>,
-    /// Seed guardians for an empty database (JSON seed file).
+    /// Seed guardians for an empty database (JSON seed file or guardians CSV).
     #[arg(long)]
     guardians: Option<std::path::PathBuf>,
     /// A precomputed layer, NAME=FILE.geojson (NAME: areas, gaps, coverage, sites).
@@ -31,10 +33,11 @@ pub struct ServeArgs {
     token_file: Option<std::path::PathBuf>,
 }
 
-pub fn run(mut a: ServeArgs) -> anyhow::Result<()> {
-    if let Some(study_path) = a.study.clone() {
-        from_study(&mut a, &study_path)?;
-    }
+pub fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let study_run = match &a.study {
+        Some(path) => Some(analyse(&a, path)?),
+        None => None,
+    };
     let layers = a
         .layer
         .iter()
@@ -52,12 +55,15 @@ pub fn run(mut a: ServeArgs) -> anyhow::Result<()> {
         layers,
         token_file: a.token_file,
     };
-    crate::api::serve::run(&opts).context("aedcover serve")
+    crate::api::serve::run(&opts, study_run).context("aedcover serve")
 }
 
-/// Runs the study through the pipeline and points the server at its registry, guardians and
-/// layers. The registry served is the one analysed (written once as `registry_aeds.csv`).
-fn from_study(a: &mut ServeArgs, study_path: &std::path::Path) -> anyhow::Result<()> {
+/// Runs the study through the pipeline once and writes its analysis for the user; the
+/// server serves the returned run from memory.
+fn analyse(
+    a: &ServeArgs,
+    study_path: &std::path::Path,
+) -> anyhow::Result<crate::pipeline::StudyRun> {
     let study = crate::study::Study::load(study_path)?;
     let out = a.analysis_out.clone().unwrap_or_else(|| {
         let mut name = a.db.clone().into_os_string();
@@ -72,29 +78,5 @@ fn from_study(a: &mut ServeArgs, study_path: &std::path::Path) -> anyhow::Result
         run.study.title,
         out.display()
     );
-    if a.aeds.is_none() {
-        let csv = out.join("registry_aeds.csv");
-        let f = std::fs::File::create(&csv).with_context(|| csv.display().to_string())?;
-        crate::registry::write_aeds(f, &run.registry.aeds)
-            .with_context(|| csv.display().to_string())?;
-        a.aeds = Some(csv);
-    }
-    if a.guardians.is_none() {
-        a.guardians = run.study.guardians.clone();
-    }
-    if a.layer.is_empty() {
-        let coverage = crate::pipeline::layers::radius_name("coverage", run.main_radius_m());
-        for (name, file) in [
-            ("areas", "areas".to_string()),
-            ("gaps", "gaps".to_string()),
-            ("coverage", coverage),
-            ("sites", "sites".to_string()),
-        ] {
-            let path = out.join(format!("{file}.geojson"));
-            if path.exists() {
-                a.layer.push(format!("{name}={}", path.display()));
-            }
-        }
-    }
-    Ok(())
+    Ok(run)
 }

@@ -266,26 +266,8 @@ pub fn to_string(layer: &Layer) -> Result<String, GeoJsonError> {
                 id: feature.id.to_string(),
             });
         }
-        let ctx = Ctx {
-            layer: &layer.name,
-            id: &feature.id,
-        };
-        let geom = clean_geometry(&feature.geometry, &ctx)?;
-        let mut fbox = BBox::EMPTY;
-        geom.extend_bbox(&mut fbox);
+        let (s, fbox) = feature_body(&layer.name, feature, layer.feature_bbox)?;
         bbox.merge(&fbox);
-        let mut s = String::with_capacity(256);
-        s.push_str("{\"type\":\"Feature\",\"id\":");
-        write_id(&mut s, &feature.id);
-        if layer.feature_bbox && !fbox.is_empty() {
-            s.push_str(",\"bbox\":");
-            fbox.write(&mut s);
-        }
-        s.push_str(",\"geometry\":");
-        geom.write(&mut s);
-        s.push_str(",\"properties\":");
-        write_properties(&mut s, &feature.properties, &ctx)?;
-        s.push('}');
         bodies.push(s);
     }
 
@@ -332,6 +314,41 @@ pub fn to_string(layer: &Layer) -> Result<String, GeoJsonError> {
     }
     out.push_str("\n]}\n");
     Ok(out)
+}
+
+/// The GeoJSON text of one feature of the layer named `layer` (the name is used in errors),
+/// by the same rules as [`to_string`]: WGS84 checked, coordinates rounded, rings oriented,
+/// property values finite and names unique. The service splices these into its responses.
+pub fn feature_to_string(layer: &str, feature: &Feature) -> Result<String, GeoJsonError> {
+    feature_body(layer, feature, false).map(|(s, _)| s)
+}
+
+/// One feature's text and its bbox (after rounding).
+fn feature_body(
+    layer: &str,
+    feature: &Feature,
+    with_bbox: bool,
+) -> Result<(String, BBox), GeoJsonError> {
+    let ctx = Ctx {
+        layer,
+        id: &feature.id,
+    };
+    let geom = clean_geometry(&feature.geometry, &ctx)?;
+    let mut fbox = BBox::EMPTY;
+    geom.extend_bbox(&mut fbox);
+    let mut s = String::with_capacity(256);
+    s.push_str("{\"type\":\"Feature\",\"id\":");
+    write_id(&mut s, &feature.id);
+    if with_bbox && !fbox.is_empty() {
+        s.push_str(",\"bbox\":");
+        fbox.write(&mut s);
+    }
+    s.push_str(",\"geometry\":");
+    geom.write(&mut s);
+    s.push_str(",\"properties\":");
+    write_properties(&mut s, &feature.properties, &ctx)?;
+    s.push('}');
+    Ok((s, fbox))
 }
 
 /// Formats a coordinate rounded to [`COORD_DECIMALS`], without trailing zeros or `-0`.
@@ -877,5 +894,24 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, to_string(&layer).unwrap());
         assert!(!dir.path().join("x.geojson.tmp").exists());
+    }
+
+    #[test]
+    fn feature_to_string_is_the_line_the_layer_writes() {
+        let mut layer = Layer::new("sites");
+        layer
+            .features
+            .push(Feature::new(1usize, Point::new(-1.123456789, 52.5)).with("rank", 1usize));
+        let one = feature_to_string("sites", &layer.features[0]).unwrap();
+        assert_eq!(
+            one,
+            r#"{"type":"Feature","id":1,"geometry":{"type":"Point","coordinates":[-1.1234568,52.5]},"properties":{"rank":1}}"#
+        );
+        assert!(to_string(&layer).unwrap().contains(&one));
+        let bad = Feature::new("x", Point::new(454_000.0, 304_000.0));
+        assert!(matches!(
+            feature_to_string("sites", &bad),
+            Err(GeoJsonError::NotWgs84 { .. })
+        ));
     }
 }

@@ -14,7 +14,7 @@ pub mod reproject;
 pub mod validate;
 
 pub use csv_out::{CsvOutError, CsvTable, write_table};
-pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, write_layer};
+pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, feature_to_string, write_layer};
 pub use map_png::{MapError, render_png, write_map};
 pub use map_svg::{CoverageLayer, GapLayer, MapAed, MapArea, MapSite, MapSpec, render_svg};
 pub use progress::{Bar, Progress};

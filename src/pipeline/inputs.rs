@@ -26,6 +26,7 @@ pub struct RegistryStage {
 }
 
 /// Demand in the run's metres, with its accounting.
+#[derive(Clone)]
 pub struct DemandStage {
     pub points: Vec<DemandPoint>,
     pub report: SpreadReport,

@@ -132,6 +132,15 @@ impl StudyRun {
         Ok(layer)
     }
 
+    /// coverage at the main radius (`coverage_<r>m`); no features when not computed.
+    pub fn coverage_layer_main(&self) -> Result<Layer, PipelineError> {
+        let r = self.main_radius_m();
+        match self.areas.coverage.iter().find(|(x, _)| *x == r) {
+            Some((r, shape)) => self.coverage_layer(*r, shape),
+            None => Ok(self.layer(&radius_name("coverage", r), self.radius_meta(r))),
+        }
+    }
+
     fn coverage_layer(&self, r: f64, shape: &MultiPolygon<f64>) -> Result<Layer, PipelineError> {
         let name = radius_name("coverage", r);
         let mut l = self.layer(&name, self.radius_meta(r));

@@ -190,6 +190,66 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     })
 }
 
+/// Re-runs the stages a registry edit affects — selection, assessment, areas/gaps, siting —
+/// on `aeds` and `guardians`, reusing `run`'s study, metric CRS, sources and loaded demand
+/// (nothing is read again but the study's area polygons). The service calls this after an
+/// edit and swaps the result in whole.
+///
+/// Demand derived from the registry (`kind = "grid"`) keeps the points of the first load.
+pub fn rerun_with_registry(
+    run: &StudyRun,
+    aeds: Vec<crate::registry::Aed>,
+    guardians: Option<Vec<crate::registry::Guardian>>,
+) -> Result<StudyRun, PipelineError> {
+    let progress = Progress::new(true);
+    let study = run.study.clone();
+    let projection = run.projection.clone();
+    let registry = inputs::RegistryStage {
+        aeds,
+        bad_rows: 0,
+        guardians,
+        source: run.registry.source.clone(),
+        known_total: run.registry.known_total,
+    };
+    let mut notes = vec![format!(
+        "registry edited: {} AEDs re-assessed against the demand loaded at the first run",
+        registry.aeds.len()
+    )];
+    let demand = run.demand.clone();
+    let assessment = assess::assess(&study, &projection, &registry, &demand, &progress)?;
+    let areas = areas::areas(
+        &study,
+        &projection,
+        &demand,
+        &assessment,
+        &progress,
+        &mut notes,
+    )?;
+    let siting = match &study.siting {
+        Some(s) => Some(siting::site(
+            &study,
+            s,
+            &projection,
+            &demand,
+            &assessment,
+            &mut notes,
+        )?),
+        None => None,
+    };
+    Ok(StudyRun {
+        study,
+        projection,
+        crs_reason: run.crs_reason.clone(),
+        sources: run.sources.clone(),
+        notes,
+        registry,
+        demand,
+        assessment,
+        areas,
+        siting,
+    })
+}
+
 /// Runs `study` and writes the files of its output set into `dir`.
 pub fn run_and_write(
     study: Study,

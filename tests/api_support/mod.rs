@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use aedcover::api::serve::read_seed;
-use aedcover::api::{AppState, RegistryBuilder, load_geojson_features, router};
+use aedcover::api::{AppState, RegistryBuilder, read_geojson_layer, router};
 use aedcover::store::Store;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -35,7 +35,7 @@ pub fn builder() -> RegistryBuilder {
     for id in ["areas", "gaps", "coverage", "sites"] {
         b.layers.insert(
             id.to_string(),
-            load_geojson_features(&fixture(&format!("{id}.geojson"))).unwrap(),
+            read_geojson_layer(id, &fixture(&format!("{id}.geojson"))).unwrap(),
         );
     }
     b
