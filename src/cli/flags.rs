@@ -1,4 +1,4 @@
-//! Flags shared by `coverage` and `sites`, and how they become parts of a [`Study`].
+//! Flags shared by `coverage` and `sites`, and how they become parts of a [`Study`](crate::study::Study).
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //!
 //! Stages, in order, each a function with typed input and output:
 //! 1. [`inputs::registry`] — AEDs (+ guardians) from a registry CSV or an importer, with their
-//!    declared [`Source`](crate::sources::Source);
+//!    declared [`crate::sources::Source`];
 //! 2. [`inputs::choose_crs`] — the run's metric CRS: the study's, or `auto` (British National
 //!    Grid with OSTN15 when every input lies in Great Britain, else the UTM zone of the
 //!    data's centre). Every later stage computes in its metres;
@@ -13,7 +13,7 @@
 //!    coverage polygons (metres, km²);
 //! 6. [`siting::site`] — candidates, covering instance, greedy or exact, costs (GBP);
 //! 7. outputs — [`layers`] (GeoJSON through [`crate::export::geojson`], WGS84 RFC 7946),
-//!    [`tables`] (CSV), [`summary`] (summary.json), [`write`] (files, report, maps).
+//!    [`tables`] (CSV), [`summary`] (summary.json), [`mod@write`] (files, report, maps).
 //!
 //! The service ([`crate::api`]) serves a [`StudyRun`]'s registry and layers from memory.
 
