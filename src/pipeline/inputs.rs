@@ -108,10 +108,29 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
     })
 }
 
+/// A points file as read, before projection: read once, for the CRS choice and the demand.
+pub struct RawPoints {
+    pub points: Vec<DemandPoint>,
+    /// lat/lon columns (else projected easting/northing columns).
+    pub lonlat: bool,
+}
+
+/// Reads the study's demand points unprojected, when its demand is points.
+pub fn raw_points(study: &Study) -> Result<Option<RawPoints>, PipelineError> {
+    let Demand::Points { path, .. } = &study.demand else {
+        return Ok(None);
+    };
+    Ok(Some(RawPoints {
+        lonlat: crate::demand::point_columns_are_lonlat(path)?,
+        points: crate::demand::read_points(path, &PointCrs::Raw)?,
+    }))
+}
+
 /// Stage 2: the metric CRS and why. Postcode inputs are GB by nature: British National Grid.
 pub fn choose_crs(
     study: &Study,
     registry: &RegistryStage,
+    raw: Option<&RawPoints>,
 ) -> Result<(MetricProjection, String), PipelineError> {
     if let CrsChoice::Given(crs) = &study.crs {
         return Ok((MetricProjection::new(crs)?, "given by the study".into()));
@@ -128,10 +147,9 @@ pub fn choose_crs(
         .filter_map(|a| a.location.as_ref())
         .filter_map(|l| lonlat_of(&l.coord))
         .collect();
-    if let Demand::Points { path, crs } = &study.demand {
-        if crate::demand::point_columns_are_lonlat(path)? {
-            let raw = crate::demand::read_points(path, &PointCrs::Raw)?;
-            lonlats.extend(raw.iter().map(|p| (p.x_m, p.y_m)));
+    if let (Demand::Points { crs, .. }, Some(raw)) = (&study.demand, raw) {
+        if raw.lonlat {
+            lonlats.extend(raw.points.iter().map(|p| (p.x_m, p.y_m)));
         } else {
             // Projected columns: their own CRS when metric and given, else BNG.
             let crs = crs.clone().unwrap_or(Crs::Bng);
@@ -181,6 +199,7 @@ pub fn demand(
     study: &Study,
     projection: &MetricProjection,
     registry: &RegistryStage,
+    raw: Option<RawPoints>,
     progress: &Progress,
     notes: &mut Vec<String>,
 ) -> Result<DemandStage, PipelineError> {
@@ -235,7 +254,13 @@ pub fn demand(
             (pts, rep, "counts")
         }
         Demand::Points { path, crs } => {
-            let pts = points(path, crs.as_ref(), projection)?;
+            let raw = match raw {
+                Some(r) => r,
+                None => raw_points(study)?.ok_or_else(|| {
+                    PipelineError::Unsupported("points demand without points".into())
+                })?,
+            };
+            let pts = points(path, raw, crs.as_ref(), projection)?;
             let rep = whole(&pts);
             (pts, rep, "point")
         }
@@ -279,11 +304,14 @@ pub fn demand(
 /// Points from a CSV, projected into the run's CRS (lat/lon anywhere, or projected columns).
 fn points(
     path: &std::path::Path,
+    raw: RawPoints,
     crs: Option<&Crs>,
     projection: &MetricProjection,
 ) -> Result<Vec<DemandPoint>, PipelineError> {
-    let lonlat = crate::demand::point_columns_are_lonlat(path)?;
-    let mut pts = crate::demand::read_points(path, &PointCrs::Raw)?;
+    let RawPoints {
+        points: mut pts,
+        lonlat,
+    } = raw;
     let column_crs = if lonlat {
         None
     } else {

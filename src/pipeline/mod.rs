@@ -128,40 +128,13 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     let mut sources = Sources::new();
     let registry = inputs::registry(&study, &mut notes)?;
     sources.add(registry.source.clone());
-    let (projection, crs_reason) = inputs::choose_crs(&study, &registry)?;
-    let demand = inputs::demand(&study, &projection, &registry, progress, &mut notes)?;
+    let raw = inputs::raw_points(&study)?;
+    let (projection, crs_reason) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
+    let demand = inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)?;
     sources.extend(&demand.sources);
-    let assessment = assess::assess(&study, &projection, &registry, &demand, progress)?;
-    let c = &assessment.selection.counts;
-    let absent = c.unlocated + c.not_converted;
-    if absent > 0 {
-        notes.push(format!(
-            "{absent} of {} AEDs in the registry have no usable position and count as absent{}",
-            c.registry_total,
-            if 2 * absent > c.registry_total {
-                ": most existing AEDs are not located in this data, so sites may duplicate AEDs that already exist"
-            } else {
-                ""
-            }
-        ));
-    }
-    let areas = areas::areas(
-        &study,
-        &projection,
-        &demand,
-        &assessment,
-        progress,
-        &mut notes,
-    )?;
     for spec in &study.areas {
         sources.add(spec.source.clone());
     }
-    let siting = match &study.siting {
-        Some(s) => Some(progress.step("siting", || {
-            siting::site(&study, s, &projection, &demand, &assessment, &mut notes)
-        })?),
-        None => None,
-    };
     if study.output.report_districts {
         // data/districts.csv is derived from Code-Point, ONS and the Wikipedia polygons.
         for s in [
@@ -176,6 +149,14 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     if study.siting.is_some() {
         sources.add(Source::seed_report());
     }
+    let later = later_stages(
+        &study,
+        &projection,
+        &registry,
+        &demand,
+        progress,
+        &mut notes,
+    )?;
     Ok(StudyRun {
         study,
         projection,
@@ -184,10 +165,50 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         notes,
         registry,
         demand,
-        assessment,
-        areas,
-        siting,
+        assessment: later.0,
+        areas: later.1,
+        siting: later.2,
     })
+}
+
+/// The stages after the loads: assessment, areas and gaps, siting.
+fn later_stages(
+    study: &Study,
+    projection: &MetricProjection,
+    registry: &inputs::RegistryStage,
+    demand: &inputs::DemandStage,
+    progress: &Progress,
+    notes: &mut Vec<String>,
+) -> Result<
+    (
+        assess::Assessment,
+        areas::AreasStage,
+        Option<siting::SitingStage>,
+    ),
+    PipelineError,
+> {
+    let assessment = assess::assess(study, projection, registry, demand, progress)?;
+    let c = &assessment.selection.counts;
+    let absent = c.unlocated + c.not_converted;
+    if absent > 0 {
+        notes.push(format!(
+            "{absent} of {} AEDs in the registry have no usable position and count as absent{}",
+            c.registry_total,
+            if 2 * absent > c.registry_total {
+                ": most existing AEDs are not located in this data, so sites may duplicate AEDs that already exist"
+            } else {
+                ""
+            }
+        ));
+    }
+    let areas = areas::areas(study, projection, demand, &assessment, progress, notes)?;
+    let siting = match &study.siting {
+        Some(s) => Some(progress.step("siting", || {
+            siting::site(study, s, projection, demand, &assessment, notes)
+        })?),
+        None => None,
+    };
+    Ok((assessment, areas, siting))
 }
 
 /// Re-runs the stages a registry edit affects — selection, assessment, areas/gaps, siting —
@@ -216,26 +237,14 @@ pub fn rerun_with_registry(
         registry.aeds.len()
     )];
     let demand = run.demand.clone();
-    let assessment = assess::assess(&study, &projection, &registry, &demand, &progress)?;
-    let areas = areas::areas(
+    let (assessment, areas, siting) = later_stages(
         &study,
         &projection,
+        &registry,
         &demand,
-        &assessment,
         &progress,
         &mut notes,
     )?;
-    let siting = match &study.siting {
-        Some(s) => Some(siting::site(
-            &study,
-            s,
-            &projection,
-            &demand,
-            &assessment,
-            &mut notes,
-        )?),
-        None => None,
-    };
     Ok(StudyRun {
         study,
         projection,

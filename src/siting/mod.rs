@@ -19,7 +19,7 @@ pub use instance::{
     AlreadyCovered, CandidateSite, CoveringInstance, DemandSite, ExistingSite, InstanceOptions,
     NamedSites, Objective, PostcodeLookup, demand_candidates, grid_candidates, read_named_sites,
 };
-pub use report::{GainPoint, Summary, gain_curve, rank_chosen, write_outputs};
+pub use report::{GainPoint, Summary, gain_curve, rank_chosen};
 
 /// What can go wrong when siting.
 #[derive(Debug, thiserror::Error)]
