@@ -23,6 +23,7 @@ pub mod districts;
 pub mod export;
 pub mod geography;
 pub mod import;
+pub mod network;
 pub mod opendata;
 pub mod pipeline;
 pub mod registry;

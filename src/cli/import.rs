@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// `osm` (Overpass JSON or GeoJSON of OSM tags), `csv` (council CSV with lat/lon) or
+    /// `osm` (Overpass JSON, GeoJSON of OSM tags, or an OSM extract `.osm.pbf`/`.osm`), `csv` (council CSV with lat/lon) or
     /// `circuit` (an extract of The Circuit, BHF Defib Finder; not for publication).
     #[arg(value_parser = ["osm", "csv", "circuit"])]
     kind: String,

@@ -1,7 +1,8 @@
 //! Import AEDs from other sources into the registry model.
 //!
-//! - [`osm`]: OpenStreetMap `emergency=defibrillator` as Overpass JSON (`elements[]`) or as a
-//!   GeoJSON FeatureCollection whose properties are the OSM tags (OpenAEDMap's downloads);
+//! - [`osm`]: OpenStreetMap `emergency=defibrillator` as Overpass JSON (`elements[]`), as a
+//!   GeoJSON FeatureCollection whose properties are the OSM tags (OpenAEDMap's downloads), or
+//!   from an OSM extract (PBF or XML; ways at their centroid), all by one tag mapping;
 //! - [`table`]: council and registry CSVs with latitude/longitude (or easting/northing)
 //!   columns, found by header name;
 //! - [`circuit`]: an extract of The Circuit (BHF Defib Finder) as supplied to coordinators;
@@ -48,6 +49,8 @@ pub enum ImportError {
     Format { path: PathBuf, reason: String },
     #[error(transparent)]
     Codepoint(#[from] crate::geography::CodepointError),
+    #[error(transparent)]
+    Osm(#[from] crate::network::OsmError),
     #[error("{path}: {source}")]
     Csv {
         path: PathBuf,

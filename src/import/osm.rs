@@ -10,8 +10,15 @@ use crate::registry::Aed;
 
 /// Import an Overpass JSON document (`elements[]`) or a GeoJSON FeatureCollection (features
 /// whose properties are OSM tags), told apart by their top-level keys.
+///
+/// An OSM extract (`.osm.pbf`, `.pbf`, `.osm` XML) is read whole and its elements tagged
+/// `emergency=defibrillator` imported by the same rules ([`import_osm_extract`]).
 pub fn import_osm(path: impl AsRef<Path>) -> Result<(Vec<Aed>, ImportReport), ImportError> {
     let path = path.as_ref();
+    if is_extract(path) {
+        let data = crate::network::read_osm(path)?;
+        return Ok(import_osm_extract(&data));
+    }
     let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
@@ -38,28 +45,20 @@ pub fn import_osm_str(json: &str, name: &str) -> Result<(Vec<Aed>, ImportReport)
     })
 }
 
+/// Whether a file is an OSM extract (PBF or OSM XML) rather than JSON, by its name.
+pub fn is_extract(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    name.ends_with(".pbf") || name.ends_with(".osm") || name.ends_with(".osm.xml")
+}
+
 fn import_value(value: &Value, name: &str) -> Result<(Vec<Aed>, ImportReport), String> {
-    let mut report = ImportReport::new(name, crate::sources::Source::osm());
-    let mut aeds = Vec::new();
-    let mut seen = HashSet::new();
-    let mut keep = |r: Result<Aed, String>, report: &mut ImportReport, aeds: &mut Vec<Aed>| match r
-    {
-        Ok(aed) if !seen.insert(aed.id.clone()) => {
-            report.reject(format!("{}: duplicate of an earlier record", aed.id));
-        }
-        Ok(aed) => {
-            report.accept(&aed);
-            aeds.push(aed);
-        }
-        Err(reason) => report.reject(reason),
-    };
+    let mut out = Collector::new(name);
     if let Some(elements) = value.get("elements") {
         let elements = elements
             .as_array()
             .ok_or("`elements` is not an array (expected Overpass JSON)")?;
         for (i, el) in elements.iter().enumerate() {
-            report.read += 1;
-            keep(from_element(el, i), &mut report, &mut aeds);
+            out.keep(from_element(el, i));
         }
     } else if value.get("type").and_then(Value::as_str) == Some("FeatureCollection") {
         let features = value
@@ -67,15 +66,114 @@ fn import_value(value: &Value, name: &str) -> Result<(Vec<Aed>, ImportReport), S
             .and_then(Value::as_array)
             .ok_or("FeatureCollection without a `features` array")?;
         for (i, f) in features.iter().enumerate() {
-            report.read += 1;
-            keep(from_feature(f, i), &mut report, &mut aeds);
+            out.keep(from_feature(f, i));
         }
     } else {
         return Err(
             "neither Overpass JSON (`elements`) nor a GeoJSON FeatureCollection".to_string(),
         );
     }
-    Ok((aeds, report))
+    Ok(out.finish())
+}
+
+/// The one place OSM records become AEDs and are counted: duplicates and rejections go
+/// into the report, whatever the file format.
+struct Collector {
+    report: ImportReport,
+    aeds: Vec<Aed>,
+    seen: HashSet<String>,
+}
+
+impl Collector {
+    fn new(name: &str) -> Collector {
+        Collector {
+            report: ImportReport::new(name, crate::sources::Source::osm()),
+            aeds: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    fn keep(&mut self, r: Result<Aed, String>) {
+        self.report.read += 1;
+        match r {
+            Ok(aed) if !self.seen.insert(aed.id.clone()) => {
+                self.report
+                    .reject(format!("{}: duplicate of an earlier record", aed.id));
+            }
+            Ok(aed) => {
+                self.report.accept(&aed);
+                self.aeds.push(aed);
+            }
+            Err(reason) => self.report.reject(reason),
+        }
+    }
+
+    fn finish(self) -> (Vec<Aed>, ImportReport) {
+        (self.aeds, self.report)
+    }
+}
+
+/// One OSM element (`kind`/`id`, its tags, its position if known) as an AED, by the same
+/// tag rules for every format. `no_position` says why a position is missing.
+fn osm_element_aed(
+    kind: &str,
+    id: i64,
+    lonlat: Result<(f64, f64), String>,
+    tags: &BTreeMap<String, String>,
+) -> Result<Aed, String> {
+    let label = format!("{kind}/{id}");
+    check_defibrillator(&label, tags)?;
+    let (lon, lat) = lonlat.map_err(|why| format!("{label}: {why}"))?;
+    let location = wgs84_location(lon, lat).map_err(|e| format!("{label}: {e}"))?;
+    Ok(aed_from_osm_tags(
+        format!("osm-{kind}-{id}"),
+        format!("osm:{kind}/{id}"),
+        Some(location),
+        tags,
+    ))
+}
+
+/// AEDs of an OSM extract (PBF or XML): every element tagged `emergency=defibrillator`
+/// (nodes at their position, ways at the centroid of their nodes; relations are rejected,
+/// counted). `read` counts those elements.
+pub fn import_osm_extract(data: &crate::network::OsmData) -> (Vec<Aed>, ImportReport) {
+    use crate::network::osm::AedAt;
+    let mut out = Collector::new(&data.file);
+    for el in &data.aeds {
+        let lonlat = match &el.at {
+            AedAt::Node { lon, lat } => Ok((*lon, *lat)),
+            AedAt::Way { refs } => way_centroid(data, refs),
+            AedAt::Relation => {
+                Err("a relation: its geometry is not assembled; map the AED as a node".into())
+            }
+        };
+        out.keep(osm_element_aed(el.kind, el.id, lonlat, &el.tags));
+    }
+    out.finish()
+}
+
+/// The centroid of a way's nodes: of the polygon when it is closed with area, else of the line.
+fn way_centroid(data: &crate::network::OsmData, refs: &[i64]) -> Result<(f64, f64), String> {
+    use geo::Centroid;
+    let pts: Vec<geo::Coord> = refs
+        .iter()
+        .map(|&r| {
+            data.node(r)
+                .map(|[x, y]| geo::Coord { x, y })
+                .ok_or_else(|| format!("node {r} of the way is not in the file"))
+        })
+        .collect::<Result<_, _>>()?;
+    let line = geo::LineString::new(pts);
+    let closed = line.0.len() >= 4 && line.is_closed();
+    let c = if closed {
+        geo::Polygon::new(line.clone(), vec![])
+            .centroid()
+            .or_else(|| line.centroid())
+    } else {
+        line.centroid()
+    };
+    c.map(|p| (p.x(), p.y()))
+        .ok_or_else(|| "a way with no nodes".to_string())
 }
 
 /// Tag values as strings (GeoJSON properties may hold numbers or booleans).
@@ -111,28 +209,20 @@ fn from_element(el: &Value, index: usize) -> Result<Aed, String> {
     };
     let id = id.ok_or_else(|| format!("{label}: no numeric id"))?;
     let tags = tag_map(el.get("tags").and_then(Value::as_object));
-    check_defibrillator(&label, &tags)?;
     // Ways and relations carry a `center` when the query asked for `out center`.
     let at = if el.get("lat").is_some() {
         el
     } else {
         el.get("center").unwrap_or(el)
     };
-    let (Some(lat), Some(lon)) = (
-        at.get("lat").and_then(Value::as_f64),
+    let lonlat = match (
         at.get("lon").and_then(Value::as_f64),
-    ) else {
-        return Err(format!(
-            "{label}: no lat/lon (for ways, query with `out center`)"
-        ));
+        at.get("lat").and_then(Value::as_f64),
+    ) {
+        (Some(lon), Some(lat)) => Ok((lon, lat)),
+        _ => Err("no lat/lon (for ways, query with `out center`)".to_string()),
     };
-    let location = wgs84_location(lon, lat).map_err(|e| format!("{label}: {e}"))?;
-    Ok(aed_from_osm_tags(
-        format!("osm-{kind}-{id}"),
-        format!("osm:{kind}/{id}"),
-        Some(location),
-        &tags,
-    ))
+    osm_element_aed(kind, id, lonlat, &tags)
 }
 
 /// The OSM type and id of a feature: `@id`/`id` like `node/123`, or `osm_id` (+ `osm_type`).
