@@ -210,10 +210,13 @@ pub struct AreaLayerSpec {
 }
 
 /// How distance is measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Distance {
     /// Straight line; radii divided by `detour_factor` (1 = plain straight line).
     Straight { detour_factor: f64 },
+    /// Walking along the path network of an OSM extract (PBF or XML), in the run's metric
+    /// CRS; straight-line figures are given beside it.
+    Walk { network: PathBuf },
 }
 
 impl Distance {
@@ -221,11 +224,21 @@ impl Distance {
         match self {
             Distance::Straight { detour_factor } if *detour_factor == 1.0 => "straight_line",
             Distance::Straight { .. } => "straight_line_with_detour_factor",
+            Distance::Walk { .. } => "walk",
         }
     }
+    /// The factor radii are divided by (1 for walking: the network gives the route).
     pub fn detour_factor(&self) -> f64 {
         match self {
             Distance::Straight { detour_factor } => *detour_factor,
+            Distance::Walk { .. } => 1.0,
+        }
+    }
+    /// The network file when distance is walked.
+    pub fn network(&self) -> Option<&Path> {
+        match self {
+            Distance::Walk { network } => Some(network),
+            Distance::Straight { .. } => None,
         }
     }
 }

@@ -16,13 +16,19 @@ pub struct AnalyseArgs {
     /// No progress display.
     #[arg(long)]
     pub quiet: bool,
+    /// Overrides the study's distance (`--distance walk --network FILE.osm.pbf`).
+    #[command(flatten)]
+    pub distance: super::flags::DistanceFlags,
 }
 
 pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
-    let study = match &args.study {
+    let mut study = match &args.study {
         Some(path) => crate::study::Study::load(path)?,
         None => crate::pipeline::builtin::study()?,
     };
+    if let Some(d) = args.distance.distance(1.0)? {
+        study.analysis.distance = d;
+    }
     let what = match &args.study {
         Some(s) => format!("analyse {}", s.display()),
         None => "analyse (built-in Leicestershire study)".to_owned(),

@@ -41,6 +41,8 @@ pub struct CoverageArgs {
     /// Route/straight-line ratio: radii are divided by it.
     #[arg(long, default_value_t = 1.0)]
     detour_factor: f64,
+    #[command(flatten)]
+    distance: super::flags::DistanceFlags,
     /// all|public|24-7|ready|hour:Mo14.
     #[arg(long, default_value = "all", value_parser = crate::study::parse_scenario)]
     scenario: crate::coverage::Scenario,
@@ -105,9 +107,12 @@ pub fn study(a: &CoverageArgs) -> anyhow::Result<Study> {
         analysis: Analysis {
             radii_m: a.radius.clone(),
             main_radius_m,
-            distance: Distance::Straight {
-                detour_factor: a.detour_factor,
-            },
+            distance: a
+                .distance
+                .distance(a.detour_factor)?
+                .unwrap_or(Distance::Straight {
+                    detour_factor: a.detour_factor,
+                }),
             counted: Counted {
                 scenario: a.scenario,
                 check_days: a.check_days,
@@ -136,6 +141,7 @@ pub fn run(a: CoverageArgs) -> anyhow::Result<()> {
             t.radius_m, t.pct_covered, t.demand_covered, t.demand_total
         );
     }
+    super::print_walk(&run);
     eprintln!("metric CRS {} ({})", run.crs_label(), run.crs_reason);
     eprintln!("wrote {}", written.dir.display());
     Ok(())

@@ -173,6 +173,7 @@ pub fn print_run(run: &crate::pipeline::StudyRun, written: &crate::pipeline::Wri
     } else {
         println!("  coverage of demand not computed: no demand could be placed");
     }
+    print_walk(run);
     if let Some(g) = &run.areas.gaps {
         println!("  {} gaps at {} m", g.len(), run.main_radius_m());
     }
@@ -191,5 +192,89 @@ pub fn print_run(run: &crate::pipeline::StudyRun, written: &crate::pipeline::Wri
     );
     for f in &written.files {
         println!("  {}", f.display());
+    }
+}
+
+/// How distance is measured (`coverage`, `sites`, `analyse`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct DistanceFlags {
+    /// `straight` (default) or `walk` (along the path network of --network).
+    #[arg(long)]
+    pub distance: Option<String>,
+    /// OpenStreetMap extract (`.osm.pbf` or `.osm` XML) whose walkable ways carry walking
+    /// distance.
+    #[arg(long)]
+    pub network: Option<PathBuf>,
+}
+
+impl DistanceFlags {
+    /// The distance kind, or `None` when neither flag is given (the caller's default).
+    pub fn distance(&self, detour_factor: f64) -> anyhow::Result<Option<crate::study::Distance>> {
+        use crate::study::Distance;
+        match (self.distance.as_deref(), &self.network) {
+            (None, None) => Ok(None),
+            (None | Some("walk"), Some(n)) => {
+                if detour_factor != 1.0 {
+                    return Err(flag_error(
+                        "--detour-factor",
+                        "not used with --distance walk (the network gives the route)",
+                        detour_factor.to_string(),
+                    )
+                    .into());
+                }
+                Ok(Some(Distance::Walk { network: n.clone() }))
+            }
+            (Some("walk"), None) => {
+                Err(flag_error("--distance", "walk needs --network FILE.osm.pbf", "walk").into())
+            }
+            (Some("straight"), None) => Ok(Some(Distance::Straight { detour_factor })),
+            (Some("straight"), Some(n)) => Err(flag_error(
+                "--network",
+                "a network is only used with --distance walk",
+                n.display().to_string(),
+            )
+            .into()),
+            (Some(other), _) => {
+                Err(flag_error("--distance", "expected straight or walk", other).into())
+            }
+        }
+    }
+}
+
+/// Walking beside the straight line, the network's size and the points not reached.
+pub fn print_walk(run: &crate::pipeline::StudyRun) {
+    let (Some(w), Some(net)) = (&run.assessment.walk, &run.network) else {
+        return;
+    };
+    let st = &net.graph.stats;
+    println!(
+        "  network {}: {} walkable ways, {} nodes, {} edges, {} components",
+        net.path.display(),
+        st.walkable_ways,
+        st.nodes,
+        st.edges,
+        st.components
+    );
+    for (walk, straight) in run.assessment.totals.iter().zip(&w.straight_totals) {
+        println!(
+            "  {} m: {:.3}% by walking, {:.3}% in a straight line",
+            walk.radius_m, walk.pct_covered, straight.pct_covered
+        );
+    }
+    if let Some(r) = w.median_ratio {
+        println!("  median walking / straight-line distance: {r:.3}");
+    }
+    for (why, n) in w.distances.unreached_counts() {
+        println!(
+            "  {n} points not reached within {} m: {}",
+            w.distances.max_m,
+            why.describe()
+        );
+    }
+    if w.distances.aeds_off_network > 0 {
+        println!(
+            "  {} AEDs farther than {} m from every walkable way",
+            w.distances.aeds_off_network, w.distances.max_m
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-pub use flags::{DemandFlags, print_run, registry_flag, source_flag};
+pub use flags::{DemandFlags, print_run, print_walk, registry_flag, source_flag};
 
 pub mod analyse;
 pub mod coverage;

@@ -23,6 +23,8 @@ pub struct SitesArgs {
     pub aeds_source: Option<String>,
     #[command(flatten)]
     pub demand: DemandFlags,
+    #[command(flatten)]
+    pub distance: super::flags::DistanceFlags,
     /// Candidates: `demand`, `postcodes`, `grid:<metres>`, or a CSV of named sites (name +
     /// lat/lon, or postcode with --postcodes).
     #[arg(long, default_value = "demand")]
@@ -112,7 +114,10 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
         analysis: Analysis {
             radii_m: vec![a.radius],
             main_radius_m: a.radius,
-            distance: Distance::Straight { detour_factor: 1.0 },
+            distance: a
+                .distance
+                .distance(1.0)?
+                .unwrap_or(Distance::Straight { detour_factor: 1.0 }),
             counted: Counted::default(),
             study_area: StudyArea::AreasOnly,
             skip: Skip {

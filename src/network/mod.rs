@@ -174,3 +174,27 @@ impl WalkDistances {
         m
     }
 }
+
+/// Walking distance seen from the demand points, for [`crate::coverage::assess`],
+/// criticality and hour of week. Facilities beyond the search cut (`max_m`) are not seen.
+impl crate::coverage::Neighbours for WalkDistances {
+    fn facility_count(&self) -> usize {
+        self.aed_feet.len()
+    }
+
+    fn nearest_to(&self, i: usize, _p: &DemandPoint) -> Option<(u32, f64)> {
+        self.nearest
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|(f, d)| (f, d * d))
+    }
+
+    fn within(&self, i: usize, _p: &DemandPoint, radius_m: f64, mut f: impl FnMut(u32, f64)) {
+        for &(fac, d) in self.within.get(i).into_iter().flatten() {
+            if d <= radius_m {
+                f(fac, d * d);
+            }
+        }
+    }
+}

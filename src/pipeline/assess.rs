@@ -8,11 +8,12 @@ use super::PipelineError;
 use super::inputs::{DemandStage, RegistryStage, to_metric};
 use crate::coverage::hours::WeekCoverage;
 use crate::coverage::{
-    CountedRule, CoverageConfig, CoverageResult, Criticality, FacilityIndex, RadiusTotals,
-    ReadyRule, Selection, criticality, select,
+    CountedRule, CoverageConfig, CoverageResult, Criticality, DemandPoint, Facility, FacilityIndex,
+    RadiusTotals, ReadyRule, Selection, criticality, select,
 };
 use crate::export::Progress;
 use crate::geography::MetricProjection;
+use crate::network::{NetworkError, WalkDistances, WalkNetwork};
 use crate::study::Study;
 
 /// What the assessment found.
@@ -30,6 +31,23 @@ pub struct Assessment {
     pub criticality_main: HashMap<String, f64>,
     pub hours: Option<WeekCoverage>,
     pub triage: crate::registry::Triage,
+    /// With walking distance: the walking distances, and the straight line beside them.
+    /// `result`, `totals`, criticality and hours above are then by walking.
+    pub walk: Option<WalkStage>,
+}
+
+/// What walking distance adds to an assessment.
+pub struct WalkStage {
+    pub distances: WalkDistances,
+    /// Straight-line coverage of the same points and AEDs.
+    pub straight: CoverageResult,
+    pub straight_totals: Vec<RadiusTotals>,
+    /// Median of walking / straight-line distance to the nearest AED by walking, over points
+    /// reached at a straight-line distance above zero.
+    pub median_ratio: Option<f64>,
+    /// Points where walking reaches an AED within a radius that the straight line does not
+    /// (must be zero: walking is never shorter than the straight line).
+    pub walk_beats_straight: usize,
 }
 
 /// The counted-AED rule of a study (as of its date, else today).
@@ -50,6 +68,7 @@ pub fn assess(
     projection: &MetricProjection,
     registry: &RegistryStage,
     demand: &DemandStage,
+    network: Option<&WalkNetwork>,
     progress: &Progress,
 ) -> Result<Assessment, PipelineError> {
     let rule = counted_rule(study);
@@ -61,9 +80,25 @@ pub fn assess(
         detour_factor: study.analysis.distance.detour_factor(),
     };
     let points = &demand.points;
-    let result = progress.step("coverage", || {
-        crate::coverage::assess(&index, points, &config)
-    })?;
+    let walk = match network {
+        Some(net) => Some(walk_stage(
+            net,
+            &index,
+            &selection.facilities,
+            points,
+            &config,
+            progress,
+        )?),
+        None => None,
+    };
+    let result = match &walk {
+        Some(w) => progress.step("walking coverage", || {
+            crate::coverage::assess(&w.distances, points, &config)
+        })?,
+        None => progress.step("coverage", || {
+            crate::coverage::assess(&index, points, &config)
+        })?,
+    };
     let totals = result.totals(points);
     // With no placed demand there is nothing for criticality or hours to measure.
     let nothing = points.is_empty();
@@ -72,7 +107,10 @@ pub fn assess(
     let crit = if skip.criticality || nothing {
         None
     } else {
-        Some(progress.step("criticality", || criticality(&index, points, &config))?)
+        Some(progress.step("criticality", || match &walk {
+            Some(w) => criticality(&w.distances, points, &config),
+            None => criticality(&index, points, &config),
+        })?)
     };
     let criticality_main: HashMap<String, f64> = crit
         .iter()
@@ -88,7 +126,11 @@ pub fn assess(
         None
     } else {
         Some(progress.step("hour of week", || {
-            crate::coverage::hours::week_coverage(&index, &selection.availability, points, &config)
+            let av = &selection.availability;
+            match &walk {
+                Some(w) => crate::coverage::hours::week_coverage(&w.distances, av, points, &config),
+                None => crate::coverage::hours::week_coverage(&index, av, points, &config),
+            }
         })?)
     };
     let mut check = crate::registry::CheckOptions::new(rule.ready.as_of);
@@ -106,5 +148,71 @@ pub fn assess(
         criticality_main,
         hours,
         triage,
+        walk,
+    })
+}
+
+/// Walking distances of the counted AEDs to every point, cut at the largest radius, with the
+/// straight line beside them.
+fn walk_stage(
+    net: &WalkNetwork,
+    index: &FacilityIndex,
+    facilities: &[Facility],
+    points: &[DemandPoint],
+    config: &CoverageConfig,
+    progress: &Progress,
+) -> Result<WalkStage, PipelineError> {
+    let max_m = config.radii_m.iter().copied().fold(0.0, f64::max);
+    let distances = progress.step("walking distances", || {
+        WalkDistances::compute(net, facilities, points, max_m)
+    });
+    if !points.is_empty() && distances.point_feet.iter().all(Option::is_none) {
+        return Err(NetworkError::NoOverlap {
+            path: net.path.clone(),
+            max_m,
+        }
+        .into());
+    }
+    let straight = crate::coverage::assess(index, points, config)?;
+    let straight_totals = straight.totals(points);
+    let walk_beats_straight = points
+        .iter()
+        .zip(&distances.nearest)
+        .filter(|(p, near)| {
+            near.is_some_and(|(f, d)| {
+                let a = &facilities[f as usize];
+                d + 1e-6 < (a.x_m - p.x_m).hypot(a.y_m - p.y_m)
+            })
+        })
+        .count();
+    Ok(WalkStage {
+        median_ratio: median_ratio(&distances, facilities, points),
+        distances,
+        straight,
+        straight_totals,
+        walk_beats_straight,
+    })
+}
+
+fn median_ratio(d: &WalkDistances, facilities: &[Facility], points: &[DemandPoint]) -> Option<f64> {
+    let mut ratios: Vec<f64> = points
+        .iter()
+        .zip(&d.nearest)
+        .filter_map(|(p, near)| {
+            let (f, walk_m) = (*near)?;
+            let a = &facilities[f as usize];
+            let straight_m = (a.x_m - p.x_m).hypot(a.y_m - p.y_m);
+            (straight_m > 0.0).then(|| walk_m / straight_m)
+        })
+        .collect();
+    if ratios.is_empty() {
+        return None;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    Some(if n % 2 == 1 {
+        ratios[n / 2]
+    } else {
+        (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0
     })
 }

@@ -474,3 +474,20 @@ fn units(
     }
     Ok(Some(table))
 }
+
+/// The walkable network of a walking study (`None` for straight-line distance), in the
+/// run's metric CRS.
+pub fn network(
+    study: &Study,
+    projection: &MetricProjection,
+    progress: &Progress,
+) -> Result<Option<std::sync::Arc<crate::network::WalkNetwork>>, PipelineError> {
+    let Some(path) = study.analysis.distance.network() else {
+        return Ok(None);
+    };
+    let net = progress.step("walking network", || {
+        let data = crate::network::read_osm(path)?;
+        crate::network::WalkNetwork::from_osm(path, &data, projection)
+    })?;
+    Ok(Some(std::sync::Arc::new(net)))
+}

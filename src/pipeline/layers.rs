@@ -48,7 +48,7 @@ impl StudyRun {
     }
 
     fn radius_meta(&self, r: f64) -> Vec<(&'static str, Value)> {
-        let d = self.study.analysis.distance;
+        let d = &self.study.analysis.distance;
         vec![
             ("radius_m", Value::from(r)),
             ("detour_factor", Value::from(d.detour_factor())),

@@ -8,7 +8,8 @@
 //!    data's centre). Every later stage computes in its metres;
 //! 3. [`inputs::demand`] — postcode units (+ residents), demand points, in metres;
 //! 4. [`assess::assess`] — selection by the one counted-AED rule, nearest AED, coverage at
-//!    every radius (metres), criticality and hour of week;
+//!    every radius (metres), criticality and hour of week; by straight line, or by walking
+//!    along the network of [`inputs::network`] (with the straight line beside it);
 //! 5. [`areas::areas`] — area statistics, the study area, gaps at the main radius and the
 //!    coverage polygons (metres, km²);
 //! 6. [`siting::site`] — candidates, covering instance, greedy or exact, costs (GBP);
@@ -70,6 +71,8 @@ pub enum PipelineError {
     Map(#[from] crate::export::MapError),
     #[error(transparent)]
     Seeds(#[from] crate::seeds::SeedError),
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     #[error("{path}: cannot write: {source}")]
     Io {
         path: std::path::PathBuf,
@@ -93,6 +96,8 @@ pub struct StudyRun {
     pub notes: Vec<String>,
     pub registry: inputs::RegistryStage,
     pub demand: inputs::DemandStage,
+    /// The walkable network, when distance is walked.
+    pub network: Option<std::sync::Arc<crate::network::WalkNetwork>>,
     pub assessment: assess::Assessment,
     pub areas: areas::AreasStage,
     pub siting: Option<siting::SitingStage>,
@@ -131,6 +136,10 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     let raw = inputs::raw_points(&study)?;
     let (projection, crs_reason) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
     let demand = inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)?;
+    let network = inputs::network(&study, &projection, progress)?;
+    if network.is_some() {
+        sources.add(Source::osm());
+    }
     sources.extend(&demand.sources);
     for spec in &study.areas {
         sources.add(spec.source.clone());
@@ -154,6 +163,7 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         &projection,
         &registry,
         &demand,
+        network.as_deref(),
         progress,
         &mut notes,
     )?;
@@ -165,6 +175,7 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         notes,
         registry,
         demand,
+        network,
         assessment: later.0,
         areas: later.1,
         siting: later.2,
@@ -177,6 +188,7 @@ fn later_stages(
     projection: &MetricProjection,
     registry: &inputs::RegistryStage,
     demand: &inputs::DemandStage,
+    network: Option<&crate::network::WalkNetwork>,
     progress: &Progress,
     notes: &mut Vec<String>,
 ) -> Result<
@@ -187,7 +199,7 @@ fn later_stages(
     ),
     PipelineError,
 > {
-    let assessment = assess::assess(study, projection, registry, demand, progress)?;
+    let assessment = assess::assess(study, projection, registry, demand, network, progress)?;
     let c = &assessment.selection.counts;
     let absent = c.unlocated + c.not_converted;
     if absent > 0 {
@@ -242,6 +254,7 @@ pub fn rerun_with_registry(
         &projection,
         &registry,
         &demand,
+        run.network.as_deref(),
         &progress,
         &mut notes,
     )?;
@@ -253,6 +266,7 @@ pub fn rerun_with_registry(
         notes,
         registry,
         demand,
+        network: run.network.clone(),
         assessment,
         areas,
         siting,

@@ -85,6 +85,66 @@ fn n1(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// Walking beside the straight line, the network, and who could not be reached.
+pub fn walking_section(s: &mut String, run: &StudyRun) {
+    let (Some(w), Some(net)) = (&run.assessment.walk, &run.network) else {
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "## Walking distance and straight line
+"
+    );
+    let _ = writeln!(
+        s,
+        "| radius | covered by walking | covered in a straight line |"
+    );
+    let _ = writeln!(s, "|---|---|---|");
+    for (walk, st) in run.assessment.totals.iter().zip(&w.straight_totals) {
+        let _ = writeln!(
+            s,
+            "| {} m | {:.1} % ({} points) | {:.1} % ({} points) |",
+            walk.radius_m, walk.pct_covered, walk.points_covered, st.pct_covered, st.points_covered
+        );
+    }
+    let st = &net.graph.stats;
+    let _ = writeln!(
+        s,
+        "\nWalking distance is the straight line from the point to the nearest walkable way, along the network, and from the network to the AED. {}The network ({}) has {} walkable ways, {} nodes, {} edges and {} connected pieces.",
+        match w.median_ratio {
+            Some(r) => format!("The median walking distance is {r:.2} times the straight line. "),
+            None => String::new(),
+        },
+        net.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        st.walkable_ways,
+        st.nodes,
+        st.edges,
+        st.components
+    );
+    let unreached = w.distances.unreached_counts();
+    if !unreached.is_empty() || w.distances.aeds_off_network > 0 {
+        let _ = writeln!(
+            s,
+            "\nNot reached within {} m by walking:\n",
+            w.distances.max_m
+        );
+        for (why, n) in &unreached {
+            let _ = writeln!(s, "- {n} points: {}", why.describe());
+        }
+        if w.distances.aeds_off_network > 0 {
+            let _ = writeln!(
+                s,
+                "- {} AEDs are farther than {} m from every walkable way and reach no one by walking",
+                w.distances.aeds_off_network, w.distances.max_m
+            );
+        }
+    }
+    let _ = writeln!(s);
+}
+
 /// A study's report, for a council committee.
 pub fn study_report(
     run: &StudyRun,
@@ -99,7 +159,9 @@ pub fn study_report(
     let _ = writeln!(
         s,
         "Produced by aedcover. Distances are {} in {}; an AED counts when it is in the registry with a usable position and passes the scenario ({}). Demand: **{}**.\n",
-        if run.study.analysis.distance.detour_factor() == 1.0 {
+        if run.assessment.walk.is_some() {
+            "walking distances along the OpenStreetMap path network (straight lines beside them)"
+        } else if run.study.analysis.distance.detour_factor() == 1.0 {
             "straight lines"
         } else {
             "straight lines divided by a detour factor"
@@ -109,6 +171,7 @@ pub fn study_report(
         run.study.demand.label()
     );
     headline(&mut s, run, main);
+    walking_section(&mut s, run);
     if let Some(d) = districts {
         districts_section(&mut s, run, d);
     }

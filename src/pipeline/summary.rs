@@ -41,6 +41,7 @@ impl StudyRun {
             "detour_factor": s.analysis.distance.detour_factor(),
             "main_radius_m": s.analysis.main_radius_m,
             "radii": self.radii_json(),
+            "walk": self.walk_json(),
             "main": {
                 "radius_m": main.radius_m,
                 "demand_covered": round(main.demand_covered, 6),
@@ -91,6 +92,52 @@ impl StudyRun {
                 })
             })
             .collect()
+    }
+
+    /// Walking beside the straight line, the network's size and who could not be reached.
+    fn walk_json(&self) -> Value {
+        let (Some(w), Some(net)) = (&self.assessment.walk, &self.network) else {
+            return Value::Null;
+        };
+        let radii: Vec<Value> = self
+            .assessment
+            .totals
+            .iter()
+            .zip(&w.straight_totals)
+            .map(|(walk, st)| {
+                json!({
+                    "radius_m": walk.radius_m,
+                    "pct_covered_walk": pct(walk.demand_total, walk.pct_covered),
+                    "pct_covered_straight": pct(st.demand_total, st.pct_covered),
+                    "points_covered_walk": walk.points_covered,
+                    "points_covered_straight": st.points_covered,
+                })
+            })
+            .collect();
+        let unreached: serde_json::Map<String, Value> = w
+            .distances
+            .unreached_counts()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    serde_json::to_value(k)
+                        .ok()
+                        .and_then(|k| k.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    json!(v),
+                )
+            })
+            .collect();
+        json!({
+            "network_file": net.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "network": net.graph.stats,
+            "search_cut_m": w.distances.max_m,
+            "radii": radii,
+            "median_walk_to_straight_ratio": w.median_ratio.map(|r| round(r, 4)),
+            "points_unreached": unreached,
+            "aeds_off_network": w.distances.aeds_off_network,
+            "points_walk_shorter_than_straight": w.walk_beats_straight,
+        })
     }
 
     fn accounting_json(&self) -> Value {

@@ -111,6 +111,8 @@ struct RawAnalysis {
     main_radius_m: Option<Spanned<f64>>,
     scenario: Option<S>,
     detour_factor: Option<Spanned<f64>>,
+    distance: Option<S>,
+    network: Option<S>,
     ready_max_days_since_check: Option<i64>,
     as_of: Option<S>,
     study_buffer_m: Option<f64>,
@@ -199,7 +201,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         .into_iter()
         .map(|a| area(&w, &p, a))
         .collect::<Result<Vec<_>, _>>()?;
-    let analysis = analysis(&w, raw.analysis)?;
+    let analysis = analysis(&w, &p, raw.analysis)?;
     let siting = raw
         .siting
         .map(|s| siting(&w, base, &analysis, s))
@@ -413,7 +415,54 @@ fn area(
     })
 }
 
-fn analysis(w: &Where<'_>, an: RawAnalysis) -> Result<Analysis, StudyError> {
+/// `distance = "straight"` (default, with `detour_factor`) or `"walk"` with `network`.
+fn distance(
+    w: &Where<'_>,
+    p: &dyn Fn(&str, &S) -> Result<PathBuf, StudyError>,
+    an: &RawAnalysis,
+    detour_factor: f64,
+) -> Result<Distance, StudyError> {
+    let kind = an
+        .distance
+        .as_ref()
+        .map_or("straight", |d| d.get_ref().as_str());
+    match (kind, &an.network) {
+        ("straight" | "straight_line", None) => Ok(Distance::Straight { detour_factor }),
+        ("straight" | "straight_line", Some(n)) => w.bad(
+            Some(n.span()),
+            "analysis.network",
+            "a network is only used with distance = \"walk\"",
+            n.get_ref(),
+        ),
+        ("walk", None) => w.bad(
+            an.distance.as_ref().map(|d| d.span()),
+            "analysis.distance",
+            "walk needs analysis.network = \"FILE.osm.pbf\"",
+            kind,
+        ),
+        ("walk", Some(_)) if an.detour_factor.is_some() => w.bad(
+            an.detour_factor.as_ref().map(|d| d.span()),
+            "analysis.detour_factor",
+            "not used with distance = \"walk\" (the network gives the route)",
+            detour_factor.to_string(),
+        ),
+        ("walk", Some(n)) => Ok(Distance::Walk {
+            network: p("analysis.network", n)?,
+        }),
+        (other, _) => w.bad(
+            an.distance.as_ref().map(|d| d.span()),
+            "analysis.distance",
+            "expected straight or walk",
+            other,
+        ),
+    }
+}
+
+fn analysis(
+    w: &Where<'_>,
+    p: &dyn Fn(&str, &S) -> Result<PathBuf, StudyError>,
+    an: RawAnalysis,
+) -> Result<Analysis, StudyError> {
     let radii_m = an
         .radii_m
         .as_ref()
@@ -445,6 +494,7 @@ fn analysis(w: &Where<'_>, an: RawAnalysis) -> Result<Analysis, StudyError> {
             detour_factor.to_string(),
         );
     }
+    let distance = distance(w, p, &an, detour_factor)?;
     let scenario = match &an.scenario {
         Some(s) => parse_scenario(s.get_ref())
             .or_else(|r| w.bad(Some(s.span()), "analysis.scenario", r, s.get_ref()))?,
@@ -466,7 +516,7 @@ fn analysis(w: &Where<'_>, an: RawAnalysis) -> Result<Analysis, StudyError> {
     Ok(Analysis {
         radii_m,
         main_radius_m,
-        distance: Distance::Straight { detour_factor },
+        distance,
         counted: Counted {
             scenario,
             check_days: an.ready_max_days_since_check.unwrap_or(DEFAULT_CHECK_DAYS),
