@@ -126,6 +126,7 @@ fn districts_map_renders_with_labels() {
         sites: vec![],
         attribution: vec![ONS_ATTRIBUTION.into()],
         notes: vec![],
+        base: None,
     };
     let svg = render_svg(&spec);
     let labelled = ds

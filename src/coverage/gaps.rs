@@ -36,7 +36,6 @@ pub fn gaps(
     result: &CoverageResult,
     k: usize,
 ) -> Vec<Gap> {
-    let radius_m = result.config.radii_m.get(k).copied().unwrap_or(0.0);
     let eff = result
         .config
         .effective_radii_m()
@@ -50,10 +49,23 @@ pub fn gaps(
         .map(|f| (f.x_m, f.y_m))
         .collect();
     let covered = circles_union(&centres, eff, CircleFit::Inscribed, Some(study_area));
+    gaps_outside(study_area, &covered, demand, result, k)
+}
+
+/// Gaps at radius number `k`: the study area outside `covered` (the land within reach, e.g.
+/// walking service areas), each part with the uncovered demand inside it.
+pub fn gaps_outside(
+    study_area: &MultiPolygon<f64>,
+    covered: &MultiPolygon<f64>,
+    demand: &[DemandPoint],
+    result: &CoverageResult,
+    k: usize,
+) -> Vec<Gap> {
+    let radius_m = result.config.radii_m.get(k).copied().unwrap_or(0.0);
     let rest = if covered.0.is_empty() {
         study_area.clone()
     } else {
-        study_area.difference(&covered)
+        study_area.difference(covered)
     };
     let parts: Vec<(String, String, MultiPolygon<f64>)> = rest
         .0

@@ -17,7 +17,7 @@ pub use engine::{
     ConfigError, CoverageConfig, CoverageResult, DemandPoint, Facility, FacilityIndex, Neighbours,
     PointCoverage, RadiusTotals, assess, assess_brute_force, pct,
 };
-pub use gaps::{Gap, gaps};
+pub use gaps::{Gap, gaps, gaps_outside};
 pub use hours::{
     HoursSource, MissingHoursRule, WeekAvailability, WeekCoverage, availability, week_coverage,
 };

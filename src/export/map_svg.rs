@@ -61,6 +61,17 @@ pub struct MapSpec {
     pub attribution: Vec<String>,
     /// Short facts printed under the legend ("842 AEDs have no position and are not shown").
     pub notes: Vec<String>,
+    /// A faint base drawn under every layer: the path network and place names.
+    pub base: Option<MapBase>,
+}
+
+/// A base for finding one's way on paper: walkable ways and `place=*` names, projected metres.
+#[derive(Debug, Clone, Default)]
+pub struct MapBase {
+    /// Network edges as segments.
+    pub segments: Vec<[Coord<f64>; 2]>,
+    /// Place names and positions (towns, villages, hamlets, …).
+    pub places: Vec<(String, Coord<f64>)>,
 }
 
 /// An area outline with an optional label; `highlight` draws it heavier (the area a
@@ -231,6 +242,9 @@ pub fn render_svg(spec: &MapSpec) -> String {
         spec.areas.iter().map(|a| &a.shape),
         r##"fill="#FFFFFF" stroke="none""##,
     );
+    if let Some(b) = &spec.base {
+        draw_base(&mut s, &t, b);
+    }
     let mut coverage: Vec<&CoverageLayer> = spec.coverage.iter().collect();
     coverage.sort_by(|a, b| b.radius_m.total_cmp(&a.radius_m));
     for c in &coverage {
@@ -312,6 +326,36 @@ pub fn render_svg(spec: &MapSpec) -> String {
     draw_footer(&mut s, spec, &t);
     s.push_str("</svg>\n");
     s
+}
+
+/// The network as one faint path, and place names in small grey italics.
+fn draw_base(s: &mut String, t: &Transform, base: &MapBase) {
+    let mut d = String::new();
+    for [a, b] in &base.segments {
+        if !t.sees(&Rect::new(*a, *b)) {
+            continue;
+        }
+        let ((x0, y0), (x1, y1)) = (t.page(*a), t.page(*b));
+        let _ = write!(d, "M{} {}L{} {}", n(x0), n(y0), n(x1), n(y1));
+    }
+    if !d.is_empty() {
+        let _ = writeln!(
+            s,
+            r##"<path id="network" fill="none" stroke="#9a9a9a" stroke-opacity="0.6" stroke-width="0.12" stroke-linecap="round" d="{d}"/>"##
+        );
+    }
+    for (name, at) in &base.places {
+        if t.sees(&Rect::new(*at, *at)) {
+            let (x, y) = t.page(*at);
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{}" font-size="2.6" font-style="italic" fill="#6f6f6f" text-anchor="middle">{}</text>"##,
+                n(x),
+                n(y),
+                esc(name)
+            );
+        }
+    }
 }
 
 fn draw_layer<'a>(
@@ -1015,6 +1059,7 @@ pub fn demo_spec() -> MapSpec {
             "Contains OS data © Crown copyright and database right 2024 (style example)".into(),
         ],
         notes: vec!["2 AEDs have no position and are not shown.".into()],
+        base: None,
     }
 }
 

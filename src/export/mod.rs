@@ -16,7 +16,9 @@ pub mod validate;
 pub use csv_out::{CsvOutError, CsvTable, write_table};
 pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, feature_to_string, write_layer};
 pub use map_png::{MapError, render_png, write_map};
-pub use map_svg::{CoverageLayer, GapLayer, MapAed, MapArea, MapSite, MapSpec, render_svg};
+pub use map_svg::{
+    CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec, render_svg,
+};
 pub use progress::{Bar, Progress};
 pub use reproject::{bng_to_wgs84_geometry, to_wgs84_geometry};
 pub use validate::{Rule, Violation, check_file, ogrinfo_check};

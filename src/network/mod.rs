@@ -8,6 +8,7 @@
 
 pub mod graph;
 pub mod osm;
+pub mod service;
 pub mod snap;
 pub mod walk;
 

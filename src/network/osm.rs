@@ -223,6 +223,7 @@ pub enum OsmError {
         #[source]
         source: std::io::Error,
     },
+    /// `block` counts from 0 (the header block) in file order.
     #[error("{path}: block {block} at byte offset {offset}: {reason}")]
     Pbf {
         path: PathBuf,
@@ -334,11 +335,14 @@ pub fn read_pbf(path: &Path) -> Result<OsmData, OsmError> {
 }
 
 fn pbf_reason(e: &osmpbf::Error) -> String {
-    match e.kind() {
-        osmpbf::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "file ends inside this block: truncated".into()
-        }
-        _ => format!("not a readable OSM PBF block: {e}"),
+    let eof = match e.kind() {
+        osmpbf::ErrorKind::Io(io) => io.kind() == std::io::ErrorKind::UnexpectedEof,
+        _ => e.to_string().contains("end of file"),
+    };
+    if eof {
+        format!("file ends inside this block: truncated ({e})")
+    } else {
+        format!("not a readable OSM PBF block: {e}")
     }
 }
 

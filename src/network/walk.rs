@@ -69,6 +69,37 @@ pub fn nearest_within(
     point_feet: &[Option<Foot>],
     max_m: f64,
 ) -> Vec<Option<(u32, f64)>> {
+    let best = multi_source(graph, aed_feet, max_m);
+    let aeds_on = ByEdge::new(aed_feet);
+    point_feet
+        .par_iter()
+        .with_min_len(4096)
+        .map(|foot| {
+            let p = foot.as_ref()?;
+            let e = graph.edges[p.edge as usize];
+            let mut cand = [e.a, e.b]
+                .into_iter()
+                .map(|v| {
+                    let (d, f) = best[v as usize];
+                    (d + from_end(graph, p, v), f)
+                })
+                .fold((f64::INFINITY, u32::MAX), min_pair);
+            for f in aeds_on.on(p.edge) {
+                let Some(a) = aed_feet[f as usize] else {
+                    continue;
+                };
+                cand = min_pair(cand, (a.snap_m + along_same_edge(graph, p, &a), f));
+            }
+            let d = cand.0 + p.snap_m;
+            (d <= max_m).then_some((cand.1, d))
+        })
+        .collect()
+}
+
+/// Per node: walking metres to the nearest AED foot and that AED's index, by one
+/// multi-source Dijkstra cut at `max_m` (`(INFINITY, u32::MAX)` beyond). Ties go to the
+/// smaller AED index.
+pub fn multi_source(graph: &Graph, aed_feet: &[Option<Foot>], max_m: f64) -> Vec<(f64, u32)> {
     let n = graph.node_count();
     let mut best: Vec<(f64, u32)> = vec![(f64::INFINITY, u32::MAX); n];
     let mut heap: BinaryHeap<Key> = BinaryHeap::new();
@@ -100,30 +131,7 @@ pub fn nearest_within(
             );
         }
     }
-    let aeds_on = ByEdge::new(aed_feet);
-    point_feet
-        .par_iter()
-        .with_min_len(4096)
-        .map(|foot| {
-            let p = foot.as_ref()?;
-            let e = graph.edges[p.edge as usize];
-            let mut cand = [e.a, e.b]
-                .into_iter()
-                .map(|v| {
-                    let (d, f) = best[v as usize];
-                    (d + from_end(graph, p, v), f)
-                })
-                .fold((f64::INFINITY, u32::MAX), min_pair);
-            for f in aeds_on.on(p.edge) {
-                let Some(a) = aed_feet[f as usize] else {
-                    continue;
-                };
-                cand = min_pair(cand, (a.snap_m + along_same_edge(graph, p, &a), f));
-            }
-            let d = cand.0 + p.snap_m;
-            (d <= max_m).then_some((cand.1, d))
-        })
-        .collect()
+    best
 }
 
 fn min_pair(a: (f64, u32), b: (f64, u32)) -> (f64, u32) {

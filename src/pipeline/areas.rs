@@ -9,7 +9,7 @@ use super::assess::Assessment;
 use super::inputs::DemandStage;
 use crate::coverage::circles::{CircleFit, circles_union};
 use crate::coverage::stats::AreaStats;
-use crate::coverage::{AreaInput, Gap, area_stats, gaps};
+use crate::coverage::{AreaInput, Gap, area_stats, gaps, gaps_outside};
 use crate::export::Progress;
 use crate::geography::{AreaLayer, AreaOptions, MetricProjection};
 use crate::study::{AreaLayerSpec, Study, StudyArea};
@@ -79,7 +79,14 @@ pub fn areas(
     let main_k = study.analysis.main_index();
     let gaps = match (&study_area, study.analysis.skip.gaps) {
         (Some(area), false) => Some(progress.step("gaps", || {
-            without_empty_slivers(gaps(area, &a.index, &demand.points, &a.result, main_k))
+            let g = match &a.walk {
+                Some(w) => {
+                    let within = geo::BooleanOps::intersection(&w.service_areas[main_k].1, area);
+                    gaps_outside(area, &within, &demand.points, &a.result, main_k)
+                }
+                None => gaps(area, &a.index, &demand.points, &a.result, main_k),
+            };
+            without_empty_slivers(g)
         })),
         (None, false) => {
             notes.push("no area polygons: no study area, so gaps were not computed".into());
@@ -209,6 +216,17 @@ fn coverage_shapes(
         .map(|f| (f.x_m, f.y_m))
         .collect();
     let eff = a.config.effective_radii_m();
+    if let Some(w) = &a.walk {
+        return progress.step("coverage polygons", || {
+            w.service_areas
+                .iter()
+                .map(|(r, shape)| match study_area {
+                    Some(c) => (*r, geo::BooleanOps::intersection(shape, c)),
+                    None => (*r, shape.clone()),
+                })
+                .collect()
+        });
+    }
     progress.step("coverage polygons", || {
         a.config
             .radii_m

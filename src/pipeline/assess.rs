@@ -48,6 +48,9 @@ pub struct WalkStage {
     /// Points where walking reaches an AED within a radius that the straight line does not
     /// (must be zero: walking is never shorter than the straight line).
     pub walk_beats_straight: usize,
+    /// Per radius (in order): land within that walking distance of a counted AED, metres,
+    /// not yet clipped to the study area.
+    pub service_areas: Vec<(f64, geo::MultiPolygon<f64>)>,
 }
 
 /// The counted-AED rule of a study (as of its date, else today).
@@ -185,7 +188,28 @@ fn walk_stage(
             })
         })
         .count();
+    let service_areas = progress.step("walking service areas", || {
+        config
+            .radii_m
+            .iter()
+            .map(|&r| {
+                let covered: Vec<(f64, f64, f64)> = points
+                    .iter()
+                    .zip(&distances.nearest)
+                    .filter_map(|(p, n)| n.filter(|(_, d)| *d <= r).map(|(_, d)| (p.x_m, p.y_m, d)))
+                    .collect();
+                let area = crate::network::service::service_area(
+                    &net.graph,
+                    &distances.aed_feet,
+                    r,
+                    &covered,
+                );
+                (r, area)
+            })
+            .collect()
+    });
     Ok(WalkStage {
+        service_areas,
         median_ratio: median_ratio(&distances, facilities, points),
         distances,
         straight,

@@ -5,7 +5,7 @@ use geo_types::{MultiPolygon, Point, Rect};
 
 use super::StudyRun;
 use crate::export::csv_out::{metres, num};
-use crate::export::{CoverageLayer, GapLayer, MapAed, MapArea, MapSite, MapSpec};
+use crate::export::{CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec};
 use crate::registry::AccessClass;
 
 /// A map to draw: its file stem and spec.
@@ -65,12 +65,24 @@ impl StudyRun {
                 .filter(|(r, _)| radii.contains(r))
                 .map(|(r, s)| CoverageLayer {
                     radius_m: *r,
-                    label: None,
+                    label: self
+                        .assessment
+                        .walk
+                        .is_some()
+                        .then(|| format!("Within {} m walking of an AED", metres(*r))),
                     shape: s.clone(),
                 })
                 .collect(),
             gaps: (!gap_shape.0.is_empty()).then(|| GapLayer {
-                label: format!("Beyond {} m of every counted AED", metres(main)),
+                label: format!(
+                    "Beyond {} m{} of every counted AED",
+                    metres(main),
+                    if self.assessment.walk.is_some() {
+                        " walking"
+                    } else {
+                        ""
+                    }
+                ),
                 shape: gap_shape,
             }),
             aeds: self
@@ -98,6 +110,37 @@ impl StudyRun {
                 .collect(),
             attribution: self.sources.iter().map(|s| s.short.clone()).collect(),
             notes: Vec::new(),
+            base: self
+                .network
+                .as_deref()
+                .map(|net| self.map_network_base(net)),
+        }
+    }
+
+    /// The walkable network and its `place=*` names, for a faint base under the layers.
+    fn map_network_base(&self, net: &crate::network::WalkNetwork) -> MapBase {
+        let g = &net.graph;
+        let at = |n: u32| {
+            let [x, y] = g.xy_m[n as usize];
+            geo::Coord { x, y }
+        };
+        let places = net
+            .places
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.kind.as_str(),
+                    "city" | "town" | "village" | "suburb" | "hamlet"
+                )
+            })
+            .filter_map(|p| {
+                let (x, y) = self.projection.to_metric(p.lon, p.lat).ok()?;
+                Some((p.name.clone(), geo::Coord { x, y }))
+            })
+            .collect();
+        MapBase {
+            segments: g.edges.iter().map(|e| [at(e.a), at(e.b)]).collect(),
+            places,
         }
     }
 

@@ -214,6 +214,11 @@ fn later_stages(
         ));
     }
     let areas = areas::areas(study, projection, demand, &assessment, progress, notes)?;
+    if study.siting.is_some() && network.is_some() {
+        notes.push(
+            "siting covers demand by straight-line distance: covering sets by walking distance are not built yet, so suggested sites are judged in a straight line while coverage is walked".into(),
+        );
+    }
     let siting = match &study.siting {
         Some(s) => Some(progress.step("siting", || {
             siting::site(study, s, projection, demand, &assessment, notes)
