@@ -8,6 +8,8 @@
 //! `registry` (AEDs, guardians, readiness) → `geography` (postcodes, CRS, areas,
 //! population) → `demand` (incidents as weighted points) → `coverage` (index, radii, stats,
 //! gaps, criticality) → `siting` → `export` (GeoJSON, CSV, maps) → `api` (axum).
+//! `network` (OpenStreetMap path network, snapping, bounded Dijkstra) gives `coverage` its
+//! walking distances when a study walks.
 //!
 //! ## Units and coordinates
 //! Computation is in metres in a metric CRS: British National Grid (EPSG:27700) for UK data,

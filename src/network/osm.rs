@@ -49,7 +49,7 @@ pub fn is_walkable(
         return false;
     }
     let foot_allowed = matches!(foot, Some("yes" | "designated" | "permissive"));
-    !(matches!(access, Some("no" | "private")) && !foot_allowed)
+    foot_allowed || !matches!(access, Some("no" | "private"))
 }
 
 /// Where an element tagged as an AED is.

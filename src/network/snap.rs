@@ -55,19 +55,11 @@ impl SegmentIndex {
     /// Among edges at the same distance the smallest edge id wins.
     pub fn snap(&self, graph: &Graph, x_m: f64, y_m: f64, max_m: f64) -> Option<Foot> {
         let p = [x_m, y_m];
-        let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&p);
-        let (first, d2) = it.next()?;
-        if d2.sqrt() > max_m {
-            return None;
-        }
-        let mut best = first.data;
-        for (other, d2_other) in it {
-            if d2_other != d2 {
-                break;
-            }
-            best = best.min(other.data);
-        }
-        Some(foot_on(graph, best, p))
+        // Every segment at the least distance: ties go to the smallest edge id.
+        let nearest = self.tree.nearest_neighbors(&p);
+        let best = nearest.iter().map(|s| s.data).min()?;
+        let foot = foot_on(graph, best, p);
+        (foot.snap_m <= max_m).then_some(foot)
     }
 }
 

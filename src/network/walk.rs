@@ -263,8 +263,11 @@ mod tests {
         let idx = SegmentIndex::new(&g);
         let aed = [idx.snap(&g, 400.0, 10.0, 500.0)];
         let pt = [idx.snap(&g, 450.0, -20.0, 500.0)];
-        assert_eq!(nearest_within(&g, &aed, &pt, 500.0)[0], Some((0, 80.0)));
-        assert_eq!(all_within(&g, &aed, &pt, 500.0)[0], [(0, 80.0)]);
+        // 10 m snap + 50 m along the edge + 20 m snap.
+        let (f, d) = nearest_within(&g, &aed, &pt, 500.0)[0].unwrap();
+        assert!(f == 0 && (d - 80.0).abs() < 1e-9, "{d}");
+        let all = &all_within(&g, &aed, &pt, 500.0)[0];
+        assert!(all.len() == 1 && (all[0].1 - 80.0).abs() < 1e-9, "{all:?}");
     }
 
     #[test]
