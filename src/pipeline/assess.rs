@@ -9,7 +9,7 @@ use super::inputs::{DemandStage, RegistryStage, to_metric};
 use crate::coverage::hours::WeekCoverage;
 use crate::coverage::{
     CountedRule, CoverageConfig, CoverageResult, Criticality, DemandPoint, Facility, FacilityIndex,
-    RadiusTotals, ReadyRule, Selection, criticality, select,
+    RadiusTotals, ReadyRule, Scan, ScanWants, Selection, scan, select,
 };
 use crate::export::Progress;
 use crate::geography::MetricProjection;
@@ -83,6 +83,13 @@ pub fn assess(
         detour_factor: study.analysis.distance.detour_factor(),
     };
     let points = &demand.points;
+    // With no placed demand there is nothing for criticality or hours to measure.
+    let nothing = points.is_empty();
+    let skip = study.analysis.skip;
+    let wants = ScanWants {
+        criticality: !(skip.criticality || nothing),
+        hours: (!(skip.hours || nothing)).then_some(selection.availability.as_slice()),
+    };
     let walk = match network {
         Some(net) => Some(walk_stage(
             net,
@@ -94,27 +101,16 @@ pub fn assess(
         )?),
         None => None,
     };
-    let result = match &walk {
-        Some(w) => progress.step("walking coverage", || {
-            crate::coverage::assess(&w.distances, points, &config)
-        })?,
-        None => progress.step("coverage", || {
-            crate::coverage::assess(&index, points, &config)
-        })?,
-    };
+    let Scan {
+        result,
+        criticality: crit,
+        hours,
+    } = progress.step("coverage, criticality and hour of week", || match &walk {
+        Some(w) => scan(&w.distances, points, &config, wants),
+        None => scan(&index, points, &config, wants),
+    })?;
     let totals = result.totals(points);
-    // With no placed demand there is nothing for criticality or hours to measure.
-    let nothing = points.is_empty();
-    let skip = study.analysis.skip;
     let main_k = study.analysis.main_index();
-    let crit = if skip.criticality || nothing {
-        None
-    } else {
-        Some(progress.step("criticality", || match &walk {
-            Some(w) => criticality(&w.distances, points, &config),
-            None => criticality(&index, points, &config),
-        })?)
-    };
     let criticality_main: HashMap<String, f64> = crit
         .iter()
         .flatten()
@@ -125,17 +121,6 @@ pub fn assess(
             )
         })
         .collect();
-    let hours = if skip.hours || nothing {
-        None
-    } else {
-        Some(progress.step("hour of week", || {
-            let av = &selection.availability;
-            match &walk {
-                Some(w) => crate::coverage::hours::week_coverage(&w.distances, av, points, &config),
-                None => crate::coverage::hours::week_coverage(&index, av, points, &config),
-            }
-        })?)
-    };
     let mut check = crate::registry::CheckOptions::new(rule.ready.as_of);
     check.check_days = rule.ready.max_days_since_check;
     let mut triage = crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check);
