@@ -6,12 +6,14 @@
 //! (good_lp + microlp) with a time limit and a proven gap; [`budget`] turns a budget in
 //! pounds into a number of sites and prices the result.
 
+pub mod bounds;
 pub mod budget;
 pub mod exact;
 pub mod greedy;
 pub mod instance;
 pub mod report;
 
+pub use bounds::{fewest_sites, upper_bounds_by_k};
 pub use budget::{CostModel, CostPerArrest, SiteCost};
 pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
 pub use greedy::{GreedyResult, RankedSite, greedy};
