@@ -16,12 +16,20 @@ pub struct AnalyseArgs {
     /// No progress display.
     #[arg(long)]
     pub quiet: bool,
+    /// Siting objective, overriding the study's: arrests, residents, residents_65_plus,
+    /// deprived_residents (the last two need the study's `[equity]`).
+    #[arg(long)]
+    pub objective: Option<String>,
 }
 
 pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
     let study = match &args.study {
         Some(path) => crate::study::Study::load(path)?,
         None => crate::pipeline::builtin::study()?,
+    };
+    let study = match &args.objective {
+        Some(o) => crate::study::with_objective(study, o)?,
+        None => study,
     };
     let what = match &args.study {
         Some(s) => format!("analyse {}", s.display()),
