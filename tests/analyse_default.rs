@@ -69,7 +69,8 @@ fn default_layers_follow_the_geojson_rules_and_account_for_arrests() {
     // other districts (DE11, DE73, NG13, NG32, NG33, PE9) and the 2 unknown stay accounted.
     let placed = a["placed_total"].as_f64().unwrap();
     assert!(placed > 2_000.0, "{placed}");
-    let sum = placed + a["unknown_total"].as_f64().unwrap() + a["unmatched_total"].as_f64().unwrap();
+    let sum =
+        placed + a["unknown_total"].as_f64().unwrap() + a["unmatched_total"].as_f64().unwrap();
     assert!((sum - 2252.0).abs() < 1e-6, "{sum}");
     assert!(s["main"]["pct_covered"].is_number());
     equity_is_consistent(&s);
@@ -99,8 +100,14 @@ fn equity_is_consistent(s: &serde_json::Value) {
                 covered += r * p / 100.0;
             }
         }
-        let all = e["overall"]["within"][k]["pct_residents_covered"].as_f64().unwrap();
-        assert!((100.0 * covered / res - all).abs() < 0.01, "radius {k}: {} vs {all}", 100.0 * covered / res);
+        let all = e["overall"]["within"][k]["pct_residents_covered"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (100.0 * covered / res - all).abs() < 0.01,
+            "radius {k}: {} vs {all}",
+            100.0 * covered / res
+        );
         assert!((res - e["overall"]["residents"].as_f64().unwrap()).abs() < 1.0);
     }
     assert_eq!(e["join"]["lsoas_in_file"], 634);
@@ -117,7 +124,10 @@ fn best_case_is_consistent(s: &serde_json::Value) {
             let best = x["best_case_pct"].as_f64().unwrap();
             let floor = x["floor_pct"].as_f64().unwrap();
             let located = x["located_pct"].as_f64().unwrap();
-            assert!(located <= floor + 1e-9 && floor <= best + 1e-9 && best <= 100.0, "{id} {w}: {x}");
+            assert!(
+                located <= floor + 1e-9 && floor <= best + 1e-9 && best <= 100.0,
+                "{id} {w}: {x}"
+            );
             assert!(["proven", "upper_bound"].contains(&x["kind"].as_str().unwrap()));
         }
         let n90 = &d["aeds_needed"][1];

@@ -173,10 +173,18 @@ fn equity_join(dir: &Path, s: &serde_json::Value) {
         assert_eq!(f["imd_decile"], d["imd_decile"]);
         let fr = f["residents"].as_u64().unwrap();
         total += fr;
-        assert!((d["residents"].as_f64().unwrap() - fr as f64).abs() < 1e-6, "{f} vs {d}");
+        assert!(
+            (d["residents"].as_f64().unwrap() - fr as f64).abs() < 1e-6,
+            "{f} vs {d}"
+        );
     }
     assert_eq!(total, 1_121_954);
-    for f in ["equity.csv", "lsoas.geojson", "equity_by_decile.svg", "equity_by_decile.png"] {
+    for f in [
+        "equity.csv",
+        "lsoas.geojson",
+        "equity_by_decile.svg",
+        "equity_by_decile.png",
+    ] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();

@@ -26,7 +26,9 @@ const TOP: f64 = 22.0;
 const PLOT_H: f64 = 58.0;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The smallest of 1, 2, 5 × 10ⁿ steps giving at most 5 ticks up to `max`; the axis top.
@@ -50,8 +52,16 @@ pub fn render_bar_svg(chart: &BarChart) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}mm" height="{H}mm" viewBox="0 0 {W} {H}" font-family="{FONT_FAMILY}">"#
     );
     let _ = write!(s, r##"<rect width="{W}" height="{H}" fill="#ffffff"/>"##);
-    let _ = write!(s, r#"<text x="{LEFT}" y="8" font-size="4.5" font-weight="bold">{}</text>"#, esc(&chart.title));
-    let _ = write!(s, r#"<text x="{LEFT}" y="14" font-size="3.2">{}</text>"#, esc(&chart.subtitle));
+    let _ = write!(
+        s,
+        r#"<text x="{LEFT}" y="8" font-size="4.5" font-weight="bold">{}</text>"#,
+        esc(&chart.title)
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{LEFT}" y="14" font-size="3.2">{}</text>"#,
+        esc(&chart.subtitle)
+    );
     let max = chart.bars.iter().filter_map(|b| b.1).fold(0.0, f64::max);
     let (top, step) = axis_top(max * 1.1);
     let base = TOP + PLOT_H;
@@ -59,8 +69,17 @@ pub fn render_bar_svg(chart: &BarChart) -> String {
     let mut t = 0.0;
     while t <= top + 1e-9 {
         let yy = y(t);
-        let _ = write!(s, r##"<line x1="{LEFT}" y1="{yy:.2}" x2="{:.2}" y2="{yy:.2}" stroke="#cccccc" stroke-width="0.2"/>"##, W - RIGHT);
-        let _ = write!(s, r#"<text x="{:.2}" y="{:.2}" font-size="2.8" text-anchor="end">{t:.0}%</text>"#, LEFT - 1.5, yy + 1.0);
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" y1="{yy:.2}" x2="{:.2}" y2="{yy:.2}" stroke="#cccccc" stroke-width="0.2"/>"##,
+            W - RIGHT
+        );
+        let _ = write!(
+            s,
+            r#"<text x="{:.2}" y="{:.2}" font-size="2.8" text-anchor="end">{t:.0}%</text>"#,
+            LEFT - 1.5,
+            yy + 1.0
+        );
         t += step;
     }
     let n = chart.bars.len().max(1) as f64;
@@ -71,19 +90,53 @@ pub fn render_bar_svg(chart: &BarChart) -> String {
         match v {
             Some(v) => {
                 let yy = y(*v);
-                let _ = write!(s, r##"<rect x="{:.2}" y="{yy:.2}" width="{:.2}" height="{:.2}" fill="#c0392b"/>"##, x + slot * 0.15, slot * 0.7, base - yy);
-                let _ = write!(s, r#"<text x="{cx:.2}" y="{:.2}" font-size="2.8" text-anchor="middle">{v:.1}%</text>"#, yy - 1.2);
+                let _ = write!(
+                    s,
+                    r##"<rect x="{:.2}" y="{yy:.2}" width="{:.2}" height="{:.2}" fill="#c0392b"/>"##,
+                    x + slot * 0.15,
+                    slot * 0.7,
+                    base - yy
+                );
+                let _ = write!(
+                    s,
+                    r#"<text x="{cx:.2}" y="{:.2}" font-size="2.8" text-anchor="middle">{v:.1}%</text>"#,
+                    yy - 1.2
+                );
             }
             None => {
-                let _ = write!(s, r#"<text x="{cx:.2}" y="{:.2}" font-size="2.8" text-anchor="middle">n/a</text>"#, base - 1.2);
+                let _ = write!(
+                    s,
+                    r#"<text x="{cx:.2}" y="{:.2}" font-size="2.8" text-anchor="middle">n/a</text>"#,
+                    base - 1.2
+                );
             }
         }
-        let _ = write!(s, r#"<text x="{cx:.2}" y="{:.2}" font-size="3.2" text-anchor="middle">{}</text>"#, base + 4.5, esc(label));
+        let _ = write!(
+            s,
+            r#"<text x="{cx:.2}" y="{:.2}" font-size="3.2" text-anchor="middle">{}</text>"#,
+            base + 4.5,
+            esc(label)
+        );
     }
-    let _ = write!(s, r##"<line x1="{LEFT}" y1="{base}" x2="{:.2}" y2="{base}" stroke="#000000" stroke-width="0.3"/>"##, W - RIGHT);
-    let _ = write!(s, r#"<text x="{:.2}" y="{:.2}" font-size="3.2" text-anchor="middle">{}</text>"#, LEFT + (W - LEFT - RIGHT) / 2.0, base + 10.0, esc(&chart.x_label));
+    let _ = write!(
+        s,
+        r##"<line x1="{LEFT}" y1="{base}" x2="{:.2}" y2="{base}" stroke="#000000" stroke-width="0.3"/>"##,
+        W - RIGHT
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{:.2}" y="{:.2}" font-size="3.2" text-anchor="middle">{}</text>"#,
+        LEFT + (W - LEFT - RIGHT) / 2.0,
+        base + 10.0,
+        esc(&chart.x_label)
+    );
     for (i, note) in chart.notes.iter().enumerate() {
-        let _ = write!(s, r##"<text x="{LEFT}" y="{:.2}" font-size="2.5" fill="#444444">{}</text>"##, base + 16.0 + 3.5 * i as f64, esc(note));
+        let _ = write!(
+            s,
+            r##"<text x="{LEFT}" y="{:.2}" font-size="2.5" fill="#444444">{}</text>"##,
+            base + 16.0 + 3.5 * i as f64,
+            esc(note)
+        );
     }
     s.push_str("</svg>\n");
     s

@@ -103,15 +103,14 @@ pub fn read_imd_from(file: &str, reader: impl Read) -> Result<DeprivationTable, 
         let rec = rec.map_err(csv_err)?;
         let line = record_line(&rec);
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
-        let bad = |column: &'static str, reason: &'static str, value: &str| {
-            DeprivationError::Field {
+        let bad =
+            |column: &'static str, reason: &'static str, value: &str| DeprivationError::Field {
                 file: file.to_string(),
                 line,
                 column,
                 reason,
                 value: value.to_string(),
-            }
-        };
+            };
         let code = get(c_cd).to_string();
         if code.is_empty() {
             return Err(bad("lsoa21cd", "empty", ""));
@@ -123,12 +122,18 @@ pub fn read_imd_from(file: &str, reader: impl Read) -> Result<DeprivationTable, 
             Ok(d) if (1..=10).contains(&d) => Some(d),
             Ok(_) => {
                 let reason = "decile outside 1-10; LSOA kept with an unknown decile";
-                table.problems.push(format!("{file}:{line}: IMD_decile: {reason} ({})", get(c_dec)));
+                table.problems.push(format!(
+                    "{file}:{line}: IMD_decile: {reason} ({})",
+                    get(c_dec)
+                ));
                 None
             }
             Err(_) => {
                 let reason = "not a decile; LSOA kept with an unknown decile";
-                table.problems.push(format!("{file}:{line}: IMD_decile: {reason} ({})", get(c_dec)));
+                table.problems.push(format!(
+                    "{file}:{line}: IMD_decile: {reason} ({})",
+                    get(c_dec)
+                ));
                 None
             }
         };
@@ -248,7 +253,8 @@ mod tests {
         assert_eq!(t.rows["E01000004"].imd_decile, None);
         assert_eq!(t.problems.len(), 2);
         assert!(
-            t.problems[0].starts_with("imd.csv:4: IMD_decile: decile outside 1-10") && t.problems[0].ends_with("(11)"),
+            t.problems[0].starts_with("imd.csv:4: IMD_decile: decile outside 1-10")
+                && t.problems[0].ends_with("(11)"),
             "{:?}",
             t.problems
         );
@@ -258,13 +264,22 @@ mod tests {
     #[test]
     fn bad_residents_and_duplicates_fail_with_line() {
         let bad = "lsoa21cd,usual_residents_total,IMD_decile\nE1,many,3\n";
-        let e = read_imd_from("x.csv", bad.as_bytes()).unwrap_err().to_string();
+        let e = read_imd_from("x.csv", bad.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "x.csv:2: usual_residents_total: not a count (many)");
         let dup = "lsoa21cd,usual_residents_total,IMD_decile\nE1,1,3\nE1,2,3\n";
-        let e = read_imd_from("x.csv", dup.as_bytes()).unwrap_err().to_string();
+        let e = read_imd_from("x.csv", dup.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("x.csv:3: lsoa21cd: LSOA listed twice"), "{e}");
-        let e = read_imd_from("x.csv", "lsoa21cd\nE1\n".as_bytes()).unwrap_err().to_string();
-        assert!(e.starts_with("x.csv:1: usual_residents_total: column missing"), "{e}");
+        let e = read_imd_from("x.csv", "lsoa21cd\nE1\n".as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("x.csv:1: usual_residents_total: column missing"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -273,7 +288,9 @@ mod tests {
         let a = read_ages_from("p.csv", t.as_bytes()).unwrap();
         assert_eq!(a["E1"].age_65_plus, 20);
         let t = "lsoa21cd,usual_residents_total,age_65_plus\nE1,100,200\n";
-        let e = read_ages_from("p.csv", t.as_bytes()).unwrap_err().to_string();
+        let e = read_ages_from("p.csv", t.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("p.csv:2: age_65_plus: more than"), "{e}");
     }
 }

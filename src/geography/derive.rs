@@ -143,13 +143,22 @@ fn equity_tables(
         move |source| DeriveError::Csv { path, source }
     };
     let lsoas = csv_bytes(
-        &["lsoa21cd", "lsoa21nm", "usual_residents_total", "age_65_plus", "IMD_decile", "IMD_rank"],
+        &[
+            "lsoa21cd",
+            "lsoa21nm",
+            "usual_residents_total",
+            "age_65_plus",
+            "IMD_decile",
+            "IMD_rank",
+        ],
         imd.rows.values().map(|r| {
             vec![
                 r.lsoa21cd.clone(),
                 r.lsoa21nm.clone(),
                 r.usual_residents.to_string(),
-                ages.get(&r.lsoa21cd).map(|a| a.age_65_plus.to_string()).unwrap_or_default(),
+                ages.get(&r.lsoa21cd)
+                    .map(|a| a.age_65_plus.to_string())
+                    .unwrap_or_default(),
                 r.imd_decile.map(|d| d.to_string()).unwrap_or_default(),
                 r.imd_rank.map(|d| d.to_string()).unwrap_or_default(),
             ]
@@ -171,7 +180,13 @@ fn equity_tables(
         .collect();
     rows.sort_by(|a, b| a.postcode.cmp(&b.postcode));
     let units_csv = csv_bytes(
-        &["postcode", "easting_m", "northing_m", "residents", "lsoa21cd"],
+        &[
+            "postcode",
+            "easting_m",
+            "northing_m",
+            "residents",
+            "lsoa21cd",
+        ],
         rows.iter().map(|u| {
             vec![
                 u.postcode.clone(),
@@ -448,7 +463,10 @@ pub fn write_tables(derived: &Derived, out_dir: &Path) -> Result<(), DeriveError
     let p = out_dir.join(EMAS_AEDS_FILE);
     let bytes = emas_aeds_csv(&derived.emas_aeds).map_err(csv(&p))?;
     std::fs::write(&p, bytes).map_err(io(&p))?;
-    for (name, bytes) in [(LSOAS_FILE, &derived.lsoas_csv), (UNITS_FILE, &derived.units_csv)] {
+    for (name, bytes) in [
+        (LSOAS_FILE, &derived.lsoas_csv),
+        (UNITS_FILE, &derived.units_csv),
+    ] {
         let p = out_dir.join(name);
         std::fs::write(&p, bytes).map_err(io(&p))?;
     }

@@ -3,8 +3,8 @@
 pub mod areas;
 pub mod codepoint;
 pub mod crs;
-pub mod derive;
 pub mod deprivation;
+pub mod derive;
 pub mod geocode;
 pub mod population;
 pub mod postcode;

@@ -243,7 +243,10 @@ fn area(
 
 /// The instance's whole objective weight (located-covered included).
 fn total(inst: &CoveringInstance) -> f64 {
-    inst.demand.iter().map(|d| inst.options.objective.weight(d)).sum()
+    inst.demand
+        .iter()
+        .map(|d| inst.options.objective.weight(d))
+        .sum()
 }
 
 /// Best case with `k_new` sites, plus the greedy sequence's cumulative gains and the bounds

@@ -50,7 +50,10 @@ pub fn embedded_units(
             .map_err(|e| embedded_error(name, 1, e.to_string()))?
             .clone(),
     );
-    let col = |c: &str| h.require(c).map_err(|e| embedded_error(name, 1, e.to_string()));
+    let col = |c: &str| {
+        h.require(c)
+            .map_err(|e| embedded_error(name, 1, e.to_string()))
+    };
     let (pc, e, n, r, l) = (
         col("postcode")?,
         col("easting_m")?,
@@ -101,7 +104,8 @@ pub fn load(study: &Study, demand: &DemandStage) -> Result<Option<EquityInputs>,
                 Some(p) => read_ages(p).map_err(dep)?,
                 None => BTreeMap::new(),
             };
-            let (polygons, _) = AreaLayer::from_geojson_files(lsoa_geojson, &AreaOptions::lsoa21())?;
+            let (polygons, _) =
+                AreaLayer::from_geojson_files(lsoa_geojson, &AreaOptions::lsoa21())?;
             let unit_lsoa = (0..units.len())
                 .map(|i| {
                     let p = units.demand_point(i, 0.0);
@@ -334,15 +338,21 @@ pub fn equity(
     a: &Assessment,
     notes: &mut Vec<String>,
 ) -> Result<EquityStage, PipelineError> {
-    let units = demand.units.as_ref().ok_or_else(|| {
-        PipelineError::Unsupported("[equity] needs postcode units".into())
-    })?;
+    let units = demand
+        .units
+        .as_ref()
+        .ok_or_else(|| PipelineError::Unsupported("[equity] needs postcode units".into()))?;
     let eff = a.config.effective_radii_m();
     let nr = eff.len();
     let mut join = JoinReport {
         lsoas_in_file: inputs.imd.rows.len(),
         lsoas_with_polygon: inputs.polygons.as_ref().map(|p| {
-            inputs.imd.rows.keys().filter(|c| p.position(c).is_some()).count()
+            inputs
+                .imd
+                .rows
+                .keys()
+                .filter(|c| p.position(c).is_some())
+                .count()
         }),
         bad_rows: inputs.imd.problems.clone(),
         units_total: units.len(),
@@ -355,7 +365,10 @@ pub fn equity(
     let mut missing: std::collections::BTreeSet<String> = Default::default();
     for i in 0..units.len() {
         let p = units.demand_point(i, 0.0);
-        let d = a.index.nearest(p.x_m, p.y_m).map_or(f64::INFINITY, |(_, d2)| d2.sqrt());
+        let d = a
+            .index
+            .nearest(p.x_m, p.y_m)
+            .map_or(f64::INFINITY, |(_, d2)| d2.sqrt());
         let lsoa = inputs.unit_lsoa[i].as_deref();
         let decile = decile_of(&inputs, lsoa);
         match (lsoa, decile) {
@@ -373,7 +386,10 @@ pub fn equity(
         }
         deciles[decile.map_or(10, |d| usize::from(d) - 1)].add_residents(p.residents, d, &eff);
         if let Some(code) = lsoa {
-            lsoas.entry(code).or_insert_with(|| Acc::new(nr)).add_residents(p.residents, d, &eff);
+            lsoas
+                .entry(code)
+                .or_insert_with(|| Acc::new(nr))
+                .add_residents(p.residents, d, &eff);
         }
         match lsoa.and_then(|c| inputs.ages.get(c)) {
             Some(ag) if ag.usual_residents > 0 => {
@@ -421,7 +437,10 @@ pub fn equity(
             groups.push(acc.finish("imd_decile_unknown".into(), None, true));
         }
     }
-    for (acc, key) in ages.into_iter().zip(["age_65_plus", "age_under_65", "age_unknown"]) {
+    for (acc, key) in ages
+        .into_iter()
+        .zip(["age_65_plus", "age_under_65", "age_unknown"])
+    {
         if key != "age_unknown" || acc.units > 0 {
             groups.push(acc.finish(key.into(), None, false));
         }
@@ -461,9 +480,10 @@ fn add_arrests(
     for (p, c) in demand.points.iter().zip(&a.result.points) {
         let lsoa = match by_code.get(p.id.as_str()) {
             Some(&i) => inputs.unit_lsoa[i].clone(),
-            None => inputs.polygons.as_ref().and_then(|l| {
-                l.locate(p.x_m, p.y_m).map(|x| l.areas()[x].id.clone())
-            }),
+            None => inputs
+                .polygons
+                .as_ref()
+                .and_then(|l| l.locate(p.x_m, p.y_m).map(|x| l.areas()[x].id.clone())),
         };
         let decile = decile_of(inputs, lsoa.as_deref());
         deciles[decile.map_or(10, |d| usize::from(d) - 1)].add_arrests(p.weight, |k| c.covered(k));
@@ -472,10 +492,7 @@ fn add_arrests(
 
 /// Per demand point, its residents aged 65+ and its residents in deciles 1-3 (the
 /// `residents_65_plus` and `deprived_residents` siting objectives), from its unit.
-pub fn objective_weights(
-    e: &EquityStage,
-    demand: &DemandStage,
-) -> Vec<(f64, f64)> {
+pub fn objective_weights(e: &EquityStage, demand: &DemandStage) -> Vec<(f64, f64)> {
     let Some(units) = &demand.units else {
         return vec![(0.0, 0.0); demand.points.len()];
     };
@@ -517,7 +534,8 @@ mod tests {
 
     #[test]
     fn embedded_units_parse_and_name_bad_lines() {
-        let t = "postcode,easting_m,northing_m,residents,lsoa21cd\nLE1 1AA,1,2,3,E1\nLE1 1AB,1,2,0,\n";
+        let t =
+            "postcode,easting_m,northing_m,residents,lsoa21cd\nLE1 1AA,1,2,3,E1\nLE1 1AB,1,2,0,\n";
         let u = embedded_units("u.csv", t).unwrap();
         assert_eq!(u[0].4.as_deref(), Some("E1"));
         assert_eq!(u[1].4, None);

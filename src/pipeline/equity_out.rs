@@ -131,7 +131,10 @@ impl StudyRun {
         }
         head.extend(["median_distance_m", "p90_distance_m"].map(String::from));
         let mut t = CsvTable::new(head);
-        let rows = e.groups.iter().chain([&e.gap.most, &e.gap.least, &e.overall]);
+        let rows = e
+            .groups
+            .iter()
+            .chain([&e.gap.most, &e.gap.least, &e.overall]);
         for g in rows {
             let mut row = vec![
                 g.key.clone(),
@@ -140,8 +143,13 @@ impl StudyRun {
                 num(g.residents, 1),
                 g.arrests.map_or_else(String::new, |a| num(a, 3)),
             ];
-            row.extend((0..radii.len()).map(|k| g.pct_residents(k).map_or_else(String::new, |v| num(v, 3))));
-            row.extend((0..radii.len()).map(|k| g.pct_arrests(k).map_or_else(String::new, |v| num(v, 3))));
+            row.extend(
+                (0..radii.len())
+                    .map(|k| g.pct_residents(k).map_or_else(String::new, |v| num(v, 3))),
+            );
+            row.extend(
+                (0..radii.len()).map(|k| g.pct_arrests(k).map_or_else(String::new, |v| num(v, 3))),
+            );
             row.push(g.median_distance_m.map_or_else(String::new, |d| num(d, 1)));
             row.push(g.p90_distance_m.map_or_else(String::new, |d| num(d, 1)));
             t.push(row);
@@ -166,7 +174,11 @@ impl StudyRun {
         }
         let mut t = CsvTable::new(head);
         for e in b {
-            let mut row = vec![e.id.clone(), e.aeds_counted.to_string(), e.aeds_located.to_string()];
+            let mut row = vec![
+                e.id.clone(),
+                e.aeds_counted.to_string(),
+                e.aeds_located.to_string(),
+            ];
             for x in [&e.residents, &e.arrests] {
                 match x {
                     Some(x) => row.extend([
@@ -175,7 +187,9 @@ impl StudyRun {
                         num(x.floor_pct, 3),
                         num(x.located_pct, 3),
                     ]),
-                    None => row.extend([String::new(), String::new(), String::new(), String::new()]),
+                    None => {
+                        row.extend([String::new(), String::new(), String::new(), String::new()])
+                    }
                 }
             }
             for n in &e.needed {
@@ -218,7 +232,10 @@ impl StudyRun {
                     .with("imd_decile", f.imd_decile.map(u32::from))
                     .with("residents", Value::rounded(g.residents, 1))
                     .with(cov.as_str(), g.pct_residents(k).map(|v| round(v, 2)))
-                    .with("median_distance_m", g.median_distance_m.map(|d| round(d, 1))),
+                    .with(
+                        "median_distance_m",
+                        g.median_distance_m.map(|d| round(d, 1)),
+                    ),
             );
         }
         Ok(Some(l))
@@ -292,17 +309,29 @@ impl StudyRun {
              {} LSOAs in the deprivation file{}; {} of {} postcode units have a decile, {} lie outside every LSOA loaded and {} in an LSOA without a usable decile ({} residents); {} deprivation rows were unusable. \
              Distances are straight lines to the nearest counted AED.\n",
             j.lsoas_in_file,
-            j.lsoas_with_polygon.map_or_else(String::new, |m| format!(", {m} with a boundary")),
-            j.units_with_decile, j.units_total, j.units_outside_lsoas, j.units_without_decile,
-            num(j.residents_without_decile, 0), j.bad_rows.len()
+            j.lsoas_with_polygon
+                .map_or_else(String::new, |m| format!(", {m} with a boundary")),
+            j.units_with_decile,
+            j.units_total,
+            j.units_outside_lsoas,
+            j.units_without_decile,
+            num(j.residents_without_decile, 0),
+            j.bad_rows.len()
         );
         if let Some(png) = chart_png {
             let _ = writeln!(s, "![Residents within {r} m by decile]({png})\n");
         }
-        let _ = writeln!(s, "| Group | Residents | Arrests | Residents within {r} m | Arrests within {r} m | Median distance | 90th percentile |");
+        let _ = writeln!(
+            s,
+            "| Group | Residents | Arrests | Residents within {r} m | Arrests within {r} m | Median distance | 90th percentile |"
+        );
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
         let m = |d: Option<f64>| d.map_or_else(|| "no AED".into(), |d| format!("{d:.0} m"));
-        for g in e.groups.iter().chain([&e.gap.most, &e.gap.least, &e.overall]) {
+        for g in e
+            .groups
+            .iter()
+            .chain([&e.gap.most, &e.gap.least, &e.overall])
+        {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} |",
@@ -319,8 +348,12 @@ impl StudyRun {
             s,
             "\nMost deprived (deciles 1–2) minus least deprived (9–10): median distance {}, residents within {r} m {} percentage points. \
              The ages of arrests are not in the data, so arrests by age are unknown. `equity.csv` has every radius.\n",
-            e.gap.median_distance_gap_m().map_or_else(|| "–".into(), |d| format!("{d:+.0} m")),
-            e.gap.coverage_gap_pct_points(k).map_or_else(|| "–".into(), |g| format!("{g:+.1}"))
+            e.gap
+                .median_distance_gap_m()
+                .map_or_else(|| "–".into(), |d| format!("{d:+.0} m")),
+            e.gap
+                .coverage_gap_pct_points(k)
+                .map_or_else(|| "–".into(), |g| format!("{g:+.1}"))
         );
         s
     }
@@ -341,7 +374,10 @@ impl StudyRun {
             .as_ref()
             .map(|e| Self::deprivation_profile(e, self))
             .unwrap_or_default();
-        let _ = writeln!(s, "## Best case from counts: could the counted AEDs cover each district?\n");
+        let _ = writeln!(
+            s,
+            "## Best case from counts: could the counted AEDs cover each district?\n"
+        );
         let _ = writeln!(
             s,
             "The report counts AEDs per district but locates few. Here each district's counted AEDs are placed as well as possible over its postcode units \
@@ -351,11 +387,16 @@ impl StudyRun {
              a range from a proven floor to a placement that achieves it (one number when they meet). Deprivation profile: % of the district's residents in \
              IMD deciles 1–3 / 4–7 / 8–10.\n"
         );
-        let _ = writeln!(s, "| District | AEDs counted | Arrests | Arrests per AED | AEDs located | Best case: residents within {r} m | AEDs needed for 90% | Deprivation profile |");
+        let _ = writeln!(
+            s,
+            "| District | AEDs counted | Arrests | Arrests per AED | AEDs located | Best case: residents within {r} m | AEDs needed for 90% | Deprivation profile |"
+        );
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|");
         for e in b {
             let a = arrests.get(&e.id).copied();
-            let per = a.filter(|_| e.aeds_counted > 0).map(|a| f64::from(a) / f64::from(e.aeds_counted));
+            let per = a
+                .filter(|_| e.aeds_counted > 0)
+                .map(|a| f64::from(a) / f64::from(e.aeds_counted));
             let best = e.residents.as_ref().map_or_else(
                 || "no residents".into(),
                 |x| match x.kind {
@@ -376,7 +417,12 @@ impl StudyRun {
                 |p| {
                     let t: f64 = p.iter().sum();
                     if t > 0.0 {
-                        format!("{:.0} / {:.0} / {:.0}", 100.0 * p[0] / t, 100.0 * p[1] / t, 100.0 * p[2] / t)
+                        format!(
+                            "{:.0} / {:.0} / {:.0}",
+                            100.0 * p[0] / t,
+                            100.0 * p[1] / t,
+                            100.0 * p[2] / t
+                        )
                     } else {
                         "–".into()
                     }

@@ -412,7 +412,10 @@ fn embedded_units(
     let rows = super::equity::embedded_units(units_name, units_csv)?;
     let (table, skipped) = UnitTable::new(rows.into_iter().map(|u| (u.0, u.1, u.2, u.3)));
     if !skipped.is_empty() {
-        notes.push(format!("{units_name}: {} postcode units skipped", skipped.len()));
+        notes.push(format!(
+            "{units_name}: {} postcode units skipped",
+            skipped.len()
+        ));
     }
     Ok(Some(table))
 }

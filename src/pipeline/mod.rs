@@ -228,9 +228,9 @@ fn later_stages(
     }
     let areas = areas::areas(study, projection, demand, &assessment, progress, notes)?;
     let equity = match equity_inputs {
-        Some(inp) => Some(progress.step("equity", || {
-            equity::equity(inp, demand, &assessment, notes)
-        })?),
+        Some(inp) => {
+            Some(progress.step("equity", || equity::equity(inp, demand, &assessment, notes))?)
+        }
         None => None,
     };
     let siting = match &study.siting {
@@ -268,7 +268,11 @@ fn siting_demand(
         ))
     })?;
     let mut d = demand.clone();
-    for (p, w) in d.points.iter_mut().zip(equity::objective_weights(e, demand)) {
+    for (p, w) in d
+        .points
+        .iter_mut()
+        .zip(equity::objective_weights(e, demand))
+    {
         p.residents = pick(&w);
     }
     notes.push(format!(
@@ -316,7 +320,8 @@ pub fn rerun_with_registry(
         &mut notes,
     )?;
     if run.best_case.is_some() {
-        notes.push("best case from counts not recomputed after a registry edit: run analyse".into());
+        notes
+            .push("best case from counts not recomputed after a registry edit: run analyse".into());
     }
     Ok(StudyRun {
         study,

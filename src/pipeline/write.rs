@@ -133,7 +133,10 @@ fn equity_outputs(run: &StudyRun, out: &mut Out) -> Result<Option<String>, Pipel
     let png = crate::export::map_png::svg_to_png(&svg, MAP_DPI)?;
     out.text("equity_by_decile.svg", &svg)?;
     let p = out.path("equity_by_decile.png");
-    std::fs::write(&p, png).map_err(|source| PipelineError::Io { path: p.clone(), source })?;
+    std::fs::write(&p, png).map_err(|source| PipelineError::Io {
+        path: p.clone(),
+        source,
+    })?;
     Ok(Some("equity_by_decile.png".into()))
 }
 

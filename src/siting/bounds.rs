@@ -83,7 +83,10 @@ pub fn fewest_sites(cumulative: &[f64], bounds: &[f64], target: f64) -> (usize, 
     let at_most = if target <= tol {
         Some(0)
     } else {
-        cumulative.iter().position(|&v| v + tol >= target).map(|t| t + 1)
+        cumulative
+            .iter()
+            .position(|&v| v + tol >= target)
+            .map(|t| t + 1)
     };
     let at_least = bounds
         .iter()

@@ -291,7 +291,9 @@ fn equity(
             .iter()
             .map(|s| p("equity.lsoa_geojson", s))
             .collect::<Result<Vec<_>, _>>()?,
-        None => population.map(|p| p.lsoa_geojson.clone()).unwrap_or_default(),
+        None => population
+            .map(|p| p.lsoa_geojson.clone())
+            .unwrap_or_default(),
     };
     if lsoa_geojson.is_empty() {
         return w.bad(
