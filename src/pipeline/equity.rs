@@ -38,12 +38,15 @@ fn embedded_error(name: &str, line: usize, reason: String) -> PipelineError {
     PipelineError::Unsupported(format!("{name}:{line}: {reason}"))
 }
 
-/// Rows of an embedded `postcode_units.csv`: (postcode, easting_m, northing_m, residents,
+/// A row of an embedded `postcode_units.csv`: (postcode, easting_m, northing_m, residents,
 /// LSOA code). See `data/README.md`.
+pub type EmbeddedUnit = (String, f64, f64, f64, Option<String>);
+
+/// The rows of an embedded `postcode_units.csv`.
 pub fn embedded_units(
     name: &str,
     text: &str,
-) -> Result<Vec<(String, f64, f64, f64, Option<String>)>, PipelineError> {
+) -> Result<Vec<EmbeddedUnit>, PipelineError> {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let h = crate::csvhead::Headers::new(
         &rdr.headers()
