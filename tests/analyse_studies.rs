@@ -131,7 +131,9 @@ fn leicestershire_open_study() {
     assert_eq!(s["siting"]["k"], 10);
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(
-        report.contains("Suggested sites") && report.contains("£"),
+        report.contains("Suggested sites")
+            && report.contains("£")
+            && report.contains("Objective: **arrests**"),
         "{report}"
     );
     let mut areas = csv::Reader::from_path(dir.join("areas.csv")).unwrap();

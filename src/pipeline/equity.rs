@@ -43,10 +43,7 @@ fn embedded_error(name: &str, line: usize, reason: String) -> PipelineError {
 pub type EmbeddedUnit = (String, f64, f64, f64, Option<String>);
 
 /// The rows of an embedded `postcode_units.csv`.
-pub fn embedded_units(
-    name: &str,
-    text: &str,
-) -> Result<Vec<EmbeddedUnit>, PipelineError> {
+pub fn embedded_units(name: &str, text: &str) -> Result<Vec<EmbeddedUnit>, PipelineError> {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let h = crate::csvhead::Headers::new(
         &rdr.headers()
