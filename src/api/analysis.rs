@@ -73,6 +73,8 @@ pub struct Collection {
     by_id: HashMap<String, usize>,
     /// Polygons per feature, for point-in-polygon queries.
     polygons: Vec<Option<MultiPolygon<f64>>>,
+    /// The properties items can be filtered by, with their types (Part 3).
+    pub queryables: Vec<(String, super::filter::Kind)>,
 }
 
 fn rank(f: &Feature) -> f64 {
@@ -146,6 +148,7 @@ impl Collection {
                 _ => None,
             })
             .collect();
+        let queryables = super::filter::queryables(&features);
         Ok(Collection {
             id: id.to_string(),
             title: title.to_string(),
@@ -158,6 +161,7 @@ impl Collection {
             restricted,
             by_id,
             polygons,
+            queryables,
         })
     }
 
@@ -336,16 +340,10 @@ impl Default for RegistryBuilder {
 
 impl AnalysisBuilder for RegistryBuilder {
     fn build(&self, aeds: Vec<Aed>, guardians: Vec<Guardian>) -> Result<Analysis, BuildError> {
+        // Only the layers given are collections: no file, no layer.
         let others = COLLECTION_IDS[1..]
             .iter()
-            .map(|id| {
-                let layer = self
-                    .layers
-                    .get(*id)
-                    .cloned()
-                    .unwrap_or_else(|| Layer::new(*id));
-                (*id, layer, None)
-            })
+            .filter_map(|id| self.layers.get(*id).map(|l| (*id, l.clone(), None)))
             .collect();
         Ok(assemble(
             &aeds,
@@ -428,7 +426,10 @@ pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
         ("gaps", run.gaps_layer()?, all.clone()),
         ("coverage", run.coverage_layer_main()?, all.clone()),
         ("sites", run.sites_layer()?, all),
-    ];
+    ]
+    .into_iter()
+    .filter(|(_, layer, _)| produced(layer))
+    .collect();
     Ok(assemble(
         &reg.aeds,
         reg.guardians.as_deref(),
@@ -440,6 +441,12 @@ pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
         ),
         others,
     ))
+}
+
+/// Whether the run made this layer: a layer the study does not compute says so in its
+/// metadata (`not_computed`) and is not served as a collection; a computed, empty one is.
+fn produced(layer: &Layer) -> bool {
+    !layer.metadata.iter().any(|(k, _)| k == "not_computed")
 }
 
 /// lon/lat of an AED's position (converting BNG), or an error text.
