@@ -302,6 +302,28 @@ fn query_paths(paths: &mut Map<String, Value>) {
             responses("200", ok("Health", &["application/json"], "document"), &[]),
         ),
     );
+    paths.insert(
+        "/availability".into(),
+        get(
+            "Whether each published AED is open at `at` (true, false, or null when its hours are unknown)",
+            "availability",
+            vec![
+                q("at", false, "RFC 3339 time (default now)", json!({"type": "string", "format": "date-time"})),
+                f_param(false),
+            ],
+            responses("200", ok("Open or not, by AED id", &["application/json"], "document"), &["400", "401"]),
+        ),
+    );
+    for (path, ty) in [
+        ("/map/leaflet.js", "text/javascript; charset=utf-8"),
+        ("/map/leaflet.css", "text/css; charset=utf-8"),
+    ] {
+        paths.insert(
+            path.into(),
+            get("Leaflet 1.9.4 (BSD-2-Clause), embedded for the map", &path.replace(['/', '.'], "_"), vec![],
+                json!({"200": {"description": "The file", "content": {ty: {"schema": {"type": "string"}}}}})),
+        );
+    }
     paths.insert("/map".into(), get("The web map", "map", vec![],
         json!({"200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}})));
 }
@@ -318,7 +340,8 @@ fn protected_paths(paths: &mut Map<String, Value>) {
             "security": [{"bearer": []}], "parameters": params,
             "responses": responses(code, ok("Done", &["application/json"], "document"), errors)});
         if let Some(schema) = body {
-            o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+            // Retiring takes an optional reason: an empty body is fine.
+            o["requestBody"] = json!({"required": schema != "retire", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
         }
         o
     };
@@ -351,7 +374,9 @@ fn schemas() -> Value {
     let loc: Vec<&str> = LocationSource::ALL.iter().map(|a| a.as_str()).collect();
     let text = json!({"type": "string", "maxLength": 1000, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*$"});
     let opt_text = json!({"type": "string", "nullable": true, "maxLength": 1000, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*$"});
-    let date = json!({"type": "string", "format": "date", "nullable": true});
+    // Empty means "not known"; the calendar check itself is the handler's (a 400 naming it).
+    let date = json!({"type": "string", "nullable": true,
+        "pattern": "^\\s*([+-]?[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2})?\\s*$"});
     json!({
         "error": {"type": "object", "required": ["error", "detail"],
             "properties": {"error": {"type": "string"}, "detail": {}}},
@@ -394,8 +419,9 @@ fn schemas() -> Value {
         "guardian": {"type": "object", "additionalProperties": false, "required": ["guardian_id"],
             "description": "Without name the guardian must exist; with name it is created or updated.",
             "properties": {"guardian_id": {"$ref": "#/components/schemas/id"},
-                "name": opt_text, "organisation": opt_text,
-                "email": {"type": "string", "nullable": true, "format": "email"}, "phone": opt_text}},
+                "name": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 1000, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*$"},
+                "organisation": opt_text,
+                "email": {"type": "string", "nullable": true, "maxLength": 1000}, "phone": opt_text}},
         "check": {"type": "object", "additionalProperties": false, "required": ["date", "status"],
             "description": "date must not be after tomorrow; status retired is refused (use /retire).",
             "properties": {"date": {"type": "string", "format": "date"},
