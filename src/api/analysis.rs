@@ -489,7 +489,20 @@ pub fn aed_feature(
         .with("location_source", aed.location.map(|l| l.source.as_str()))
         .with("counted", rule.counts(aed))
         .with("has_guardian", has_guardian)
-        .with("source", aed.source.as_deref())
+        .with("source", aed.source.as_deref().map(public_source))
+}
+
+/// A row's source as published: for a file, its name and line (`registry.csv:17`), never
+/// the server's directories; a record name such as `osm:node/123` is kept as it is.
+fn public_source(source: &str) -> &str {
+    let b = source.as_bytes();
+    let drive =
+        b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'/' | b'\\');
+    let path = drive || source.starts_with(['/', '\\', '.', '~']);
+    match path {
+        true => source.rsplit(['/', '\\']).next().unwrap_or(source),
+        false => source,
+    }
 }
 
 /// Builds the snapshot: the aeds collection and the R-tree from `aeds`, the other
@@ -727,6 +740,23 @@ mod tests {
         let c = a.collection("aeds").unwrap();
         let shop = c.feature_value(c.get("shop").unwrap());
         assert_eq!(shop["properties"]["counted"], false);
+    }
+
+    #[test]
+    fn published_sources_carry_no_server_paths() {
+        let mut a = aed("x", 454_000.0, 304_000.0, Status::Ready);
+        a.source = Some("/srv/data/aeds/trafford.csv:17".into());
+        let f = aed_feature(
+            &a,
+            (-1.2, 52.7),
+            &default_rule(Utc::now().date_naive()),
+            false,
+        );
+        let src = f.properties.iter().find(|(k, _)| k == "source").unwrap();
+        assert_eq!(src.1, Prop::Str("trafford.csv:17".into()));
+        assert_eq!(public_source("C:\\data\\r.csv:2"), "r.csv:2");
+        assert_eq!(public_source("osm:node/123"), "osm:node/123");
+        assert_eq!(public_source("../data/a.csv:3"), "a.csv:3");
     }
 
     #[test]
