@@ -88,7 +88,7 @@ impl OutputCrs {
     }
 
     /// WGS84 lon/lat → this CRS's axes, rounded (7 decimals of a degree, millimetres).
-    pub fn from_lonlat(
+    pub fn of_lonlat(
         self,
         projection: &MetricProjection,
         lon: f64,
@@ -138,7 +138,7 @@ fn positions(c: &mut Value, crs: OutputCrs, proj: &MetricProjection) -> Option<(
     let Value::Array(items) = c else { return None };
     if items.first().is_some_and(Value::is_number) {
         let (lon, lat) = (items.first()?.as_f64()?, items.get(1)?.as_f64()?);
-        let (a, b) = crs.from_lonlat(proj, lon, lat)?;
+        let (a, b) = crs.of_lonlat(proj, lon, lat)?;
         items[0] = serde_json::Number::from_f64(a)?.into();
         items[1] = serde_json::Number::from_f64(b)?.into();
         return Some(());
