@@ -5,13 +5,13 @@
 //! facility; a point covered by two or more facilities (including two cabinets at one
 //! address) credits none.
 
-use super::engine::{ConfigError, CoverageConfig, DemandPoint, FacilityIndex};
+use super::engine::{ConfigError, CoverageConfig, DemandPoint, Neighbours};
 use rayon::prelude::*;
 
 /// Sole-cover demand of one facility at each radius of the configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Criticality {
-    /// Index in [`FacilityIndex::facilities`].
+    /// Index in the facilities of the [`Neighbours`].
     pub facility: u32,
     /// Per radius: demand weight covered by this facility alone.
     pub demand_sole: Vec<f64>,
@@ -21,12 +21,12 @@ pub struct Criticality {
     pub demand_within: Vec<f64>,
 }
 
-/// Criticality of every facility, in the order of [`FacilityIndex::facilities`].
+/// Criticality of every facility, in the order of the facilities of the [`Neighbours`].
 ///
 /// Each demand point is queried once (within the largest effective radius); sums are
 /// accumulated in input order so the figures are reproducible.
 pub fn criticality(
-    index: &FacilityIndex,
+    index: &impl Neighbours,
     demand: &[DemandPoint],
     config: &CoverageConfig,
 ) -> Result<Vec<Criticality>, ConfigError> {
@@ -38,14 +38,15 @@ pub fn criticality(
     // For each point and radius: the sole facility (if exactly one) and all facilities within.
     let hits: Vec<Vec<(u32, f64)>> = demand
         .par_iter()
+        .enumerate()
         .with_min_len(1024)
-        .map(|p| {
+        .map(|(i, p)| {
             let mut v = Vec::new();
-            index.for_each_within(p.x_m, p.y_m, r_max, |f, d2| v.push((f, d2)));
+            index.within(i, p, r_max, |f, d2| v.push((f, d2)));
             v
         })
         .collect();
-    let mut out: Vec<Criticality> = (0..index.facilities().len() as u32)
+    let mut out: Vec<Criticality> = (0..index.facility_count() as u32)
         .map(|facility| Criticality {
             facility,
             demand_sole: vec![0.0; nr],
@@ -132,7 +133,7 @@ pub fn read_criticality_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coverage::engine::Facility;
+    use crate::coverage::engine::{Facility, FacilityIndex};
 
     fn fac(id: &str, x: f64, y: f64) -> Facility {
         Facility {

@@ -322,6 +322,41 @@ impl FacilityIndex {
     }
 }
 
+/// Where the facilities are, seen from the demand points: the one seam between a distance
+/// kind (straight line through [`FacilityIndex`], walking along a path network, …) and
+/// everything that counts coverage — [`assess`], [`criticality`](super::criticality()) and
+/// [`week_coverage`](super::week_coverage).
+///
+/// Distances are handed over **squared** (m²), so that the straight-line index decides
+/// coverage as `dx² + dy² <= r²` with no square-root rounding; another distance kind passes
+/// `d * d`. Facility numbers index the slice the implementation was built from.
+pub trait Neighbours: Sync {
+    /// Number of facilities (indices run `0..facility_count()`).
+    fn facility_count(&self) -> usize;
+
+    /// The nearest facility to demand point number `i` (`p` is that point) and the squared
+    /// distance; ties go to the smallest id. `None` when none can be reached.
+    fn nearest_to(&self, i: usize, p: &DemandPoint) -> Option<(u32, f64)>;
+
+    /// Calls `f(facility, d2)` for every facility within `radius_m` (inclusive) of demand
+    /// point number `i`.
+    fn within(&self, i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64));
+}
+
+impl Neighbours for FacilityIndex {
+    fn facility_count(&self) -> usize {
+        self.facilities.len()
+    }
+
+    fn nearest_to(&self, _i: usize, p: &DemandPoint) -> Option<(u32, f64)> {
+        self.nearest(p.x_m, p.y_m)
+    }
+
+    fn within(&self, _i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64)) {
+        self.for_each_within(p.x_m, p.y_m, radius_m, f)
+    }
+}
+
 /// One demand point's result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PointCoverage {
@@ -375,7 +410,7 @@ fn squared(radii: &[f64]) -> Vec<f64> {
 
 /// Runs the engine: one parallel pass, results in input order.
 pub fn assess(
-    index: &FacilityIndex,
+    index: &impl Neighbours,
     demand: &[DemandPoint],
     config: &CoverageConfig,
 ) -> Result<CoverageResult, ConfigError> {
@@ -383,8 +418,9 @@ pub fn assess(
     let r2 = squared(&config.effective_radii_m());
     let points = demand
         .par_iter()
+        .enumerate()
         .with_min_len(1024)
-        .map(|p| match index.nearest(p.x_m, p.y_m) {
+        .map(|(i, p)| match index.nearest_to(i, p) {
             Some((f, d2)) => PointCoverage {
                 nearest: Some(f),
                 distance_m: d2.sqrt(),

@@ -10,7 +10,7 @@
 //! whose access class is public 24/7 are open; others are *unknown*, counted as closed and
 //! flagged (never silently assumed open).
 
-use super::engine::{ConfigError, CoverageConfig, DemandPoint, FacilityIndex, pct};
+use super::engine::{ConfigError, CoverageConfig, DemandPoint, Neighbours, pct};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use opening_hours::OpeningHours;
 use rayon::prelude::*;
@@ -169,7 +169,7 @@ pub struct WeekCoverage {
 ///
 /// `availability[i]` belongs to facility `i` of the index.
 pub fn week_coverage(
-    index: &FacilityIndex,
+    index: &impl Neighbours,
     availability: &[WeekAvailability],
     demand: &[DemandPoint],
     config: &CoverageConfig,
@@ -182,10 +182,11 @@ pub fn week_coverage(
     // Per point and radius: the hours at which it is covered (168-bit set).
     let masks: Vec<Vec<[u64; 3]>> = demand
         .par_iter()
+        .enumerate()
         .with_min_len(1024)
-        .map(|p| {
+        .map(|(i, p)| {
             let mut m = vec![[0u64; 3]; nr];
-            index.for_each_within(p.x_m, p.y_m, r_max, |f, d2| {
+            index.within(i, p, r_max, |f, d2| {
                 if let Some(a) = availability.get(f as usize) {
                     for (mk, &rk2) in m.iter_mut().zip(&r2) {
                         if d2 <= rk2 {
@@ -244,7 +245,7 @@ pub fn week_coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coverage::engine::Facility;
+    use crate::coverage::engine::{Facility, FacilityIndex};
 
     const PRIVATE: MissingHoursRule = MissingHoursRule { public_24_7: false };
 

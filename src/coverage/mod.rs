@@ -14,7 +14,7 @@ pub mod stats;
 
 pub use criticality::{Criticality, criticality};
 pub use engine::{
-    ConfigError, CoverageConfig, CoverageResult, DemandPoint, Facility, FacilityIndex,
+    ConfigError, CoverageConfig, CoverageResult, DemandPoint, Facility, FacilityIndex, Neighbours,
     PointCoverage, RadiusTotals, assess, assess_brute_force, pct,
 };
 pub use gaps::{Gap, gaps};
