@@ -10,6 +10,7 @@
 //! publication serves its items only to a caller holding the edit token.
 
 mod analysis;
+mod conn;
 mod crs;
 mod edit;
 mod error;
@@ -181,7 +182,18 @@ async fn json_errors(res: Response) -> Response {
     ApiError::new(status, "bad_request", text).into_response()
 }
 
-/// Serves `state` on `listener` until the process ends.
+pub use conn::ServeLimits;
+
+/// Serves `state` on `listener` with the default [`ServeLimits`] until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
+    serve_with(listener, state, ServeLimits::default()).await
+}
+
+/// Serves `state` on `listener` with `limits` until the process ends.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    conn::serve(listener, router(state), limits).await
 }
