@@ -24,7 +24,11 @@ const [url, executablePath, shot, token] = process.argv.slice(2);
   const out = {};
   out.drawn = Number(await page.getAttribute("body", "data-features-drawn"));
   out.aeds_before = Number(await page.getAttribute("body", "data-aeds-drawn"));
-  // Click the first ready public AED where it is drawn.
+  // Click T1 (the Town Hall) where it is drawn.
+  // Close in, so that no neighbouring marker lies under the pointer, and let the SVG
+  // renderer settle before clicking.
+  await page.evaluate(() => map.setView(aedMarkers.find(m => m.feature.id === "T1").getLatLng(), 18, { animate: false }));
+  await page.waitForTimeout(700);
   const pt = await page.evaluate(() => {
     const m = aedMarkers.find(m => m.feature.id === "T1");
     const p = map.latLngToContainerPoint(m.getLatLng());
@@ -32,7 +36,7 @@ const [url, executablePath, shot, token] = process.argv.slice(2);
     return { x: r.left + p.x, y: r.top + p.y };
   });
   await page.mouse.click(pt.x, pt.y);
-  await page.waitForSelector(".leaflet-popup-content", { timeout: 5000 });
+  await page.waitForSelector(".leaflet-popup-content", { timeout: 10000 });
   out.popup = await page.textContent(".leaflet-popup-content");
   await page.click("#now");
   out.aeds_now = Number(await page.getAttribute("body", "data-aeds-drawn"));
