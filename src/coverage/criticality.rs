@@ -6,7 +6,6 @@
 //! address) credits none.
 
 use super::engine::{ConfigError, CoverageConfig, DemandPoint, Neighbours};
-use rayon::prelude::*;
 
 /// Sole-cover demand of one facility at each radius of the configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,49 +29,12 @@ pub fn criticality(
     demand: &[DemandPoint],
     config: &CoverageConfig,
 ) -> Result<Vec<Criticality>, ConfigError> {
-    config.validate()?;
-    let eff = config.effective_radii_m();
-    let r2: Vec<f64> = eff.iter().map(|r| r * r).collect();
-    let r_max = eff.iter().cloned().fold(0.0, f64::max);
-    let nr = eff.len();
-    // For each point and radius: the sole facility (if exactly one) and all facilities within.
-    let hits: Vec<Vec<(u32, f64)>> = demand
-        .par_iter()
-        .enumerate()
-        .with_min_len(1024)
-        .map(|(i, p)| {
-            let mut v = Vec::new();
-            index.within(i, p, r_max, |f, d2| v.push((f, d2)));
-            v
-        })
-        .collect();
-    let mut out: Vec<Criticality> = (0..index.facility_count() as u32)
-        .map(|facility| Criticality {
-            facility,
-            demand_sole: vec![0.0; nr],
-            residents_sole: vec![0.0; nr],
-            demand_within: vec![0.0; nr],
-        })
-        .collect();
-    for (p, v) in demand.iter().zip(&hits) {
-        for (k, &rk2) in r2.iter().enumerate() {
-            let mut count = 0;
-            let mut sole = 0;
-            for &(f, d2) in v {
-                if d2 <= rk2 {
-                    count += 1;
-                    sole = f;
-                    out[f as usize].demand_within[k] += p.weight;
-                }
-            }
-            if count == 1 {
-                let c = &mut out[sole as usize];
-                c.demand_sole[k] += p.weight;
-                c.residents_sole[k] += p.residents;
-            }
-        }
-    }
-    Ok(out)
+    let wants = super::scan::ScanWants {
+        criticality: true,
+        hours: None,
+    };
+    let scan = super::scan::scan(index, demand, config, wants)?;
+    Ok(scan.criticality.unwrap_or_default())
 }
 
 /// A `criticality.csv` could not be read: `file:line: reason`.

@@ -126,6 +126,8 @@ struct Grid {
 const GRID_CELL_M: f64 = 1000.0;
 /// Rings searched in the grid before falling back to the R-tree.
 const GRID_MAX_RING: i64 = 3;
+/// Radius queries that touch more cells than this go to the R-tree.
+const GRID_MAX_WITHIN_CELLS: f64 = 16.0;
 /// At most this many cells (bounds memory for sparse, far-flung facilities).
 const GRID_MAX_CELLS: f64 = 2.0e7;
 
@@ -175,6 +177,49 @@ impl Grid {
             start,
             sites: cells,
         }
+    }
+
+    /// Calls `visit` with every site in the cells that a square of half-side `radius_m`
+    /// around (x, y) touches — a superset of the sites within the radius. `false` (nothing
+    /// visited) when the square spans more than [`GRID_MAX_WITHIN_CELLS`] cells: the R-tree
+    /// is then the better index.
+    fn for_each_candidate(
+        &self,
+        x_m: f64,
+        y_m: f64,
+        radius_m: f64,
+        visit: impl FnMut(u32),
+    ) -> bool {
+        let mut visit = visit;
+        if self.nx == 0 || !(x_m.is_finite() && y_m.is_finite()) {
+            return self.nx == 0;
+        }
+        let cell =
+            |v: f64, v0: f64, n: usize| ((v - v0) / self.cell_m).floor().clamp(-1.0, n as f64);
+        let (gx0, gx1) = (
+            cell(x_m - radius_m, self.x0, self.nx),
+            cell(x_m + radius_m, self.x0, self.nx),
+        );
+        let (gy0, gy1) = (
+            cell(y_m - radius_m, self.y0, self.ny),
+            cell(y_m + radius_m, self.y0, self.ny),
+        );
+        if (gx1 - gx0 + 1.0) * (gy1 - gy0 + 1.0) > GRID_MAX_WITHIN_CELLS {
+            return false;
+        }
+        let clamp = |g: f64, n: usize| (g.max(0.0) as usize).min(n - 1);
+        if gx1 < 0.0 || gy1 < 0.0 || gx0 >= self.nx as f64 || gy0 >= self.ny as f64 {
+            return true; // the square misses the grid: no site is near
+        }
+        for gy in clamp(gy0, self.ny)..=clamp(gy1, self.ny) {
+            for gx in clamp(gx0, self.nx)..=clamp(gx1, self.nx) {
+                let c = gy * self.nx + gx;
+                for &s in &self.sites[self.start[c] as usize..self.start[c + 1] as usize] {
+                    visit(s);
+                }
+            }
+        }
+        true
     }
 
     /// Nearest site (smallest index among equals) if the grid can prove it.
@@ -307,17 +352,23 @@ impl FacilityIndex {
 
     /// Every facility within `radius_m` of (x, y) (inclusive), calling `f(facility, d2)`.
     pub fn for_each_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
-        for entry in self
-            .tree
-            .locate_within_distance([x_m, y_m], radius_m * radius_m)
-        {
-            let site = &self.sites[entry.data as usize];
+        let r2 = radius_m * radius_m;
+        let mut visit = |s: u32| {
+            let site = &self.sites[s as usize];
             let dx = site.x_m - x_m;
             let dy = site.y_m - y_m;
             let d2 = dx * dx + dy * dy;
-            for &m in &site.members {
-                f(m, d2);
+            if d2 <= r2 {
+                for &m in &site.members {
+                    f(m, d2);
+                }
             }
+        };
+        if self.grid.for_each_candidate(x_m, y_m, radius_m, &mut visit) {
+            return;
+        }
+        for entry in self.tree.locate_within_distance([x_m, y_m], r2) {
+            visit(entry.data);
         }
     }
 }

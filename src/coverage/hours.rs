@@ -10,10 +10,9 @@
 //! whose access class is public 24/7 are open; others are *unknown*, counted as closed and
 //! flagged (never silently assumed open).
 
-use super::engine::{ConfigError, CoverageConfig, DemandPoint, Neighbours, pct};
+use super::engine::{ConfigError, CoverageConfig, DemandPoint, Neighbours};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use opening_hours::OpeningHours;
-use rayon::prelude::*;
 
 /// Hours in a week.
 pub const HOURS_PER_WEEK: usize = 168;
@@ -97,6 +96,10 @@ impl WeekAvailability {
     fn set(&mut self, h: usize) {
         self.bits[h / 64] |= 1 << (h % 64);
     }
+    /// The 168 hours as bits: bit `h % 64` of word `h / 64` set ⇔ open at hour `h`.
+    pub fn bits(&self) -> [u64; 3] {
+        self.bits
+    }
     /// Open at hour `h` of the week (0 = Monday 00:00).
     pub fn is_open(&self, h: usize) -> bool {
         h < HOURS_PER_WEEK && self.bits[h / 64] & (1 << (h % 64)) != 0
@@ -156,7 +159,7 @@ pub struct HourCoverage {
 }
 
 /// The 168 hours and, per radius, the hour with the least demand covered.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct WeekCoverage {
     pub hours: Vec<HourCoverage>,
     /// Per radius: the worst hour (earliest among equals).
@@ -174,72 +177,12 @@ pub fn week_coverage(
     demand: &[DemandPoint],
     config: &CoverageConfig,
 ) -> Result<WeekCoverage, ConfigError> {
-    config.validate()?;
-    let eff = config.effective_radii_m();
-    let r2: Vec<f64> = eff.iter().map(|r| r * r).collect();
-    let r_max = eff.iter().cloned().fold(0.0, f64::max);
-    let nr = eff.len();
-    // Per point and radius: the hours at which it is covered (168-bit set).
-    let masks: Vec<Vec<[u64; 3]>> = demand
-        .par_iter()
-        .enumerate()
-        .with_min_len(1024)
-        .map(|(i, p)| {
-            let mut m = vec![[0u64; 3]; nr];
-            index.within(i, p, r_max, |f, d2| {
-                if let Some(a) = availability.get(f as usize) {
-                    for (mk, &rk2) in m.iter_mut().zip(&r2) {
-                        if d2 <= rk2 {
-                            for (mw, bw) in mk.iter_mut().zip(&a.bits) {
-                                *mw |= bw;
-                            }
-                        }
-                    }
-                }
-            });
-            m
-        })
-        .collect();
-    let demand_total: f64 = demand.iter().map(|p| p.weight).sum();
-    let residents_total: f64 = demand.iter().map(|p| p.residents).sum();
-    let hours: Vec<HourCoverage> = (0..HOURS_PER_WEEK)
-        .map(|h| {
-            let (w, b) = (h / 64, 1u64 << (h % 64));
-            let mut dem = vec![0.0; nr];
-            let mut res = vec![0.0; nr];
-            for (p, m) in demand.iter().zip(&masks) {
-                for k in 0..nr {
-                    if m[k][w] & b != 0 {
-                        dem[k] += p.weight;
-                        res[k] += p.residents;
-                    }
-                }
-            }
-            HourCoverage {
-                hour: h,
-                label: hour_label(h),
-                facilities_open: availability.iter().filter(|a| a.is_open(h)).count(),
-                pct_demand_covered: dem.iter().map(|d| pct(*d, demand_total)).collect(),
-                pct_residents_covered: res.iter().map(|r| pct(*r, residents_total)).collect(),
-            }
-        })
-        .collect();
-    let worst_hour = (0..nr)
-        .map(|k| {
-            (0..HOURS_PER_WEEK)
-                .min_by(|&a, &b| {
-                    hours[a].pct_demand_covered[k]
-                        .total_cmp(&hours[b].pct_demand_covered[k])
-                        .then(a.cmp(&b))
-                })
-                .unwrap_or(0)
-        })
-        .collect();
-    Ok(WeekCoverage {
-        hours,
-        worst_hour,
-        facilities_unknown_hours: availability.iter().filter(|a| a.is_unknown()).count(),
-    })
+    let wants = super::scan::ScanWants {
+        criticality: false,
+        hours: Some(availability),
+    };
+    let scan = super::scan::scan(index, demand, config, wants)?;
+    Ok(scan.hours.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod criticality;
 pub mod engine;
 pub mod gaps;
 pub mod hours;
+pub mod scan;
 pub mod scenario;
 pub mod stats;
 
@@ -21,6 +22,7 @@ pub use gaps::{Gap, gaps};
 pub use hours::{
     HoursSource, MissingHoursRule, WeekAvailability, WeekCoverage, availability, week_coverage,
 };
+pub use scan::{Scan, ScanWants, scan};
 pub use scenario::{
     CountedRule, ReadyRule, Scenario, Selection, SelectionCounts, is_ready, select, to_bng,
 };

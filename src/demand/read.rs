@@ -10,6 +10,7 @@
 use super::spread::CountRow;
 use crate::coverage::DemandPoint;
 use crate::csvhead::Headers;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// A demand file could not be read.
@@ -85,6 +86,7 @@ fn line_of(rec: &csv::StringRecord) -> u64 {
 fn number(
     path: &Path,
     rec: &csv::StringRecord,
+    line: u64,
     col: usize,
     name: &str,
 ) -> Result<f64, DemandError> {
@@ -93,7 +95,7 @@ fn number(
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(DemandError::Field {
             path: path.to_path_buf(),
-            line: line_of(rec),
+            line,
             column: name.to_string(),
             reason: "not a number".into(),
             value: raw.to_string(),
@@ -149,7 +151,7 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
         })?;
         let weight = match w_col {
             Some(c) => {
-                let w = number(path, &rec, c, label(&header, c))?;
+                let w = number(path, &rec, line_of(&rec), c, label(&header, c))?;
                 if w < 0.0 {
                     return Err(DemandError::Field {
                         path: path.to_path_buf(),
@@ -172,117 +174,229 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
     Ok(rows)
 }
 
-/// Reads demand points. Residents are 0 (points carry no population).
+/// Reads demand points. Large files without quotes are cut at line ends and read on every
+/// core; the points come out in file order, and the first bad row (in file order) is the
+/// error, with its line.
 pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, DemandError> {
-    let (mut rdr, header) = open(path)?;
-    let lat = header.find_any(&["lat", "latitude"]);
-    let lon = header.find_any(&["lon", "lng", "long", "longitude"]);
-    let east = header.find_any(&["easting", "x", "east"]);
-    let north = header.find_any(&["northing", "y", "north"]);
-    let (cx, cy, wgs84) = match (lon, lat, east, north) {
-        (Some(x), Some(y), _, _) => (x, y, true),
-        (_, _, Some(x), Some(y)) => (x, y, false),
-        _ => {
-            return Err(DemandError::MissingColumn {
-                path: path.to_path_buf(),
-                wanted: "lat,lon or easting,northing".into(),
-                header: header.joined(),
-            });
-        }
+    let open_error = |e: std::io::Error| DemandError::Open {
+        path: path.to_path_buf(),
+        source: csv::Error::from(e),
     };
-    let w_col = header.find_any(&["weight", "count", "arrests", "value"]);
-    let id_col = header.find_any(&["id", "incident_id", "name", "postcode"]);
+    let bytes = std::fs::read(path).map_err(open_error)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let header = Headers::new(rdr.headers().map_err(|source| DemandError::Csv {
+        path: path.to_path_buf(),
+        line: 1,
+        source,
+    })?);
+    let cols = PointColumns::find(path, &header)?;
+    let start = (rdr.position().byte() as usize).min(bytes.len());
+    let first_line = rdr.position().line();
+    let pieces = split_at_lines(&bytes[start..], first_line);
+    let ctx = PointContext {
+        path,
+        header: &header,
+        cols,
+        crs,
+    };
+    let parts: Vec<Result<Vec<DemandPoint>, DemandError>> = pieces
+        .into_par_iter()
+        .map(|(piece, line)| read_piece(&ctx, piece, line))
+        .collect();
     let mut out = Vec::new();
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+/// Bytes per piece when a file is read in parallel.
+const PIECE_BYTES: usize = 4 << 20;
+
+/// Cuts `body` (which starts on line `first_line`) into pieces at line ends, each with its
+/// first line number. A body with a quote stays whole: a quoted field may hold a line end.
+fn split_at_lines(body: &[u8], first_line: u64) -> Vec<(&[u8], u64)> {
+    if body.len() <= PIECE_BYTES || memchr::memchr(b'"', body).is_some() {
+        return vec![(body, first_line)];
+    }
+    let mut out = Vec::new();
+    let (mut from, mut line) = (0, first_line);
+    while from < body.len() {
+        let to = match memchr::memchr(b'\n', &body[(from + PIECE_BYTES).min(body.len())..]) {
+            Some(i) if from + PIECE_BYTES < body.len() => from + PIECE_BYTES + i + 1,
+            _ => body.len(),
+        };
+        out.push((&body[from..to], line));
+        line += memchr::memchr_iter(b'\n', &body[from..to]).count() as u64;
+        from = to;
+    }
+    out
+}
+
+/// Column positions of a points file.
+#[derive(Debug, Clone, Copy)]
+struct PointColumns {
+    x: usize,
+    y: usize,
+    wgs84: bool,
+    weight: Option<usize>,
+    id: Option<usize>,
+}
+
+impl PointColumns {
+    fn find(path: &Path, header: &Headers) -> Result<PointColumns, DemandError> {
+        let lat = header.find_any(&["lat", "latitude"]);
+        let lon = header.find_any(&["lon", "lng", "long", "longitude"]);
+        let east = header.find_any(&["easting", "x", "east"]);
+        let north = header.find_any(&["northing", "y", "north"]);
+        let (x, y, wgs84) = match (lon, lat, east, north) {
+            (Some(x), Some(y), _, _) => (x, y, true),
+            (_, _, Some(x), Some(y)) => (x, y, false),
+            _ => {
+                return Err(DemandError::MissingColumn {
+                    path: path.to_path_buf(),
+                    wanted: "lat,lon or easting,northing".into(),
+                    header: header.joined(),
+                });
+            }
+        };
+        Ok(PointColumns {
+            x,
+            y,
+            wgs84,
+            weight: header.find_any(&["weight", "count", "arrests", "value"]),
+            id: header.find_any(&["id", "incident_id", "name", "postcode"]),
+        })
+    }
+}
+
+struct PointContext<'a> {
+    path: &'a Path,
+    header: &'a Headers,
+    cols: PointColumns,
+    crs: &'a PointCrs,
+}
+
+/// Reads one piece whose first record is on line `first_line`.
+fn read_piece(
+    ctx: &PointContext<'_>,
+    piece: &[u8],
+    first_line: u64,
+) -> Result<Vec<DemandPoint>, DemandError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(piece);
+    let mut out = Vec::with_capacity(piece.len() / 24);
     let mut brec = csv::ByteRecord::new();
     loop {
+        let line_in_piece = rdr.position().line();
         match rdr.read_byte_record(&mut brec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(source) => {
                 return Err(DemandError::Csv {
-                    path: path.to_path_buf(),
-                    line: source.position().map(|p| p.line()).unwrap_or(0),
+                    path: ctx.path.to_path_buf(),
+                    line: first_line + source.position().map_or(line_in_piece, |p| p.line()) - 1,
                     source,
                 });
             }
         }
-        // Fast path: plain ASCII numbers; anything else goes through the checked path below.
-        let fast = |c: usize| -> Option<f64> {
-            std::str::from_utf8(brec.get(c)?)
-                .ok()?
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-        };
-        if (matches!(crs, PointCrs::Raw) || (!wgs84 && matches!(crs, PointCrs::Bng)))
-            && let (Some(x_m), Some(y_m)) = (fast(cx), fast(cy))
-        {
-            let weight = match w_col {
-                Some(c) => fast(c),
-                None => Some(1.0),
-            };
-            if let Some(weight) = weight {
-                let line = brec.position().map(|p| p.line()).unwrap_or(0);
-                let id = id_col
-                    .and_then(|c| brec.get(c))
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("line{line}"));
-                out.push(DemandPoint {
-                    id,
-                    x_m,
-                    y_m,
-                    weight,
-                    residents: 0.0,
-                });
-                continue;
-            }
-        }
-        let rec =
-            csv::StringRecord::from_byte_record(brec.clone()).map_err(|e| DemandError::Field {
-                path: path.to_path_buf(),
-                line: brec.position().map(|p| p.line()).unwrap_or(0),
-                column: String::new(),
-                reason: "not UTF-8 text".into(),
-                value: format!("{:?}", e.utf8_error()),
-            })?;
-        let line = line_of(&rec);
-        let x = number(path, &rec, cx, label(&header, cx))?;
-        let y = number(path, &rec, cy, label(&header, cy))?;
-        let converted = match crs {
-            PointCrs::Raw => Ok((x, y)),
-            _ if wgs84 => crate::geography::crs::wgs84_to_bng(x, y).map_err(|e| e.to_string()),
-            PointCrs::Bng => Ok((x, y)),
-            PointCrs::Custom(f) => f(x, y),
-        };
-        let (x_m, y_m) = converted.map_err(|reason| DemandError::Field {
-            path: path.to_path_buf(),
-            line,
-            column: format!("{},{}", label(&header, cx), label(&header, cy)),
-            reason,
-            value: format!("{x},{y}"),
-        })?;
-        let weight = match w_col {
-            Some(c) => number(path, &rec, c, label(&header, c))?,
-            None => 1.0,
-        };
-        let id = id_col
-            .and_then(|c| rec.get(c))
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("line{line}"));
-        out.push(DemandPoint {
-            id,
-            x_m,
-            y_m,
-            weight,
-            residents: 0.0,
+        let line = first_line + brec.position().map_or(line_in_piece, |p| p.line()) - 1;
+        out.push(match fast_point(ctx, &brec, line) {
+            Some(p) => p,
+            None => checked_point(ctx, &brec, line)?,
         });
     }
     Ok(out)
+}
+
+/// Plain ASCII numbers in the run's own coordinates; `None` sends the row to the checked
+/// path.
+fn fast_point(ctx: &PointContext<'_>, brec: &csv::ByteRecord, line: u64) -> Option<DemandPoint> {
+    let cols = ctx.cols;
+    if !(matches!(ctx.crs, PointCrs::Raw) || (!cols.wgs84 && matches!(ctx.crs, PointCrs::Bng))) {
+        return None;
+    }
+    let fast = |c: usize| -> Option<f64> {
+        std::str::from_utf8(brec.get(c)?)
+            .ok()?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+    };
+    let (x_m, y_m) = (fast(cols.x)?, fast(cols.y)?);
+    let weight = match cols.weight {
+        Some(c) => fast(c)?,
+        None => 1.0,
+    };
+    let id = cols
+        .id
+        .and_then(|c| brec.get(c))
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("line{line}"));
+    Some(DemandPoint {
+        id,
+        x_m,
+        y_m,
+        weight,
+        residents: 0.0,
+    })
+}
+
+/// Any row the fast path declined: every value checked, errors with file:line.
+fn checked_point(
+    ctx: &PointContext<'_>,
+    brec: &csv::ByteRecord,
+    line: u64,
+) -> Result<DemandPoint, DemandError> {
+    let (path, header, cols) = (ctx.path, ctx.header, ctx.cols);
+    let rec =
+        csv::StringRecord::from_byte_record(brec.clone()).map_err(|e| DemandError::Field {
+            path: path.to_path_buf(),
+            line,
+            column: String::new(),
+            reason: "not UTF-8 text".into(),
+            value: format!("{:?}", e.utf8_error()),
+        })?;
+    let x = number(path, &rec, line, cols.x, label(header, cols.x))?;
+    let y = number(path, &rec, line, cols.y, label(header, cols.y))?;
+    let converted = match ctx.crs {
+        PointCrs::Raw => Ok((x, y)),
+        _ if cols.wgs84 => crate::geography::crs::wgs84_to_bng(x, y).map_err(|e| e.to_string()),
+        PointCrs::Bng => Ok((x, y)),
+        PointCrs::Custom(f) => f(x, y),
+    };
+    let (x_m, y_m) = converted.map_err(|reason| DemandError::Field {
+        path: path.to_path_buf(),
+        line,
+        column: format!("{},{}", label(header, cols.x), label(header, cols.y)),
+        reason,
+        value: format!("{x},{y}"),
+    })?;
+    let weight = match cols.weight {
+        Some(c) => number(path, &rec, line, c, label(header, c))?,
+        None => 1.0,
+    };
+    let id = cols
+        .id
+        .and_then(|c| rec.get(c))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("line{line}"));
+    Ok(DemandPoint {
+        id,
+        x_m,
+        y_m,
+        weight,
+        residents: 0.0,
+    })
 }
 
 #[cfg(test)]

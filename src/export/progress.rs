@@ -13,6 +13,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// How long a step runs before its progress appears.
 pub const SHOW_AFTER: Duration = Duration::from_secs(1);
 
+/// Env var: when set (to anything), every step prints `timing: <step>: <ms> ms` to stderr.
+pub const TIMINGS_ENV: &str = "AEDCOVER_TIMINGS";
+
+fn timings_wanted() -> bool {
+    static WANTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WANTED.get_or_init(|| std::env::var_os(TIMINGS_ENV).is_some())
+}
+
 /// Decides once whether progress is shown, then hands out spinners and bars.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
@@ -39,6 +47,15 @@ impl Progress {
     /// Runs `f`; if it takes longer than [`SHOW_AFTER`], a spinner with `message` shows
     /// until it returns, then is cleared.
     pub fn step<T>(&self, message: &str, f: impl FnOnce() -> T) -> T {
+        let started = Instant::now();
+        let out = self.step_quietly(message, f);
+        if timings_wanted() {
+            eprintln!("timing: {message}: {} ms", started.elapsed().as_millis());
+        }
+        out
+    }
+
+    fn step_quietly<T>(&self, message: &str, f: impl FnOnce() -> T) -> T {
         if !self.enabled {
             return f();
         }

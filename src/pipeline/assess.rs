@@ -9,7 +9,7 @@ use super::inputs::{DemandStage, RegistryStage, to_metric};
 use crate::coverage::hours::WeekCoverage;
 use crate::coverage::{
     CountedRule, CoverageConfig, CoverageResult, Criticality, FacilityIndex, RadiusTotals,
-    ReadyRule, Selection, criticality, select,
+    ReadyRule, Scan, ScanWants, Selection, scan, select,
 };
 use crate::export::Progress;
 use crate::geography::MetricProjection;
@@ -61,19 +61,22 @@ pub fn assess(
         detour_factor: study.analysis.distance.detour_factor(),
     };
     let points = &demand.points;
-    let result = progress.step("coverage", || {
-        crate::coverage::assess(&index, points, &config)
-    })?;
-    let totals = result.totals(points);
     // With no placed demand there is nothing for criticality or hours to measure.
     let nothing = points.is_empty();
     let skip = study.analysis.skip;
-    let main_k = study.analysis.main_index();
-    let crit = if skip.criticality || nothing {
-        None
-    } else {
-        Some(progress.step("criticality", || criticality(&index, points, &config))?)
+    let wants = ScanWants {
+        criticality: !(skip.criticality || nothing),
+        hours: (!(skip.hours || nothing)).then_some(selection.availability.as_slice()),
     };
+    let Scan {
+        result,
+        criticality: crit,
+        hours,
+    } = progress.step("coverage, criticality and hour of week", || {
+        scan(&index, points, &config, wants)
+    })?;
+    let totals = result.totals(points);
+    let main_k = study.analysis.main_index();
     let criticality_main: HashMap<String, f64> = crit
         .iter()
         .flatten()
@@ -84,13 +87,6 @@ pub fn assess(
             )
         })
         .collect();
-    let hours = if skip.hours || nothing {
-        None
-    } else {
-        Some(progress.step("hour of week", || {
-            crate::coverage::hours::week_coverage(&index, &selection.availability, points, &config)
-        })?)
-    };
     let mut check = crate::registry::CheckOptions::new(rule.ready.as_of);
     check.check_days = rule.ready.max_days_since_check;
     let mut triage = crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check);

@@ -126,11 +126,15 @@ pub fn crs_label(crs: &crate::geography::Crs) -> String {
 pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError> {
     let mut notes = Vec::new();
     let mut sources = Sources::new();
-    let registry = inputs::registry(&study, &mut notes)?;
+    let registry = progress.step("reading the registry", || {
+        inputs::registry(&study, &mut notes)
+    })?;
     sources.add(registry.source.clone());
-    let raw = inputs::raw_points(&study)?;
+    let raw = progress.step("reading demand points", || inputs::raw_points(&study))?;
     let (projection, crs_reason) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
-    let demand = inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)?;
+    let demand = progress.step("demand", || {
+        inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)
+    })?;
     sources.extend(&demand.sources);
     for spec in &study.areas {
         sources.add(spec.source.clone());

@@ -291,13 +291,13 @@ fn suggested_sites(s: &mut String, run: &StudyRun) {
         if sm.solver == "exact" {
             "Exact"
         } else {
-            "Greedy"
+            "Greedy, then local search (swaps),"
         },
         sm.radius_m,
         if sm.solver == "exact" {
             "solved by integer programming".to_string()
         } else {
-            "guaranteed at least 1 − 1/e ≈ 63% of the best possible".to_string()
+            "never worse than greedy, so at least 1 − 1/e ≈ 63% of the best possible".to_string()
         },
         st.candidates_label,
         sm.candidates_given,

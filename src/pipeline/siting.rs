@@ -7,11 +7,12 @@ use super::PipelineError;
 use super::assess::Assessment;
 use super::inputs::DemandStage;
 use crate::geography::MetricProjection;
-use crate::siting::report::{ExactSummary, GreedySummary, Summary};
+use crate::siting::report::{ExactSummary, GreedySummary, LocalSummary, Summary};
 use crate::siting::{
     CandidateSite, CostModel, CostPerArrest, CoveringInstance, DemandSite, ExactOptions,
-    ExistingSite, InstanceOptions, Objective, RankedSite, SiteCost, demand_candidates, exact,
-    gain_curve, greedy, grid_candidates, rank_chosen, read_named_sites,
+    ExistingSite, InstanceOptions, LocalOptions, Objective, RankedSite, SiteCost,
+    demand_candidates, exact, gain_curve, greedy, grid_candidates, local_search, rank_chosen,
+    read_named_sites,
 };
 use crate::study::{Candidates, Siting, Solver, Study, Target};
 
@@ -66,6 +67,7 @@ pub fn site(
     let t = Instant::now();
     let g = greedy(&inst, k);
     let greedy_s = t.elapsed().as_secs_f64();
+    let mut local = None;
     let (sites, exact_summary, solver) = match s.solver {
         Solver::Exact { time_limit_s } => {
             let opts = ExactOptions {
@@ -79,7 +81,20 @@ pub fn site(
                 "exact",
             )
         }
-        Solver::Greedy => (g.sites.clone(), None, "greedy"),
+        Solver::Greedy => {
+            let t = Instant::now();
+            let l = local_search(&inst, &g.chosen(), LocalOptions::default());
+            local = Some(LocalSummary::of(&l, t.elapsed().as_secs_f64()));
+            if l.value > g.value {
+                notes.push(format!(
+                    "local search improved greedy's cover from {} to {} ({} swaps)",
+                    g.value, l.value, l.swaps
+                ));
+                (rank_chosen(&inst, &l.chosen), None, "greedy+local_search")
+            } else {
+                (g.sites.clone(), None, "greedy+local_search")
+            }
+        }
     };
     if sites.len() < k {
         notes.push(format!(
@@ -108,6 +123,7 @@ pub fn site(
         covered_arrests: extra,
         covered_residents: last.map_or(0.0, |x| x.cumulative_residents),
         greedy: GreedySummary::of(&g, greedy_s),
+        local_search: local,
         exact: exact_summary,
         cost_per_site: Some(per_site),
         budget_gbp: match s.target {

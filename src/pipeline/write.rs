@@ -69,7 +69,7 @@ pub fn write(
     };
     match run.study.output.set {
         OutputSet::Analysis => analysis(run, &mut out, progress)?,
-        OutputSet::Coverage => coverage(run, &mut out)?,
+        OutputSet::Coverage => coverage(run, &mut out, progress)?,
         OutputSet::Sites => sites(run, &mut out)?,
     }
     let summary = serde_json::to_string_pretty(&run.summary())
@@ -113,12 +113,14 @@ fn analysis(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), Pi
     out.text("report.md", &report)
 }
 
-fn coverage(run: &StudyRun, out: &mut Out) -> Result<(), PipelineError> {
+fn coverage(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), PipelineError> {
     let p = out.path("coverage_points.csv");
-    run.write_points(&p)?;
-    out.table("criticality.csv", run.criticality_table())?;
-    out.table("hours.csv", run.hours_table())?;
-    out.table("areas.csv", Some(run.areas_table()))?;
+    progress.step("writing coverage_points.csv", || run.write_points(&p))?;
+    progress.step("writing tables", || -> Result<(), PipelineError> {
+        out.table("criticality.csv", run.criticality_table())?;
+        out.table("hours.csv", run.hours_table())?;
+        out.table("areas.csv", Some(run.areas_table()))
+    })?;
     out.layer(&run.gaps_layer()?)
 }
 

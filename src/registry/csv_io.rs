@@ -39,7 +39,7 @@ use super::model::{
 use crate::csvhead::Headers;
 use crate::geography::Postcode;
 use chrono::NaiveDate;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -424,7 +424,7 @@ struct Row<'r> {
     file: &'r str,
     line: u64,
     record: &'r csv::StringRecord,
-    columns: &'r HashMap<&'static str, usize>,
+    columns: &'r FxHashMap<&'static str, usize>,
     errors: Vec<RowError>,
 }
 
@@ -682,10 +682,11 @@ fn parse_table<T>(
         line: e.position().map_or(0, |p| p.line()),
         message: e.to_string(),
     };
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(h) => h.map_err(csv_error)?,
-        None => {
+    let mut header = csv::StringRecord::new();
+    match reader.read_record(&mut header) {
+        Ok(true) => {}
+        Err(e) => return Err(csv_error(e)),
+        Ok(false) => {
             return Err(RegistryError::Empty {
                 file: file.to_string(),
             });
@@ -706,7 +707,7 @@ fn parse_table<T>(
             label: d.label,
         });
     }
-    let columns: HashMap<&'static str, usize> = known
+    let columns: FxHashMap<&'static str, usize> = known
         .iter()
         .filter_map(|&k| headers.find(k).map(|i| (k, i)))
         .collect();
@@ -750,10 +751,10 @@ fn parse_table<T>(
             unknown.join(", ")
         ));
     }
-    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut first_line: FxHashMap<String, u64> = FxHashMap::default();
     let mut blank_rows = 0usize;
-    for record in records {
-        let record = record.map_err(csv_error)?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(csv_error)? {
         if record.iter().all(|f| f.trim().is_empty()) {
             blank_rows += 1;
             continue;

@@ -6,12 +6,15 @@
 //! (good_lp + microlp) with a time limit and a proven gap; [`budget`] turns a budget in
 //! pounds into a number of sites and prices the result.
 
+pub mod bound;
 pub mod budget;
 pub mod exact;
 pub mod greedy;
 pub mod instance;
+pub mod local;
 pub mod report;
 
+pub use bound::{LagrangianBound, lagrangian_bound};
 pub use budget::{CostModel, CostPerArrest, SiteCost};
 pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
 pub use greedy::{GreedyResult, RankedSite, greedy};
@@ -19,6 +22,7 @@ pub use instance::{
     AlreadyCovered, CandidateSite, CoveringInstance, DemandSite, ExistingSite, InstanceOptions,
     NamedSites, Objective, PostcodeLookup, demand_candidates, grid_candidates, read_named_sites,
 };
+pub use local::{LocalOptions, LocalResult, local_search};
 pub use report::{GainPoint, Summary, gain_curve, rank_chosen};
 
 /// What can go wrong when siting.

@@ -7,6 +7,7 @@ use super::budget::{CostPerArrest, SiteCost};
 use super::exact::ExactResult;
 use super::greedy::{GreedyResult, RankedSite, gain, take};
 use super::instance::{AlreadyCovered, CoveringInstance};
+use super::local::LocalResult;
 
 /// Orders a chosen set greedily (largest marginal gain first, ties on the lower index), so an
 /// exact solution gets the same ranked columns as a greedy one.
@@ -92,6 +93,31 @@ impl GreedySummary {
     }
 }
 
+/// The local search's figures for the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalSummary {
+    /// Covered weight after the search (never below greedy's).
+    pub value: f64,
+    pub greedy_value: f64,
+    pub swaps: usize,
+    pub restarts: usize,
+    /// Not written: outputs are the same on every run.
+    #[serde(skip)]
+    pub time_s: f64,
+}
+
+impl LocalSummary {
+    pub fn of(l: &LocalResult, time_s: f64) -> LocalSummary {
+        LocalSummary {
+            value: l.value,
+            greedy_value: l.start_value,
+            swaps: l.swaps,
+            restarts: l.restarts,
+            time_s,
+        }
+    }
+}
+
 /// The exact solver's figures for the summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExactSummary {
@@ -140,6 +166,8 @@ pub struct Summary {
     pub covered_arrests: f64,
     pub covered_residents: f64,
     pub greedy: GreedySummary,
+    /// Swaps after greedy (the default solver); `None` when the exact solver ran.
+    pub local_search: Option<LocalSummary>,
     pub exact: Option<ExactSummary>,
     pub cost_per_site: Option<SiteCost>,
     pub budget_gbp: Option<f64>,

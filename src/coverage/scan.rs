@@ -1,0 +1,351 @@
+//! One pass over the demand for everything coverage counts: the nearest facility and the
+//! radii each point is covered at, the facility that alone covers it (criticality), and the
+//! hours of the week at which it is covered.
+//!
+//! Each point asks its [`Neighbours`] once for the facilities within the largest radius.
+//! Sums are deterministic whatever the number of threads: the points are cut into fixed
+//! chunks of [`CHUNK_POINTS`] in input order, each chunk sums in input order, and chunk sums
+//! are added in chunk order (one chunk — every study up to 65,536 points — is plain input
+//! order). Hour-of-week coverage is counted per distinct *availability mask* (the set of
+//! hours at which some facility within the radius is open): points sharing a mask are
+//! summed once, and each of the 168 hours adds up the masks open at that hour.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::criticality::Criticality;
+use super::engine::{
+    ConfigError, CoverageConfig, CoverageResult, DemandPoint, Neighbours, PointCoverage,
+};
+use super::hours::{HOURS_PER_WEEK, HourCoverage, WeekAvailability, WeekCoverage, hour_label};
+use crate::coverage::pct;
+
+/// Points per chunk; fixed so that sums do not depend on the machine.
+pub const CHUNK_POINTS: usize = 1 << 16;
+
+/// Chunks summed at once (bounds the memory of the per-chunk criticality arrays).
+const CHUNKS_PER_WAVE: usize = 4;
+
+/// What the pass should count besides coverage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanWants<'a> {
+    pub criticality: bool,
+    /// The availability of each facility, when hour-of-week coverage is wanted.
+    pub hours: Option<&'a [WeekAvailability]>,
+}
+
+/// The pass's results.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub result: CoverageResult,
+    pub criticality: Option<Vec<Criticality>>,
+    pub hours: Option<WeekCoverage>,
+}
+
+/// Runs the pass.
+pub fn scan(
+    index: &impl Neighbours,
+    demand: &[DemandPoint],
+    config: &CoverageConfig,
+    wants: ScanWants<'_>,
+) -> Result<Scan, ConfigError> {
+    config.validate()?;
+    let shape = Shape::new(config, index.facility_count(), wants);
+    let mut total = ChunkSums::new(&shape);
+    let mut points = Vec::with_capacity(demand.len());
+    let chunks: Vec<(usize, &[DemandPoint])> = demand
+        .chunks(CHUNK_POINTS)
+        .enumerate()
+        .map(|(c, pts)| (c * CHUNK_POINTS, pts))
+        .collect();
+    for wave in chunks.chunks(CHUNKS_PER_WAVE) {
+        let done: Vec<(Vec<PointCoverage>, ChunkSums)> = wave
+            .par_iter()
+            .map(|&(first, pts)| scan_chunk(index, &shape, first, pts))
+            .collect();
+        for (p, sums) in done {
+            points.extend(p);
+            total.add(sums);
+        }
+    }
+    let criticality = wants.criticality.then(|| total.criticality(&shape));
+    let hours = wants.hours.map(|avail| total.week(&shape, avail, demand));
+    Ok(Scan {
+        result: CoverageResult {
+            config: config.clone(),
+            points,
+        },
+        criticality,
+        hours,
+    })
+}
+
+/// Sizes and squared radii, shared by every chunk.
+struct Shape<'a> {
+    r2: Vec<f64>,
+    r_max: f64,
+    nr: usize,
+    facilities: usize,
+    wants: ScanWants<'a>,
+}
+
+impl<'a> Shape<'a> {
+    fn new(config: &CoverageConfig, facilities: usize, wants: ScanWants<'a>) -> Self {
+        let eff = config.effective_radii_m();
+        Shape {
+            r2: eff.iter().map(|r| r * r).collect(),
+            r_max: eff.iter().cloned().fold(0.0, f64::max),
+            nr: eff.len(),
+            facilities,
+            wants,
+        }
+    }
+    fn needs_neighbours(&self) -> bool {
+        self.wants.criticality || self.wants.hours.is_some()
+    }
+}
+
+/// Demand and residents summed over the points of one availability mask.
+#[derive(Debug, Clone, Copy, Default)]
+struct Weights {
+    demand: f64,
+    residents: f64,
+}
+
+impl Weights {
+    fn add(&mut self, other: Weights) {
+        self.demand += other.demand;
+        self.residents += other.residents;
+    }
+}
+
+/// One chunk's sums (and, once merged, the whole demand's).
+struct ChunkSums {
+    /// `[facility * nr + k]`: demand within radius `k` of the facility (shared or not).
+    within: Vec<f64>,
+    /// `[facility * nr + k]`: demand and residents covered at radius `k` by that facility alone.
+    sole: Vec<Weights>,
+    /// Per radius: availability masks in order of first appearance, with their weights.
+    masks: Vec<MaskSums>,
+}
+
+#[derive(Default)]
+struct MaskSums {
+    order: Vec<([u64; 3], Weights)>,
+    slot: FxHashMap<[u64; 3], usize>,
+}
+
+impl MaskSums {
+    fn add(&mut self, mask: [u64; 3], w: Weights) {
+        match self.slot.get(&mask) {
+            Some(&s) => self.order[s].1.add(w),
+            None => {
+                self.slot.insert(mask, self.order.len());
+                self.order.push((mask, w));
+            }
+        }
+    }
+}
+
+impl ChunkSums {
+    fn new(shape: &Shape<'_>) -> Self {
+        let n = if shape.wants.criticality {
+            shape.facilities * shape.nr
+        } else {
+            0
+        };
+        ChunkSums {
+            within: vec![0.0; n],
+            sole: vec![Weights::default(); n],
+            masks: if shape.wants.hours.is_some() {
+                (0..shape.nr).map(|_| MaskSums::default()).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn add(&mut self, other: ChunkSums) {
+        for (a, b) in self.within.iter_mut().zip(&other.within) {
+            *a += b;
+        }
+        for (a, b) in self.sole.iter_mut().zip(&other.sole) {
+            a.add(*b);
+        }
+        for (a, b) in self.masks.iter_mut().zip(other.masks) {
+            for (mask, w) in b.order {
+                a.add(mask, w);
+            }
+        }
+    }
+
+    fn criticality(&self, shape: &Shape<'_>) -> Vec<Criticality> {
+        let nr = shape.nr;
+        (0..shape.facilities)
+            .map(|f| {
+                let cells = f * nr..(f + 1) * nr;
+                Criticality {
+                    facility: f as u32,
+                    demand_sole: self.sole[cells.clone()].iter().map(|w| w.demand).collect(),
+                    residents_sole: self.sole[cells.clone()]
+                        .iter()
+                        .map(|w| w.residents)
+                        .collect(),
+                    demand_within: self.within[cells].to_vec(),
+                }
+            })
+            .collect()
+    }
+
+    fn week(
+        &self,
+        shape: &Shape<'_>,
+        availability: &[WeekAvailability],
+        demand: &[DemandPoint],
+    ) -> WeekCoverage {
+        let demand_total: f64 = demand.iter().map(|p| p.weight).sum();
+        let residents_total: f64 = demand.iter().map(|p| p.residents).sum();
+        let hours: Vec<HourCoverage> = (0..HOURS_PER_WEEK)
+            .map(|h| {
+                let (word, bit) = (h / 64, 1u64 << (h % 64));
+                let (mut dem, mut res) = (vec![0.0; shape.nr], vec![0.0; shape.nr]);
+                for (k, masks) in self.masks.iter().enumerate() {
+                    for (mask, w) in &masks.order {
+                        if mask[word] & bit != 0 {
+                            dem[k] += w.demand;
+                            res[k] += w.residents;
+                        }
+                    }
+                }
+                HourCoverage {
+                    hour: h,
+                    label: hour_label(h),
+                    facilities_open: availability.iter().filter(|a| a.is_open(h)).count(),
+                    pct_demand_covered: dem.iter().map(|d| pct(*d, demand_total)).collect(),
+                    pct_residents_covered: res.iter().map(|r| pct(*r, residents_total)).collect(),
+                }
+            })
+            .collect();
+        WeekCoverage {
+            worst_hour: worst_hours(&hours, shape.nr),
+            hours,
+            facilities_unknown_hours: availability.iter().filter(|a| a.is_unknown()).count(),
+        }
+    }
+}
+
+/// Per radius: the hour with the least demand covered (earliest among equals).
+fn worst_hours(hours: &[HourCoverage], nr: usize) -> Vec<usize> {
+    (0..nr)
+        .map(|k| {
+            (0..hours.len())
+                .min_by(|&a, &b| {
+                    hours[a].pct_demand_covered[k]
+                        .total_cmp(&hours[b].pct_demand_covered[k])
+                        .then(a.cmp(&b))
+                })
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// What one point saw within the largest radius, per radius.
+struct Seen {
+    count: Vec<u32>,
+    sole: Vec<u32>,
+    mask: Vec<[u64; 3]>,
+}
+
+fn scan_chunk(
+    index: &impl Neighbours,
+    shape: &Shape<'_>,
+    first: usize,
+    pts: &[DemandPoint],
+) -> (Vec<PointCoverage>, ChunkSums) {
+    let mut sums = ChunkSums::new(shape);
+    let mut seen = Seen {
+        count: vec![0; shape.nr],
+        sole: vec![0; shape.nr],
+        mask: vec![[0; 3]; shape.nr],
+    };
+    let points = pts
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            let i = first + j;
+            if shape.needs_neighbours() {
+                count_point(index, shape, i, p, &mut seen, &mut sums);
+            }
+            nearest_point(index, shape, i, p)
+        })
+        .collect();
+    (points, sums)
+}
+
+fn nearest_point(
+    index: &impl Neighbours,
+    shape: &Shape<'_>,
+    i: usize,
+    p: &DemandPoint,
+) -> PointCoverage {
+    match index.nearest_to(i, p) {
+        Some((f, d2)) => PointCoverage {
+            nearest: Some(f),
+            distance_m: d2.sqrt(),
+            covered_mask: shape
+                .r2
+                .iter()
+                .enumerate()
+                .fold(0, |m, (k, r2)| if d2 <= *r2 { m | (1 << k) } else { m }),
+        },
+        None => PointCoverage {
+            nearest: None,
+            distance_m: f64::INFINITY,
+            covered_mask: 0,
+        },
+    }
+}
+
+fn count_point(
+    index: &impl Neighbours,
+    shape: &Shape<'_>,
+    i: usize,
+    p: &DemandPoint,
+    seen: &mut Seen,
+    sums: &mut ChunkSums,
+) {
+    seen.count.iter_mut().for_each(|c| *c = 0);
+    seen.mask.iter_mut().for_each(|m| *m = [0; 3]);
+    let nr = shape.nr;
+    let avail = shape.wants.hours;
+    let crit = shape.wants.criticality;
+    index.within(i, p, shape.r_max, |f, d2| {
+        for k in 0..nr {
+            if d2 <= shape.r2[k] {
+                seen.count[k] += 1;
+                seen.sole[k] = f;
+                if crit {
+                    sums.within[f as usize * nr + k] += p.weight;
+                }
+                if let Some(a) = avail.and_then(|a| a.get(f as usize)) {
+                    let bits = a.bits();
+                    for (m, b) in seen.mask[k].iter_mut().zip(bits) {
+                        *m |= b;
+                    }
+                }
+            }
+        }
+    });
+    let w = Weights {
+        demand: p.weight,
+        residents: p.residents,
+    };
+    for k in 0..nr {
+        if crit && seen.count[k] == 1 {
+            sums.sole[seen.sole[k] as usize * nr + k].add(w);
+        }
+        if avail.is_some() {
+            sums.masks[k].add(seen.mask[k], w);
+        }
+    }
+}
