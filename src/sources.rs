@@ -70,6 +70,17 @@ impl Source {
         )
     }
 
+    /// English Indices of Deprivation 2025 by LSOA 2021 (MHCLG, File 7).
+    pub fn imd2025() -> Source {
+        Source::new(
+            "imd2025",
+            "Contains public sector information licensed under the Open Government Licence v3.0 (MHCLG, English Indices of Deprivation 2025)",
+            "MHCLG IMD 2025, OGL v3",
+            "OGL v3",
+            true,
+        )
+    }
+
     /// Postcode district polygons from Wikipedia (share-alike: derived polygons inherit it).
     pub fn wikipedia_postcode_districts() -> Source {
         Source::new(

@@ -96,6 +96,43 @@ pub struct Study {
     pub analysis: Analysis,
     pub siting: Option<Siting>,
     pub output: Output,
+    /// Deprivation and age of the residents, and the best case from counts (`[equity]`).
+    pub equity: Option<Equity>,
+}
+
+/// The `[equity]` section: where the LSOAs' deprivation and ages come from, and whether to
+/// compute the best case from counts for the report's districts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Equity {
+    pub lsoas: EquityLsoas,
+    pub best_case: Option<BestCase>,
+}
+
+/// LSOA deprivation (IMD 2025), ages, and how postcode units find their LSOA.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EquityLsoas {
+    /// An IMD file, the Census file with `age_65_plus` (optional), and the LSOA polygons that
+    /// place each postcode unit (point in polygon).
+    Files {
+        imd_csv: PathBuf,
+        ages_csv: Option<PathBuf>,
+        lsoa_geojson: Vec<PathBuf>,
+    },
+    /// Tables compiled in (the built-in study): LSOAs with decile and ages, and postcode units
+    /// with their residents and LSOA (`data/lsoas.csv`, `data/postcode_units.csv`).
+    Embedded {
+        lsoas_name: &'static str,
+        lsoas_csv: &'static str,
+        units_name: &'static str,
+        units_csv: &'static str,
+    },
+}
+
+/// Settings of the best case from counts (see [`crate::pipeline::best_case`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BestCase {
+    /// Seconds the exact MIP may spend per district and objective; 0 = bounds only.
+    pub exact_time_limit_s: f64,
 }
 
 /// The metric CRS of a run.
@@ -354,6 +391,59 @@ pub struct Siting {
     pub cabinet: crate::seeds::Cabinet,
     /// Years the arrest counts cover (unknown when absent).
     pub arrest_period_years: Option<f64>,
+    /// What a covered demand point is worth.
+    pub objective: SitingObjective,
+}
+
+/// What siting maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SitingObjective {
+    /// Arrests within the radius (the default).
+    #[default]
+    Arrests,
+    /// Usual residents.
+    Residents,
+    /// Residents aged 65 or over (needs `[equity]`).
+    Residents65Plus,
+    /// Residents of LSOAs in IMD deciles 1-3 (needs `[equity]`).
+    DeprivedResidents,
+}
+
+impl SitingObjective {
+    /// `arrests`, `residents`, `residents_65_plus` or `deprived_residents`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SitingObjective::Arrests => "arrests",
+            SitingObjective::Residents => "residents",
+            SitingObjective::Residents65Plus => "residents_65_plus",
+            SitingObjective::DeprivedResidents => "deprived_residents",
+        }
+    }
+
+    /// Whether the objective needs the `[equity]` tables.
+    pub fn needs_equity(&self) -> bool {
+        matches!(
+            self,
+            SitingObjective::Residents65Plus | SitingObjective::DeprivedResidents
+        )
+    }
+}
+
+impl std::str::FromStr for SitingObjective {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.trim() {
+            "arrests" => SitingObjective::Arrests,
+            "residents" => SitingObjective::Residents,
+            "residents_65_plus" => SitingObjective::Residents65Plus,
+            "deprived_residents" => SitingObjective::DeprivedResidents,
+            _ => {
+                return Err(
+                    "expected arrests, residents, residents_65_plus or deprived_residents".into(),
+                );
+            }
+        })
+    }
 }
 
 /// Which files a run writes.
@@ -439,6 +529,31 @@ pub fn flag_error(flag: &str, reason: impl Into<String>, value: impl Into<String
     }
 }
 
+/// The study with its siting objective set from `--objective`.
+pub fn with_objective(mut study: Study, objective: &str) -> Result<Study, StudyError> {
+    let o: SitingObjective = objective
+        .parse()
+        .map_err(|r: String| flag_error("--objective", r, objective))?;
+    if o.needs_equity() && study.equity.is_none() {
+        return Err(flag_error(
+            "--objective",
+            "needs a study with an [equity] section",
+            objective,
+        ));
+    }
+    match &mut study.siting {
+        Some(s) => s.objective = o,
+        None => {
+            return Err(flag_error(
+                "--objective",
+                "the study has no [siting] section",
+                objective,
+            ));
+        }
+    }
+    Ok(study)
+}
+
 /// Parses a scenario name (`all`, `public`, `24-7`, `ready`, `hour:Mo14`).
 pub fn parse_scenario(s: &str) -> Result<Scenario, String> {
     s.parse::<Scenario>().map_err(|e| e.to_string())
@@ -520,6 +635,7 @@ pub fn known_source(key: &str) -> Option<Source> {
         "seed_report" => Source::seed_report(),
         "trafford_council" => Source::trafford_council(),
         "bhf_circuit" => Source::bhf_circuit(),
+        "imd2025" => Source::imd2025(),
         _ => return None,
     })
 }

@@ -131,7 +131,9 @@ fn leicestershire_open_study() {
     assert_eq!(s["siting"]["k"], 10);
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(
-        report.contains("Suggested sites") && report.contains("£"),
+        report.contains("Suggested sites")
+            && report.contains("£")
+            && report.contains("Objective: **arrests**"),
         "{report}"
     );
     let mut areas = csv::Reader::from_path(dir.join("areas.csv")).unwrap();
@@ -151,6 +153,44 @@ fn leicestershire_open_study() {
             && report.contains("840 are missing"),
         "{report}"
     );
+    equity_join(dir, &s);
+}
+
+/// 634 of 634 LSOAs joined; residents by decile on the postcode units equal the file's sums
+/// of usual_residents_total by IMD_decile; every unit has a decile or is counted without one.
+fn equity_join(dir: &Path, s: &serde_json::Value) {
+    let j = &s["equity"]["join"];
+    assert_eq!(j["lsoas_in_file"], 634);
+    assert_eq!(j["lsoas_with_polygon"], 634);
+    assert_eq!(j["bad_rows"].as_array().unwrap().len(), 0);
+    let n = |k: &str| j[k].as_u64().unwrap();
+    assert_eq!(
+        n("units_with_decile") + n("units_outside_lsoas") + n("units_without_decile"),
+        n("units_total")
+    );
+    let file = j["residents_by_decile_in_file"].as_array().unwrap();
+    let deciles = s["equity"]["deciles"].as_array().unwrap();
+    let mut total = 0;
+    for (f, d) in file.iter().zip(deciles) {
+        assert_eq!(f["imd_decile"], d["imd_decile"]);
+        let fr = f["residents"].as_u64().unwrap();
+        total += fr;
+        assert!(
+            (d["residents"].as_f64().unwrap() - fr as f64).abs() < 1e-6,
+            "{f} vs {d}"
+        );
+    }
+    assert_eq!(total, 1_121_954);
+    for f in [
+        "equity.csv",
+        "lsoas.geojson",
+        "equity_by_decile.svg",
+        "equity_by_decile.png",
+    ] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("## Equity of access") && report.contains("equity_by_decile.png"));
 }
 
 #[test]

@@ -94,65 +94,88 @@ fn gdal_oapif_lists_collections_and_reads_items_with_bbox() {
     assert!(areas.contains("POLYGON"), "{areas}");
 }
 
+/// Installs playwright-core (no browser download) into `dir` with npm; None (with a reason
+/// printed, or a panic under CI) when npm or the registry is not there.
+fn playwright_core(dir: &std::path::Path) -> Option<()> {
+    let npm = aedcover::opendata::program_for_test("npm")?;
+    let out = Command::new(npm)
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            "playwright-core@1",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        return Some(());
+    }
+    let why = format!(
+        "npm install playwright-core failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{why}: required under CI");
+    }
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
 #[test]
-fn headless_chromium_draws_the_map() {
+fn headless_chromium_draws_the_map_opens_a_popup_and_filters_available_now() {
     let Some(chromium) = aedcover::opendata::program_for_test("chromium") else {
         return;
     };
+    let Some(node) = aedcover::opendata::program_for_test("node") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    if playwright_core(tmp.path()).is_none() {
+        return;
+    }
     let addr = start_server();
-    let url = format!("http://{addr}/map");
-    let profile = tempfile::tempdir().unwrap();
-    let flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--virtual-time-budget=10000",
-        "--window-size=1000,800",
-    ];
-    let user_dir = format!("--user-data-dir={}", profile.path().display());
-    let dom = Command::new(&chromium)
-        .args(flags)
-        .arg(&user_dir)
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    let html = String::from_utf8_lossy(&dom.stdout);
-    let drawn: usize = html
-        .split("data-features-drawn=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no DOM marker; stderr:\n{}\nDOM:\n{html}",
-                String::from_utf8_lossy(&dom.stderr)
-            )
-        });
-    // 2 areas + 1 coverage + 1 gap + 5 placed AEDs (T6 has no position).
-    assert_eq!(drawn, 9, "{html}");
-    assert!(html.contains("data-map-ready=\"1\""));
-
+    let driver = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api_support/map_driver.js");
     let shot = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/api-map.png");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
     let _ = std::fs::remove_file(&shot);
-    let profile2 = tempfile::tempdir().unwrap();
-    let out = Command::new(&chromium)
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile2.path().display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
+    let out = Command::new(node)
+        .arg(&driver)
+        .arg(format!("http://{addr}/map"))
+        .arg(&chromium)
+        .arg(&shot)
+        .arg(TOKEN)
+        .env("NODE_PATH", tmp.path().join("node_modules"))
         .output()
         .unwrap();
-    assert!(
-        shot.exists(),
-        "no screenshot: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or("");
+    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+        panic!(
+            "driver said {e}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(out.status.success() && v["fatal"].is_null(), "{v}");
+    // 2 areas + 1 coverage + 1 gap + 2 sites + 5 placed AEDs (T6 has no position).
+    assert_eq!(v["drawn"], 11, "{v}");
+    assert_eq!(v["aeds_before"], 5, "{v}");
+    assert!(v["popup"].as_str().unwrap().contains("Town Hall"), "{v}");
+    // Available now: T1 (24/7) and T4 (24/7 cabinet, status unknown) at least; never T3
+    // (hours unknown) or T5 (retired).
+    let now = v["aeds_now"].as_u64().unwrap();
+    assert!((2..5).contains(&now), "{v}");
+    assert_eq!(v["aeds_after"], 5, "{v}");
+    assert!(v["legend"].as_str().unwrap().contains("Gap"), "{v}");
+    assert!(v["attention"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["errors"], serde_json::json!([]), "console errors: {v}");
+    assert_eq!(
+        v["outside"],
+        serde_json::json!([]),
+        "fetched from outside: {v}"
     );
+    assert!(shot.exists());
     println!("screenshot: {}", shot.display());
 }

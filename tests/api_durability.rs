@@ -168,3 +168,89 @@ fn registry_export_writes_csv_that_seeds_a_new_server() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Starts the fixture server in-process with short limits; returns `127.0.0.1:PORT`.
+fn start_limited(limits: aedcover::api::ServeLimits) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+            aedcover::api::serve_with(listener, state(Some(TOKEN)), limits)
+                .await
+                .unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// Reads until the server closes; Ok(what it sent) or Err when it kept the socket open
+/// past the read timeout.
+fn read_until_closed(s: &mut std::net::TcpStream) -> std::io::Result<String> {
+    use std::io::Read;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut all = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Ok(String::from_utf8_lossy(&all).into_owned()),
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Ok(String::from_utf8_lossy(&all).into_owned());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off_and_health_still_answers() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let limits = aedcover::api::ServeLimits {
+        header_read_timeout: std::time::Duration::from_secs(1),
+        body_read_timeout: std::time::Duration::from_secs(1),
+        max_connections: 256,
+    };
+    let addr = start_limited(limits);
+    // Half-sent requests, held open.
+    let mut half: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /health HTTP/1.1\r\nHo").unwrap();
+            s
+        })
+        .collect();
+    let (status, body) = http(&addr, "GET", "/health", None, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    for s in &mut half {
+        read_until_closed(s).expect("a half-sent request is closed after the header timeout");
+    }
+    // An idle keep-alive connection is closed too.
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    write!(idle, "GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    read_until_closed(&mut idle).expect("an idle keep-alive connection is closed");
+    // A body that never arrives: the request fails (4xx), the connection closes.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    write!(
+        slow,
+        "POST /registry/aeds HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\":"
+    )
+    .unwrap();
+    let answer = read_until_closed(&mut slow).expect("a slow body is cut off");
+    assert!(
+        answer.starts_with("HTTP/1.1 4") || answer.is_empty(),
+        "{answer}"
+    );
+    let (status, _) = http(&addr, "GET", "/health", None, "").unwrap();
+    assert_eq!(status, 200);
+}

@@ -10,6 +10,7 @@ fn committed_tables_equal_a_fresh_derivation() {
         "codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv",
         "population_census2021/lsoa21_population_llr.csv",
         "ons_boundaries_llr/lsoa21_E10000018.geojson",
+        "imd2025_llr/imd2025_lsoa21_llr.csv",
     ] {
         if aedcover::opendata::file_for_test(f).is_none() {
             return;
@@ -29,7 +30,12 @@ fn committed_tables_equal_a_fresh_derivation() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("repaired LE15"), "{stderr}");
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    for name in ["districts.csv", "emas_aeds_geocoded.csv"] {
+    for name in [
+        "districts.csv",
+        "emas_aeds_geocoded.csv",
+        "lsoas.csv",
+        "postcode_units.csv",
+    ] {
         let fresh = std::fs::read_to_string(tmp.path().join(name)).unwrap();
         let kept = std::fs::read_to_string(committed.join(name)).unwrap();
         assert_eq!(kept, fresh, "data/{name} differs from a fresh derivation");

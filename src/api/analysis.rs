@@ -73,6 +73,8 @@ pub struct Collection {
     by_id: HashMap<String, usize>,
     /// Polygons per feature, for point-in-polygon queries.
     polygons: Vec<Option<MultiPolygon<f64>>>,
+    /// The properties items can be filtered by, with their types (Part 3).
+    pub queryables: Vec<(String, super::filter::Kind)>,
 }
 
 fn rank(f: &Feature) -> f64 {
@@ -146,6 +148,7 @@ impl Collection {
                 _ => None,
             })
             .collect();
+        let queryables = super::filter::queryables(&features);
         Ok(Collection {
             id: id.to_string(),
             title: title.to_string(),
@@ -158,6 +161,7 @@ impl Collection {
             restricted,
             by_id,
             polygons,
+            queryables,
         })
     }
 
@@ -336,16 +340,10 @@ impl Default for RegistryBuilder {
 
 impl AnalysisBuilder for RegistryBuilder {
     fn build(&self, aeds: Vec<Aed>, guardians: Vec<Guardian>) -> Result<Analysis, BuildError> {
+        // Only the layers given are collections: no file, no layer.
         let others = COLLECTION_IDS[1..]
             .iter()
-            .map(|id| {
-                let layer = self
-                    .layers
-                    .get(*id)
-                    .cloned()
-                    .unwrap_or_else(|| Layer::new(*id));
-                (*id, layer, None)
-            })
+            .filter_map(|id| self.layers.get(*id).map(|l| (*id, l.clone(), None)))
             .collect();
         Ok(assemble(
             &aeds,
@@ -428,7 +426,10 @@ pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
         ("gaps", run.gaps_layer()?, all.clone()),
         ("coverage", run.coverage_layer_main()?, all.clone()),
         ("sites", run.sites_layer()?, all),
-    ];
+    ]
+    .into_iter()
+    .filter(|(_, layer, _)| produced(layer))
+    .collect();
     Ok(assemble(
         &reg.aeds,
         reg.guardians.as_deref(),
@@ -440,6 +441,12 @@ pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
         ),
         others,
     ))
+}
+
+/// Whether the run made this layer: a layer the study does not compute says so in its
+/// metadata (`not_computed`) and is not served as a collection; a computed, empty one is.
+fn produced(layer: &Layer) -> bool {
+    !layer.metadata.iter().any(|(k, _)| k == "not_computed")
 }
 
 /// lon/lat of an AED's position (converting BNG), or an error text.
@@ -482,7 +489,20 @@ pub fn aed_feature(
         .with("location_source", aed.location.map(|l| l.source.as_str()))
         .with("counted", rule.counts(aed))
         .with("has_guardian", has_guardian)
-        .with("source", aed.source.as_deref())
+        .with("source", aed.source.as_deref().map(public_source))
+}
+
+/// A row's source as published: for a file, its name and line (`registry.csv:17`), never
+/// the server's directories; a record name such as `osm:node/123` is kept as it is.
+fn public_source(source: &str) -> &str {
+    let b = source.as_bytes();
+    let drive =
+        b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'/' | b'\\');
+    let path = drive || source.starts_with(['/', '\\', '.', '~']);
+    match path {
+        true => source.rsplit(['/', '\\']).next().unwrap_or(source),
+        false => source,
+    }
 }
 
 /// Builds the snapshot: the aeds collection and the R-tree from `aeds`, the other
@@ -720,6 +740,23 @@ mod tests {
         let c = a.collection("aeds").unwrap();
         let shop = c.feature_value(c.get("shop").unwrap());
         assert_eq!(shop["properties"]["counted"], false);
+    }
+
+    #[test]
+    fn published_sources_carry_no_server_paths() {
+        let mut a = aed("x", 454_000.0, 304_000.0, Status::Ready);
+        a.source = Some("/srv/data/aeds/trafford.csv:17".into());
+        let f = aed_feature(
+            &a,
+            (-1.2, 52.7),
+            &default_rule(Utc::now().date_naive()),
+            false,
+        );
+        let src = f.properties.iter().find(|(k, _)| k == "source").unwrap();
+        assert_eq!(src.1, Prop::Str("trafford.csv:17".into()));
+        assert_eq!(public_source("C:\\data\\r.csv:2"), "r.csv:2");
+        assert_eq!(public_source("osm:node/123"), "osm:node/123");
+        assert_eq!(public_source("../data/a.csv:3"), "a.csv:3");
     }
 
     #[test]

@@ -30,11 +30,7 @@ fn authorize(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .and_then(bearer_credentials);
     let Some(given) = given else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -87,6 +83,13 @@ pub(super) fn authorize_restricted(
         )),
         Err(e) => Err(e),
     }
+}
+
+/// The credentials of an `Authorization: Bearer …` header; the scheme name is
+/// case-insensitive (RFC 7235 §2.1).
+fn bearer_credentials(h: &str) -> Option<&str> {
+    let (scheme, rest) = h.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -399,6 +402,7 @@ pub async fn attention(
 ) -> Result<Response, ApiError> {
     authorize(&s, &headers)?;
     let p = params(q)?;
+    super::ogc::known(&p, &["days"])?;
     let days = match param(&p, "days") {
         None => 30,
         Some(v) => match v.trim().parse::<i64>() {

@@ -1,4 +1,5 @@
-//! The HTTP service (`aedcover serve`): OGC API – Features Part 1 core for QGIS and GDAL,
+//! The HTTP service (`aedcover serve`): OGC API – Features Parts 1–3 (core, GeoJSON, HTML,
+//! OpenAPI 3.0; CRS by reference; queryables as query parameters) for QGIS and GDAL,
 //! the call handler's `/nearest`, `/coverage`, `/sites`, `/health`, a self-contained `/map`,
 //! and bearer-token-protected registry edits on the durable [`crate::store::Store`].
 //!
@@ -9,9 +10,15 @@
 //! publication serves its items only to a caller holding the edit token.
 
 mod analysis;
+mod conn;
+mod crs;
 mod edit;
 mod error;
+mod filter;
+mod html;
+mod map;
 mod ogc;
+mod openapi;
 mod query;
 pub mod serve;
 
@@ -24,7 +31,7 @@ pub use error::ApiError;
 
 use crate::store::{Store, StoreError};
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use std::sync::{Arc, Mutex, RwLock};
@@ -114,9 +121,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(ogc::landing))
         .route("/conformance", get(ogc::conformance))
-        .route("/api", get(ogc::openapi))
+        .route("/api", get(openapi::openapi))
         .route("/collections", get(ogc::collections))
         .route("/collections/{collection_id}", get(ogc::collection))
+        .route(
+            "/collections/{collection_id}/queryables",
+            get(ogc::queryables),
+        )
         .route("/collections/{collection_id}/items", get(ogc::items))
         .route(
             "/collections/{collection_id}/items/{feature_id}",
@@ -126,7 +137,10 @@ pub fn router(state: AppState) -> Router {
         .route("/coverage", get(query::coverage))
         .route("/sites", get(query::sites))
         .route("/health", get(query::health))
-        .route("/map", get(map_page))
+        .route("/map", get(map::page))
+        .route("/map/leaflet.js", get(map::leaflet_js))
+        .route("/map/leaflet.css", get(map::leaflet_css))
+        .route("/availability", get(query::availability))
         .route("/registry/aeds", post(edit::add_aed))
         .route("/registry/aeds/{id}", put(edit::update_aed))
         .route("/registry/aeds/{id}/retire", post(edit::retire_aed))
@@ -168,18 +182,18 @@ async fn json_errors(res: Response) -> Response {
     ApiError::new(status, "bad_request", text).into_response()
 }
 
-const MAP_HTML: &str = include_str!("map.html");
+pub use conn::ServeLimits;
 
-async fn map_page() -> Response {
-    let mut res = MAP_HTML.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    res
+/// Serves `state` on `listener` with the default [`ServeLimits`] until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_with(listener, state, ServeLimits::default()).await
 }
 
-/// Serves `state` on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
+/// Serves `state` on `listener` with `limits` until the process ends.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    conn::serve(listener, router(state), limits).await
 }

@@ -1,6 +1,7 @@
-//! The call handler's questions: `/nearest`, `/coverage`, plus `/sites` and `/health`.
+//! The call handler's questions: `/nearest`, `/coverage`, plus `/availability`, `/sites`
+//! and `/health`.
 
-use super::ogc::{GEOJSON, Params, check_format, json_response, param, params, typed};
+use super::ogc::{GEOJSON, Params, check_format, json_response, known, param, params, typed};
 use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -50,10 +51,13 @@ fn radius(p: &[(String, String)]) -> Result<f64, ApiError> {
     Ok(r)
 }
 
-fn outside(lat: f64, lon: f64) -> ApiError {
-    ApiError::bad_param(
-        "lat",
-        format!("({lat}, {lon}) is outside the area this server can measure distances in"),
+/// Said in an answer for a point the run's metric CRS cannot hold: no distance to it can
+/// be measured, so no AED is reported within reach (rather than refusing a valid point).
+fn outside_note(a: &super::Analysis) -> String {
+    format!(
+        "this point is outside the area of {}, the CRS this server measures distances in; \
+         no AED can be reported near it",
+        a.projection.crs()
     )
 }
 
@@ -75,23 +79,19 @@ pub async fn nearest(
     q: Params,
 ) -> Result<Response, ApiError> {
     let p = params(q)?;
+    known(&p, &["lat", "lon", "radius_m", "at", "f"])?;
     check_format(&p)?;
     let (lat, lon) = lat_lon(&p)?;
     let radius_m = radius(&p)?;
-    let at: DateTime<Utc> = match param(&p, "at") {
-        None => Utc::now(),
-        Some(v) => DateTime::parse_from_rfc3339(v.trim())
-            .map_err(|e| ApiError::bad_param("at", format!("not an RFC 3339 time ({v:?}): {e}")))?
-            .with_timezone(&Utc),
-    };
+    let at = at_param(&p)?;
     let a = s.analysis();
     guard(&s, &headers, &a, "aeds")?;
-    let hits = a
-        .within(lon, lat, radius_m)
-        .ok_or_else(|| outside(lat, lon))?;
+    let hits = a.within(lon, lat, radius_m);
+    let measurable = hits.is_some();
     let today = at.date_naive();
     let aeds: Vec<Value> = hits
         .into_iter()
+        .flatten()
         .filter(|(u, _)| u.in_date(today))
         .map(|(u, d)| {
             json!({
@@ -103,15 +103,17 @@ pub async fn nearest(
             })
         })
         .collect();
-    Ok(json_response(
-        &json!({
-            "lat": lat, "lon": lon, "radius_m": radius_m,
-            "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "count": aeds.len(),
-            "aeds": aeds,
-        }),
-        "application/json",
-    ))
+    let mut v = json!({
+        "lat": lat, "lon": lon, "radius_m": radius_m,
+        "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "measurable": measurable,
+        "count": aeds.len(),
+        "aeds": aeds,
+    });
+    if !measurable {
+        v["note"] = json!(outside_note(&a));
+    }
+    Ok(json_response(&v, "application/json"))
 }
 
 pub async fn coverage(
@@ -120,6 +122,7 @@ pub async fn coverage(
     q: Params,
 ) -> Result<Response, ApiError> {
     let p = params(q)?;
+    known(&p, &["lat", "lon", "radius_m", "f"])?;
     check_format(&p)?;
     let (lat, lon) = lat_lon(&p)?;
     let radius_m = radius(&p)?;
@@ -128,11 +131,11 @@ pub async fn coverage(
         guard(&s, &headers, &a, id)?;
     }
     let today = Utc::now().date_naive();
-    let within = a
-        .within(lon, lat, radius_m)
-        .ok_or_else(|| outside(lat, lon))?;
+    let within = a.within(lon, lat, radius_m);
+    let measurable = within.is_some();
     let within: Vec<_> = within
         .into_iter()
+        .flatten()
         .filter(|(u, _)| u.in_date(today))
         .collect();
     let nearest = a
@@ -151,18 +154,20 @@ pub async fn coverage(
             })
             .unwrap_or_default()
     };
-    Ok(json_response(
-        &json!({
+    let mut v = json!({
             "lat": lat, "lon": lon, "radius_m": radius_m,
+            "measurable": measurable,
             "covered": !within.is_empty(),
             "usable_within_radius": within.len(),
             "nearest_usable": nearest,
             "areas": containing("areas"),
             "coverage": containing("coverage"),
             "gaps": containing("gaps"),
-        }),
-        "application/json",
-    ))
+    });
+    if !measurable {
+        v["note"] = json!(outside_note(&a));
+    }
+    Ok(json_response(&v, "application/json"))
 }
 
 pub async fn sites(
@@ -171,6 +176,7 @@ pub async fn sites(
     q: Params,
 ) -> Result<Response, ApiError> {
     let p = params(q)?;
+    known(&p, &["k", "f"])?;
     check_format(&p)?;
     let k = match param(&p, "k") {
         None => 10,
@@ -196,14 +202,15 @@ pub async fn sites(
     Ok(typed(body, GEOJSON))
 }
 
-pub async fn health(State(s): State<AppState>) -> Response {
+pub async fn health(State(s): State<AppState>, q: Params) -> Result<Response, ApiError> {
+    known(&params(q)?, &[])?;
     let a = s.analysis();
     let counts: serde_json::Map<String, Value> = a
         .collections
         .iter()
         .map(|c| (c.id.clone(), json!(c.features.len())))
         .collect();
-    json_response(
+    Ok(json_response(
         &json!({
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
@@ -216,5 +223,59 @@ pub async fn health(State(s): State<AppState>) -> Response {
             "warnings": a.warnings.len(),
         }),
         "application/json",
-    )
+    ))
+}
+
+/// Whether each published AED is open at `at` (default now): `true` for a 24/7 cabinet,
+/// its evaluated `opening_hours` (UK civil time) otherwise, `null` when nothing says. Only
+/// public fields feed it; the map's "available now" toggle reads it.
+pub async fn availability(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    q: Params,
+) -> Result<Response, ApiError> {
+    let p = params(q)?;
+    known(&p, &["at", "f"])?;
+    check_format(&p)?;
+    let at = at_param(&p)?;
+    let a = s.analysis();
+    guard(&s, &headers, &a, "aeds")?;
+    let local = super::uk_civil_time(at);
+    let mut open = serde_json::Map::new();
+    for f in a
+        .collection("aeds")
+        .map(|c| c.features.as_slice())
+        .unwrap_or(&[])
+    {
+        let prop = |k: &str| {
+            f.properties
+                .iter()
+                .find(|(n, _)| n == k)
+                .and_then(|(_, v)| match v {
+                    crate::export::Value::Str(s) => Some(s.as_str()),
+                    _ => None,
+                })
+        };
+        let state = if prop("access") == Some("public_24_7") {
+            Some(true)
+        } else {
+            prop("opening_hours")
+                .and_then(|oh| oh.parse::<opening_hours::OpeningHours>().ok())
+                .map(|oh| oh.is_open(local))
+        };
+        open.insert(f.id.to_string(), json!(state));
+    }
+    Ok(json_response(
+        &json!({"at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "open": open}),
+        "application/json",
+    ))
+}
+
+fn at_param(p: &[(String, String)]) -> Result<DateTime<Utc>, ApiError> {
+    match param(p, "at") {
+        None => Ok(Utc::now()),
+        Some(v) => DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| ApiError::bad_param("at", format!("not an RFC 3339 time ({v:?}): {e}"))),
+    }
 }

@@ -19,6 +19,10 @@ pub struct AnalyseArgs {
     /// Overrides the study's distance (`--distance walk --network FILE.osm.pbf`).
     #[command(flatten)]
     pub distance: super::flags::DistanceFlags,
+    /// Siting objective, overriding the study's: arrests, residents, residents_65_plus,
+    /// deprived_residents (the last two need the study's `[equity]`).
+    #[arg(long)]
+    pub objective: Option<String>,
 }
 
 pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
@@ -29,6 +33,10 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
     if let Some(d) = args.distance.distance(1.0)? {
         study.analysis.distance = d;
     }
+    let study = match &args.objective {
+        Some(o) => crate::study::with_objective(study, o)?,
+        None => study,
+    };
     let what = match &args.study {
         Some(s) => format!("analyse {}", s.display()),
         None => "analyse (built-in Leicestershire study)".to_owned(),

@@ -127,6 +127,7 @@ pub fn study(a: &CoverageArgs) -> anyhow::Result<Study> {
             set: OutputSet::Coverage,
             report_districts: false,
         },
+        equity: None,
     })
 }
 

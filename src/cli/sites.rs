@@ -66,6 +66,10 @@ pub struct SitesArgs {
     /// Years the arrest counts cover (unknown when absent).
     #[arg(long)]
     pub arrest_period_years: Option<f64>,
+    /// What to maximise: arrests, residents (the 65+ and deprived objectives need a study
+    /// with `[equity]`: `analyse --study F --objective …`).
+    #[arg(long, default_value = "arrests")]
+    pub objective: String,
     /// Output folder.
     #[arg(long, default_value = "sites_out")]
     pub out: PathBuf,
@@ -96,6 +100,17 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
         .map_err(|r: String| flag_error("--model", r, &a.model))?;
     let cabinet = crate::study::raw_parse_cabinet(&a.cabinet)
         .map_err(|r| flag_error("--cabinet", r, &a.cabinet))?;
+    let objective: crate::study::SitingObjective = a
+        .objective
+        .parse()
+        .map_err(|r: String| flag_error("--objective", r, &a.objective))?;
+    if objective.needs_equity() {
+        anyhow::bail!(flag_error(
+            "--objective",
+            "needs the [equity] tables of a study file: use analyse --study FILE --objective",
+            &a.objective
+        ));
+    }
     let registry = a
         .aeds
         .as_deref()
@@ -143,12 +158,14 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
             model,
             cabinet,
             arrest_period_years: a.arrest_period_years,
+            objective,
         }),
         output: Output {
             worst_areas: 3,
             set: OutputSet::Sites,
             report_districts: false,
         },
+        equity: None,
     })
 }
 

@@ -5,6 +5,7 @@
 //! (convert with [`bng_to_wgs84_geometry`]); maps take projected metres (British National
 //! Grid for UK studies).
 
+pub mod bar_chart;
 pub mod csv_out;
 pub mod geojson;
 pub mod map_png;
@@ -13,6 +14,7 @@ pub mod progress;
 pub mod reproject;
 pub mod validate;
 
+pub use bar_chart::{BarChart, render_bar_svg};
 pub use csv_out::{CsvOutError, CsvTable, write_table};
 pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, feature_to_string, write_layer};
 pub use map_png::{MapError, render_png, write_map};

@@ -22,6 +22,8 @@ pub struct DeriveInputs {
     pub population_csv: PathBuf,
     /// Code-Point Open CSV with a header (`postcode`, `easting`, `northing`).
     pub codepoint_csv: PathBuf,
+    /// English Indices of Deprivation 2025 for the LLR LSOAs.
+    pub imd_csv: PathBuf,
 }
 
 impl DeriveInputs {
@@ -38,6 +40,7 @@ impl DeriveInputs {
                 .collect(),
             population_csv: dir.join("population_census2021/lsoa21_population_llr.csv"),
             codepoint_csv: dir.join("codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv"),
+            imd_csv: dir.join("imd2025_llr/imd2025_lsoa21_llr.csv"),
         }
     }
 }
@@ -64,6 +67,8 @@ pub enum DeriveError {
     Crs(#[from] CrsError),
     #[error(transparent)]
     Seed(#[from] crate::seeds::SeedError),
+    #[error(transparent)]
+    Deprivation(#[from] super::deprivation::DeprivationError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -119,6 +124,81 @@ pub struct Derived {
     pub districts_without_polygon: Vec<String>,
     /// Code-Point rows with no location (PQI 90, `0,0`), counted not indexed.
     pub codepoint_unlocated: usize,
+    /// `lsoas.csv` bytes: every LSOA of the IMD file with its decile, rank, residents, 65+.
+    pub lsoas_csv: Vec<u8>,
+    /// `postcode_units.csv` bytes: the units of the report's AED districts.
+    pub units_csv: Vec<u8>,
+}
+
+/// `lsoas.csv` and `postcode_units.csv` (the built-in study's equity tables).
+fn equity_tables(
+    inputs: &DeriveInputs,
+    units: &[UnitPosition],
+    residents: &ResidentsByPostcode,
+) -> Result<(Vec<u8>, Vec<u8>), DeriveError> {
+    let imd = super::deprivation::read_imd(&inputs.imd_csv)?;
+    let ages = super::deprivation::read_ages(&inputs.population_csv)?;
+    let csv = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DeriveError::Csv { path, source }
+    };
+    let lsoas = csv_bytes(
+        &[
+            "lsoa21cd",
+            "lsoa21nm",
+            "usual_residents_total",
+            "age_65_plus",
+            "IMD_decile",
+            "IMD_rank",
+        ],
+        imd.rows.values().map(|r| {
+            vec![
+                r.lsoa21cd.clone(),
+                r.lsoa21nm.clone(),
+                r.usual_residents.to_string(),
+                ages.get(&r.lsoa21cd)
+                    .map(|a| a.age_65_plus.to_string())
+                    .unwrap_or_default(),
+                r.imd_decile.map(|d| d.to_string()).unwrap_or_default(),
+                r.imd_rank.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+        }),
+    )
+    .map_err(csv(&inputs.imd_csv))?;
+    let wanted: std::collections::BTreeSet<String> = crate::seeds::aeds_by_district()?
+        .into_iter()
+        .map(|r| r.district)
+        .collect();
+    let mut rows: Vec<&UnitPosition> = units
+        .iter()
+        .filter(|u| {
+            Postcode::parse(&u.postcode)
+                .ok()
+                .and_then(|p| p.district().map(|d| wanted.contains(d)))
+                .unwrap_or(false)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.postcode.cmp(&b.postcode));
+    let units_csv = csv_bytes(
+        &[
+            "postcode",
+            "easting_m",
+            "northing_m",
+            "residents",
+            "lsoa21cd",
+        ],
+        rows.iter().map(|u| {
+            vec![
+                u.postcode.clone(),
+                format!("{:.0}", u.easting_m),
+                format!("{:.0}", u.northing_m),
+                residents.get(&u.postcode).unwrap_or(0).to_string(),
+                residents.lsoa_of(&u.postcode).unwrap_or("").to_string(),
+            ]
+        }),
+    )
+    .map_err(csv(&inputs.codepoint_csv))?;
+    Ok((lsoas, units_csv))
 }
 
 /// Located units of a Code-Point file (normalised postcodes, BNG metres) through
@@ -177,6 +257,7 @@ pub fn derive(inputs: &DeriveInputs, districts: &[String]) -> Result<Derived, De
     let population = read_lsoa_population(&inputs.population_csv)?;
     let (units, codepoint_unlocated) = read_codepoint_units(&inputs.codepoint_csv)?;
     let residents = ResidentsByPostcode::apportion(&lsoas, &population, &units)?;
+    let (lsoas_csv, units_csv) = equity_tables(inputs, &units, &residents)?;
 
     // (live units, units in LLR, residents) per district.
     let mut per_district: BTreeMap<String, (usize, usize, u64)> = BTreeMap::new();
@@ -277,6 +358,8 @@ pub fn derive(inputs: &DeriveInputs, districts: &[String]) -> Result<Derived, De
         repairs,
         districts_without_polygon,
         codepoint_unlocated,
+        lsoas_csv,
+        units_csv,
     })
 }
 
@@ -360,6 +443,8 @@ pub fn emas_aeds_csv(rows: &[EmasAedRow]) -> Result<Vec<u8>, csv::Error> {
 /// File names of the derived tables in the output folder.
 pub const DISTRICTS_FILE: &str = "districts.csv";
 pub const EMAS_AEDS_FILE: &str = "emas_aeds_geocoded.csv";
+pub const LSOAS_FILE: &str = "lsoas.csv";
+pub const UNITS_FILE: &str = "postcode_units.csv";
 
 /// Writes both tables into `out_dir` (created if needed).
 pub fn write_tables(derived: &Derived, out_dir: &Path) -> Result<(), DeriveError> {
@@ -378,6 +463,13 @@ pub fn write_tables(derived: &Derived, out_dir: &Path) -> Result<(), DeriveError
     let p = out_dir.join(EMAS_AEDS_FILE);
     let bytes = emas_aeds_csv(&derived.emas_aeds).map_err(csv(&p))?;
     std::fs::write(&p, bytes).map_err(io(&p))?;
+    for (name, bytes) in [
+        (LSOAS_FILE, &derived.lsoas_csv),
+        (UNITS_FILE, &derived.units_csv),
+    ] {
+        let p = out_dir.join(name);
+        std::fs::write(&p, bytes).map_err(io(&p))?;
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 pub mod areas;
 pub mod codepoint;
 pub mod crs;
+pub mod deprivation;
 pub mod derive;
 pub mod geocode;
 pub mod population;
@@ -12,6 +13,7 @@ pub mod repair;
 pub use areas::{Area, AreaError, AreaLayer, AreaOptions};
 pub use codepoint::{CodepointError, LoadReport, PostcodeIndex, PostcodeRecord};
 pub use crs::{Crs, CrsError, CrsSpecError, MetricProjection};
+pub use deprivation::{DeprivationError, DeprivationTable, LsoaAges, LsoaDeprivation};
 pub use geocode::{GeocodeReport, Resolved, geocode_aeds, resolve};
 pub use population::{
     LsoaPopulation, PopulationError, PopulationReport, ResidentsByPostcode, UnitPosition,

@@ -3,11 +3,12 @@
 //! [`Study`] and runs through the same stages as any study file.
 //!
 //! What its inputs allow: the report's 865 AEDs are known only as counts by district, except
-//! the 25 EMAS-managed ones, 24 of which `data derive` placed on their postcode; its 2,252
-//! arrests are known only by district, and no postcode lookup is embedded, so no arrest can be
-//! placed. Coverage of arrests, gaps, criticality and sites are therefore reported as not
-//! computable; the district table, land within reach of the located AEDs and the readiness
-//! triage are.
+//! the 25 EMAS-managed ones, 24 of which `data derive` placed on their postcode. The postcode
+//! units of the report's 25 AED districts are embedded (`data/postcode_units.csv`, with
+//! residents and LSOA; `data/lsoas.csv`, with IMD 2025 deciles and ages), so the 2,252 arrests
+//! of those districts are spread over them by residents and coverage, criticality, hours,
+//! equity and the best case from counts are computed. No area polygon is embedded, so gaps
+//! and area statistics are not; the study has no siting.
 
 use crate::sources::Source;
 use crate::study::{
@@ -16,6 +17,10 @@ use crate::study::{
 };
 
 const EMAS_GEOCODED_CSV: &str = include_str!("../../data/emas_aeds_geocoded.csv");
+/// LSOAs of Leicester, Leicestershire and Rutland: IMD 2025 decile and rank, residents, 65+.
+pub const LSOAS_CSV: &str = include_str!("../../data/lsoas.csv");
+/// The postcode units of the report's 25 districts: position, residents, LSOA.
+pub const UNITS_CSV: &str = include_str!("../../data/postcode_units.csv");
 
 /// The built-in study.
 pub fn study() -> Result<Study, super::PipelineError> {
@@ -58,6 +63,18 @@ pub fn study() -> Result<Study, super::PipelineError> {
             set: OutputSet::Analysis,
             report_districts: true,
         },
+        equity: Some(crate::study::Equity {
+            lsoas: crate::study::EquityLsoas::Embedded {
+                lsoas_name: "data/lsoas.csv",
+                lsoas_csv: LSOAS_CSV,
+                units_name: "data/postcode_units.csv",
+                units_csv: UNITS_CSV,
+            },
+            // Bounds only (the MIP off): `analyse` stays at seconds; see best_case.rs.
+            best_case: Some(crate::study::BestCase {
+                exact_time_limit_s: 0.0,
+            }),
+        }),
     })
 }
 

@@ -103,18 +103,27 @@ pub fn district_of(postcode: &str) -> Option<String> {
         .and_then(|p| p.district().map(str::to_owned))
 }
 
+/// Counted AEDs located per postcode district (of their registry postcode).
+pub fn located_by_district(
+    registry: &super::inputs::RegistryStage,
+    index: &crate::coverage::FacilityIndex,
+) -> BTreeMap<String, usize> {
+    let mut located: BTreeMap<String, usize> = BTreeMap::new();
+    for f in index.facilities() {
+        let aed = registry.aeds.iter().find(|a| a.id == f.id);
+        if let Some(d) = aed.and_then(|a| district_of(&a.postcode)) {
+            *located.entry(d).or_default() += 1;
+        }
+    }
+    located
+}
+
 impl StudyRun {
     /// The report's districts in its ranking (arrests per AED), then those without counted AEDs.
     pub fn district_figures(&self) -> Result<Vec<DistrictFigures>, PipelineError> {
         let table = crate::districts::from_seeds()?;
         let geo = read_districts()?;
-        let mut located: BTreeMap<String, usize> = BTreeMap::new();
-        for f in self.assessment.index.facilities() {
-            let aed = self.registry.aeds.iter().find(|a| a.id == f.id);
-            if let Some(d) = aed.and_then(|a| district_of(&a.postcode)) {
-                *located.entry(d).or_default() += 1;
-            }
-        }
+        let located = located_by_district(&self.registry, &self.assessment.index);
         Ok(table
             .ranked
             .iter()

@@ -396,6 +396,30 @@ fn grid_near_aeds(
         .collect()
 }
 
+/// The postcode units compiled into the built-in study (`[equity]` embedded tables).
+fn embedded_units(
+    study: &Study,
+    notes: &mut Vec<String>,
+) -> Result<Option<UnitTable>, PipelineError> {
+    let Some(crate::study::EquityLsoas::Embedded {
+        units_name,
+        units_csv,
+        ..
+    }) = study.equity.as_ref().map(|e| &e.lsoas)
+    else {
+        return Ok(None);
+    };
+    let rows = super::equity::embedded_units(units_name, units_csv)?;
+    let (table, skipped) = UnitTable::new(rows.into_iter().map(|u| (u.0, u.1, u.2, u.3)));
+    if !skipped.is_empty() {
+        notes.push(format!(
+            "{units_name}: {} postcode units skipped",
+            skipped.len()
+        ));
+    }
+    Ok(Some(table))
+}
+
 /// Postcode units of the study (filtered by admin district / postcode area), with residents.
 fn units(
     study: &Study,
@@ -404,7 +428,7 @@ fn units(
     sources: &mut Sources,
 ) -> Result<Option<UnitTable>, PipelineError> {
     let Some(pc) = &study.postcodes else {
-        return Ok(None);
+        return embedded_units(study, notes);
     };
     sources.add(Source::codepoint_open());
     let (index, load) = progress.step("loading Code-Point Open", || {

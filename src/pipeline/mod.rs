@@ -20,8 +20,11 @@
 
 pub mod areas;
 pub mod assess;
+pub mod best_case;
 pub mod builtin;
 pub mod districts;
+pub mod equity;
+pub mod equity_out;
 pub mod inputs;
 pub mod layers;
 pub mod maps;
@@ -101,6 +104,10 @@ pub struct StudyRun {
     pub assessment: assess::Assessment,
     pub areas: areas::AreasStage,
     pub siting: Option<siting::SitingStage>,
+    /// Deprivation and age of access, when the study has `[equity]`.
+    pub equity: Option<equity::EquityStage>,
+    /// The best case from counts per report district, when `[equity]` asks for it.
+    pub best_case: Option<Vec<best_case::BestCaseEntry>>,
 }
 
 impl StudyRun {
@@ -162,15 +169,31 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     if study.siting.is_some() {
         sources.add(Source::seed_report());
     }
+    let equity_inputs = progress.step("deprivation and ages", || equity::load(&study, &demand))?;
+    if study.equity.is_some() {
+        sources.add(Source::ons());
+        sources.add(Source::imd2025());
+    }
     let later = later_stages(
         &study,
         &projection,
         &registry,
         &demand,
-        network.as_deref(),
+        OptionalInputs {
+            network: network.as_deref(),
+            equity: equity_inputs,
+        },
         progress,
         &mut notes,
     )?;
+    let best_case = match study.equity.as_ref().and_then(|e| e.best_case.as_ref()) {
+        Some(b) => Some(progress.step("best case from counts", || {
+            let located = districts::located_by_district(&registry, &later.0.index);
+            let r = study.analysis.main_radius_m / study.analysis.distance.detour_factor();
+            best_case::best_case(b, &demand, &later.0, &located, r)
+        })?),
+        None => None,
+    };
     Ok(StudyRun {
         study,
         projection,
@@ -183,16 +206,24 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         assessment: later.0,
         areas: later.1,
         siting: later.2,
+        equity: later.3,
+        best_case,
     })
 }
 
 /// The stages after the loads: assessment, areas and gaps, siting.
+/// Inputs only some studies have: the walkable network and the deprivation and age tables.
+struct OptionalInputs<'a> {
+    network: Option<&'a crate::network::WalkNetwork>,
+    equity: Option<equity::EquityInputs>,
+}
+
 fn later_stages(
     study: &Study,
     projection: &MetricProjection,
     registry: &inputs::RegistryStage,
     demand: &inputs::DemandStage,
-    network: Option<&crate::network::WalkNetwork>,
+    optional: OptionalInputs<'_>,
     progress: &Progress,
     notes: &mut Vec<String>,
 ) -> Result<
@@ -200,9 +231,14 @@ fn later_stages(
         assess::Assessment,
         areas::AreasStage,
         Option<siting::SitingStage>,
+        Option<equity::EquityStage>,
     ),
     PipelineError,
 > {
+    let OptionalInputs {
+        network,
+        equity: equity_inputs,
+    } = optional;
     let assessment = assess::assess(study, projection, registry, demand, network, progress)?;
     let c = &assessment.selection.counts;
     let absent = c.unlocated + c.not_converted;
@@ -223,13 +259,60 @@ fn later_stages(
             "siting covers demand by straight-line distance: covering sets by walking distance are not built yet, so suggested sites are judged in a straight line while coverage is walked".into(),
         );
     }
-    let siting = match &study.siting {
-        Some(s) => Some(progress.step("siting", || {
-            siting::site(study, s, projection, demand, &assessment, notes)
-        })?),
+    let equity = match equity_inputs {
+        Some(inp) => {
+            Some(progress.step("equity", || equity::equity(inp, demand, &assessment, notes))?)
+        }
         None => None,
     };
-    Ok((assessment, areas, siting))
+    let siting = match &study.siting {
+        Some(s) => {
+            let weighted = siting_demand(s.objective, demand, equity.as_ref(), notes)?;
+            let demand = weighted.as_ref().unwrap_or(demand);
+            Some(progress.step("siting", || {
+                siting::site(study, s, projection, demand, &assessment, notes)
+            })?)
+        }
+        None => None,
+    };
+    Ok((assessment, areas, siting, equity))
+}
+
+/// For the `residents_65_plus` and `deprived_residents` objectives, the demand with each
+/// point's residents replaced by that objective's residents (siting then maximises
+/// residents, and its resident figures count the objective's); `None` for the others.
+fn siting_demand(
+    objective: crate::study::SitingObjective,
+    demand: &inputs::DemandStage,
+    equity: Option<&equity::EquityStage>,
+    notes: &mut Vec<String>,
+) -> Result<Option<inputs::DemandStage>, PipelineError> {
+    use crate::study::SitingObjective as O;
+    let pick: fn(&(f64, f64)) -> f64 = match objective {
+        O::Arrests | O::Residents => return Ok(None),
+        O::Residents65Plus => |w| w.0,
+        O::DeprivedResidents => |w| w.1,
+    };
+    let e = equity.ok_or_else(|| {
+        PipelineError::Unsupported(format!(
+            "siting objective {} needs the [equity] tables",
+            objective.label()
+        ))
+    })?;
+    let mut d = demand.clone();
+    for (p, w) in d
+        .points
+        .iter_mut()
+        .zip(equity::objective_weights(e, demand))
+    {
+        p.residents = pick(&w);
+    }
+    notes.push(format!(
+        "siting maximised {}: the residents figures of sites.csv and of the siting summary count {} only",
+        objective.label(),
+        objective.label()
+    ));
+    Ok(Some(d))
 }
 
 /// Re-runs the stages a registry edit affects — selection, assessment, areas/gaps, siting —
@@ -258,15 +341,23 @@ pub fn rerun_with_registry(
         registry.aeds.len()
     )];
     let demand = run.demand.clone();
-    let (assessment, areas, siting) = later_stages(
+    let equity_inputs = equity::load(&study, &demand)?;
+    let (assessment, areas, siting, equity) = later_stages(
         &study,
         &projection,
         &registry,
         &demand,
-        run.network.as_deref(),
+        OptionalInputs {
+            network: run.network.as_deref(),
+            equity: equity_inputs,
+        },
         &progress,
         &mut notes,
     )?;
+    if run.best_case.is_some() {
+        notes
+            .push("best case from counts not recomputed after a registry edit: run analyse".into());
+    }
     Ok(StudyRun {
         study,
         projection,
@@ -279,6 +370,8 @@ pub fn rerun_with_registry(
         assessment,
         areas,
         siting,
+        equity,
+        best_case: None,
     })
 }
 

@@ -371,6 +371,11 @@ fn suggested_sites(s: &mut String, run: &StudyRun) {
     );
     let _ = writeln!(
         s,
+        "Objective: **{}** (what a covered point is worth; study key `siting.objective`, or `--objective`).\n",
+        sm.objective
+    );
+    let _ = writeln!(
+        s,
         "| Rank | Postcode / candidate | Extra demand covered | Cumulative | Residents | Nearest existing AED m | Cost over {} years £ |",
         cost.years
     );

@@ -61,7 +61,10 @@ pub fn site(
     let options = InstanceOptions {
         radius_m: s.radius_m,
         min_distance_from_existing_m: s.min_distance_from_existing_m,
-        objective: Objective::Arrests,
+        objective: match s.objective {
+            crate::study::SitingObjective::Arrests => Objective::Arrests,
+            _ => Objective::Residents,
+        },
     };
     let inst = CoveringInstance::build(demand_sites, candidates, &existing, options)?;
     let t = Instant::now();
@@ -107,7 +110,7 @@ pub fn site(
     let cpa = CostPerArrest::of(&per_site, sites.len(), extra, s.arrest_period_years);
     let summary = Summary {
         radius_m: s.radius_m,
-        objective: options.objective.label(),
+        objective: s.objective.label().to_string(),
         solver: solver.into(),
         k_requested: k,
         sites_chosen: sites.len(),

@@ -68,6 +68,8 @@ impl StudyRun {
                 "pct_demand_covered": round(r.stats.radii[main_k].pct_demand_covered, 2),
             })).collect::<Vec<_>>(),
             "siting": self.siting_json(),
+            "equity": self.equity_json(),
+            "best_case": self.best_case_json(),
             "notes": self.notes,
             "sources": self.sources.iter().map(|x| json!({
                 "key": x.key, "attribution": x.attribution, "licence": x.licence, "publishable": x.publishable,

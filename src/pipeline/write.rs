@@ -99,6 +99,7 @@ fn analysis(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), Pi
     } else {
         None
     };
+    let chart = equity_outputs(run, out)?;
     let maps = progress.step("maps", || -> Result<Vec<String>, PipelineError> {
         let mut names = Vec::new();
         for plan in run.maps() {
@@ -109,8 +110,34 @@ fn analysis(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), Pi
         }
         Ok(names)
     })?;
-    let report = super::report::study_report(run, &maps, districts.as_deref());
+    let mut report = super::report::study_report(run, &maps, districts.as_deref());
+    let extra = run.best_case_section() + &run.equity_section(chart.as_deref());
+    if let Some(at) = report.find("\n## What data is missing") {
+        report.insert_str(at + 1, &extra);
+    }
     out.text("report.md", &report)
+}
+
+/// equity.csv, best_case.csv, lsoas.geojson and the decile chart (SVG + PNG); the chart's
+/// PNG name, when written.
+fn equity_outputs(run: &StudyRun, out: &mut Out) -> Result<Option<String>, PipelineError> {
+    out.table("equity.csv", run.equity_table())?;
+    out.table("best_case.csv", run.best_case_table())?;
+    if let Some(l) = run.lsoas_layer()? {
+        out.layer(&l)?;
+    }
+    let Some(chart) = run.equity_chart() else {
+        return Ok(None);
+    };
+    let svg = crate::export::render_bar_svg(&chart);
+    let png = crate::export::map_png::svg_to_png(&svg, MAP_DPI)?;
+    out.text("equity_by_decile.svg", &svg)?;
+    let p = out.path("equity_by_decile.png");
+    std::fs::write(&p, png).map_err(|source| PipelineError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    Ok(Some("equity_by_decile.png".into()))
 }
 
 fn coverage(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), PipelineError> {

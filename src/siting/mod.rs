@@ -7,6 +7,7 @@
 //! pounds into a number of sites and prices the result.
 
 pub mod bound;
+pub mod bounds;
 pub mod budget;
 pub mod exact;
 pub mod greedy;
@@ -15,6 +16,7 @@ pub mod local;
 pub mod report;
 
 pub use bound::{LagrangianBound, lagrangian_bound};
+pub use bounds::{fewest_sites, upper_bounds_by_k};
 pub use budget::{CostModel, CostPerArrest, SiteCost};
 pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
 pub use greedy::{GreedyResult, RankedSite, greedy};

@@ -26,6 +26,17 @@ struct RawStudy {
     siting: Option<Spanned<RawSiting>>,
     #[serde(default)]
     output: RawOutput,
+    equity: Option<Spanned<RawEquity>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEquity {
+    imd_csv: S,
+    ages_csv: Option<S>,
+    lsoa_geojson: Option<Vec<S>>,
+    best_case: Option<bool>,
+    best_case_exact_time_limit_s: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +144,7 @@ struct RawSiting {
     model: Option<S>,
     cabinet: Option<S>,
     arrest_period_years: Option<f64>,
+    objective: Option<S>,
 }
 
 #[derive(Deserialize, Default)]
@@ -202,10 +214,25 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         .map(|a| area(&w, &p, a))
         .collect::<Result<Vec<_>, _>>()?;
     let analysis = analysis(&w, &p, raw.analysis)?;
+    let equity = raw
+        .equity
+        .map(|e| equity(&w, &p, population.as_ref(), postcodes.is_some(), e))
+        .transpose()?;
     let siting = raw
         .siting
         .map(|s| siting(&w, base, &analysis, s))
         .transpose()?;
+    if let Some(s) = &siting
+        && s.objective.needs_equity()
+        && equity.is_none()
+    {
+        return w.bad(
+            None,
+            "siting.objective",
+            "needs an [equity] section (deciles and ages)",
+            s.objective.label(),
+        );
+    }
     let crs = match &raw.crs {
         Some(c) => {
             parse_crs(c.get_ref()).or_else(|r| w.bad(Some(c.span()), "crs", r, c.get_ref()))?
@@ -239,6 +266,70 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
             set: OutputSet::Analysis,
             report_districts: raw.output.report_districts.unwrap_or(false),
         },
+        equity,
+    })
+}
+
+/// The `[equity]` section: files default to those of `[population]`.
+fn equity(
+    w: &Where<'_>,
+    p: &dyn Fn(&str, &S) -> Result<PathBuf, StudyError>,
+    population: Option<&Population>,
+    has_postcodes: bool,
+    e: Spanned<RawEquity>,
+) -> Result<Equity, StudyError> {
+    let span = Some(e.span());
+    let e = e.into_inner();
+    if !has_postcodes {
+        return w.bad(
+            span,
+            "equity",
+            "needs a [postcodes] section: residents are placed on postcode units",
+            "",
+        );
+    }
+    let lsoa_geojson = match &e.lsoa_geojson {
+        Some(v) => v
+            .iter()
+            .map(|s| p("equity.lsoa_geojson", s))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => population
+            .map(|p| p.lsoa_geojson.clone())
+            .unwrap_or_default(),
+    };
+    if lsoa_geojson.is_empty() {
+        return w.bad(
+            span,
+            "equity.lsoa_geojson",
+            "LSOA polygons are needed to place postcode units (give them here or in [population])",
+            "",
+        );
+    }
+    let ages_csv = match &e.ages_csv {
+        Some(s) => Some(p("equity.ages_csv", s)?),
+        None => population.map(|p| p.lsoa_csv.clone()),
+    };
+    let limit = e
+        .best_case_exact_time_limit_s
+        .as_ref()
+        .map_or(0.0, |t| *t.get_ref());
+    if !(limit.is_finite() && limit >= 0.0) {
+        return w.bad(
+            e.best_case_exact_time_limit_s.as_ref().map(|t| t.span()),
+            "equity.best_case_exact_time_limit_s",
+            "must be zero or positive seconds",
+            limit.to_string(),
+        );
+    }
+    Ok(Equity {
+        lsoas: EquityLsoas::Files {
+            imd_csv: p("equity.imd_csv", &e.imd_csv)?,
+            ages_csv,
+            lsoa_geojson,
+        },
+        best_case: e.best_case.unwrap_or(false).then_some(BestCase {
+            exact_time_limit_s: limit,
+        }),
     })
 }
 
@@ -604,6 +695,13 @@ fn siting(
         model,
         cabinet,
         arrest_period_years: s.arrest_period_years,
+        objective: match &s.objective {
+            Some(o) => o
+                .get_ref()
+                .parse()
+                .or_else(|r: String| w.bad(Some(o.span()), "siting.objective", r, o.get_ref()))?,
+            None => SitingObjective::Arrests,
+        },
     })
 }
 
