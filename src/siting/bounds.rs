@@ -12,6 +12,7 @@
 //! prefix that reaches it (a placement that does is a proof), and at least the smallest `k`
 //! whose upper bound reaches `T` (with fewer, even the best placement falls short).
 
+use super::greedy::gain;
 use super::instance::CoveringInstance;
 
 /// Prefix lengths at which the bound is taken: 0, 1, 2, 3, then growing by about a fifth.
@@ -47,14 +48,7 @@ pub fn upper_bounds_by_k(instance: &CoveringInstance, chosen: &[usize], k_max: u
         }
         done = t;
         let mut gains: Vec<f64> = (0..instance.candidates.len())
-            .map(|j| {
-                instance
-                    .demand_covered_by(j)
-                    .iter()
-                    .filter(|&&i| !covered[i as usize])
-                    .map(|&i| instance.weights[i as usize])
-                    .sum()
-            })
+            .map(|j| gain(instance, &covered, j))
             .collect();
         gains.sort_unstable_by(|a, b| b.total_cmp(a));
         let mut sum = value;
