@@ -454,12 +454,12 @@ pub fn document(a: &Analysis, base: &str) -> Value {
 
 pub async fn openapi(
     axum::extract::State(s): axum::extract::State<super::AppState>,
-    headers: axum::http::HeaderMap,
+    super::Base(base): super::Base,
     q: super::ogc::Params,
 ) -> Result<axum::response::Response, super::ApiError> {
     let p = super::ogc::params(q)?;
     super::ogc::known(&p, &["f"])?;
     super::ogc::check_format(&p)?;
-    let doc = document(&s.analysis(), &super::ogc::base_url(&headers));
+    let doc = document(&s.analysis(), &base);
     Ok(super::ogc::json_response(&doc, OPENAPI))
 }
