@@ -442,7 +442,8 @@ mod tests {
     /// The same rules as the CSV reader, with the same messages.
     #[test]
     fn refuses_what_the_csv_reader_refuses() {
-        let cases: [(&str, fn(&mut AedRecord)); 7] = [
+        type Edit = fn(&mut AedRecord);
+        let cases: [(&str, Edit); 7] = [
             ("pads_expiry", |r| {
                 r.pads_expiry = Some("-2025-01-01".into())
             }),
