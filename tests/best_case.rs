@@ -55,7 +55,7 @@ fn small_district_best_case_brackets_the_proven_optimum() {
 }
 
 /// Prints LE14, LE2 and LE15 with the exact MIP (10 s per objective) for the issue note:
-/// `cargo test --release --test best_case -- --ignored --nocapture`.
+/// `cargo test --release --test integration best_case:: -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn timings_for_the_note() {
