@@ -33,6 +33,7 @@ fn leicester_units() -> Option<Vec<DemandSite>> {
             y_m: n,
             arrests: 1.0,
             residents: 0.0,
+            ..Default::default()
         });
     }
     Some(out)

@@ -266,6 +266,7 @@ mod tests {
                 y_m: 0.0,
                 arrests: 1.0,
                 residents: 0.0,
+                ..Default::default()
             })
             .collect();
         let cand = |id: &str, x: f64| CandidateSite {
