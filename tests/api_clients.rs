@@ -18,10 +18,13 @@ fn start_server() -> String {
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-            aedcover::api::serve(listener, state(Some(TOKEN)))
-                .await
+            let addr = listener.local_addr().unwrap().to_string();
+            tx.send(addr.clone()).unwrap();
+            // Clients follow the links, so they must name this server.
+            let s = state(Some(TOKEN))
+                .with_base_url(&format!("http://{addr}"))
                 .unwrap();
+            aedcover::api::serve(listener, s).await.unwrap();
         });
     });
     rx.recv().unwrap()

@@ -611,3 +611,243 @@ mod never_500 {
         }
     }
 }
+
+/// Links start from the configured base URL; a client's `Host` header never changes them.
+#[tokio::test]
+async fn links_come_from_the_configured_base_url_never_from_host() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let s = state(None);
+    for uri in [
+        "/",
+        "/collections",
+        "/collections/aeds",
+        "/collections/aeds/items?limit=1",
+        "/collections/aeds/items/T1",
+        "/collections/aeds/queryables",
+        "/api",
+    ] {
+        let req = Request::builder()
+            .uri(uri)
+            .header("host", "evil.example")
+            .body(Body::empty())
+            .unwrap();
+        let res = aedcover::api::router(s.clone()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 200, "{uri}");
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("evil.example"), "{uri}: {text}");
+        assert!(text.contains(BASE), "{uri}: no link to {BASE}: {text}");
+    }
+    assert!(aedcover::api::parse_base_url("ftp://x").is_err());
+    assert!(aedcover::api::parse_base_url("http://a.example/?q=1").is_err());
+    assert_eq!(
+        aedcover::api::parse_base_url("https://aed.example.org/ogc/").unwrap(),
+        "https://aed.example.org/ogc"
+    );
+}
+
+/// `POST` and `PUT /registry/aeds` refuse what the CSV reader refuses, with its reasons
+/// (`column: reason (value)`), and retiring only goes through `/retire`.
+#[tokio::test]
+async fn edits_meet_the_csv_readers_rules() {
+    let s = state(Some(TOKEN));
+    let base = json!({"id": "N1", "name": "New", "lon": -1.2, "lat": 52.77,
+                      "access": "public_24_7", "status": "ready", "managed_by": "community"});
+    let bad = |k: &str, v: serde_json::Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let cases = [
+        (
+            bad("pads_expiry", json!("-2025-01-01")),
+            "pads_expiry",
+            "not a date in the form YYYY-MM-DD (\"-2025-01-01\")",
+        ),
+        (
+            bad("battery_expiry", json!("+99999-01-01")),
+            "battery_expiry",
+            "not a date in the form YYYY-MM-DD (\"+99999-01-01\")",
+        ),
+        (
+            bad("last_checked", json!("9999-12-31")),
+            "last_checked",
+            "in the future (\"9999-12-31\")",
+        ),
+        (
+            bad("status", json!("retired")),
+            "status",
+            "retire through POST /registry/aeds/{id}/retire (\"retired\")",
+        ),
+        (
+            bad("id", json!("a/b")),
+            "id",
+            "only letters, digits and -_.: are allowed in an id (\"a/b\")",
+        ),
+        (
+            bad("id", json!("..")),
+            "id",
+            "an id must not contain \"..\" (\"..\")",
+        ),
+        (
+            json!({"id": "N0", "name": "Null island", "lon": 0.0, "lat": 0.0, "access": "public_24_7",
+                "status": "ready", "managed_by": "community"}),
+            "lon",
+            "position 0,0 (null island)",
+        ),
+    ];
+    for (body, field, reason) in &cases {
+        for method in ["POST", "PUT"] {
+            let mut body = body.clone();
+            let bad_id = *field == "id";
+            if method == "PUT" && !bad_id {
+                body["id"] = json!("T1");
+            }
+            // A bad id is sent in the URL too (`/` percent-encoded), so it reaches validation.
+            let uri = match method {
+                "POST" => "/registry/aeds".to_string(),
+                _ => format!(
+                    "/registry/aeds/{}",
+                    body["id"].as_str().unwrap().replace('/', "%2F")
+                ),
+            };
+            let r = call(&s, method, &uri, Some(TOKEN), Some(body.clone())).await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "{method} {body}: {}",
+                r.text
+            );
+            let d = &r.json()["detail"];
+            assert_eq!(d["field"], *field, "{method} {body}: {}", r.text);
+            assert!(
+                d["reason"].as_str().unwrap().starts_with(reason),
+                "{method} {body}: {}",
+                r.text
+            );
+        }
+    }
+    // Nothing refused reached the registry or the counted AEDs.
+    let n0 = get(&s, "/collections/aeds/items/N0").await;
+    assert_eq!(n0.status, StatusCode::NOT_FOUND);
+    let t1 = get(&s, "/collections/aeds/items/T1").await.json();
+    assert_ne!(t1["properties"]["status"], "retired");
+    // Retiring through its route works, and a retired AED may be edited as retired.
+    let r = call(&s, "POST", "/registry/aeds/T1/retire", Some(TOKEN), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut kept = r.json()["aed"].clone();
+    kept["name"] = json!("Town Hall (old cabinet)");
+    let r = call(&s, "PUT", "/registry/aeds/T1", Some(TOKEN), Some(kept)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+/// A builder whose re-analyses wait at a gate the test opens, counting them.
+struct Gated {
+    inner: aedcover::api::RegistryBuilder,
+    builds: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    open: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl aedcover::api::AnalysisBuilder for Gated {
+    fn build(
+        &self,
+        aeds: Vec<aedcover::registry::Aed>,
+        guardians: Vec<aedcover::registry::Guardian>,
+    ) -> Result<aedcover::api::Analysis, aedcover::api::BuildError> {
+        let n = self
+            .builds
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n > 0 {
+            let (m, c) = &*self.open;
+            let mut open = m.lock().unwrap();
+            while !*open {
+                open = c.wait(open).unwrap();
+            }
+        }
+        self.inner.build(aeds, guardians)
+    }
+}
+
+/// An edit updates the served AED and the counted-AED index at once and never waits for a
+/// re-analysis: with the re-analysis held at a gate, 20 adds each answer and show at once
+/// (`/collections/aeds/items/{id}`, `/nearest`); a burst costs one re-analysis, not one per
+/// edit, and once it runs everything agrees.
+#[tokio::test]
+async fn edits_update_the_snapshot_without_waiting_for_a_reanalysis() {
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Condvar, Mutex};
+    let store = aedcover::store::Store::open_in_memory().unwrap();
+    let (aeds, guardians) = aedcover::api::serve::read_seed(&fixture("seed.json"), false).unwrap();
+    store.seed_if_empty(&aeds, &guardians, "seed").unwrap();
+    let builds = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let open = Arc::new((Mutex::new(false), Condvar::new()));
+    let gated = Gated {
+        inner: builder(),
+        builds: builds.clone(),
+        open: open.clone(),
+    };
+    let s = aedcover::api::AppState::new(Arc::new(store), Arc::new(gated), Some(TOKEN.into()))
+        .unwrap()
+        .with_base_url(BASE)
+        .unwrap();
+    let before = get(&s, "/health").await.json();
+    for i in 0..20 {
+        let id = format!("G{i:02}");
+        let body = json!({"id": id, "name": "Gated", "lon": -1.2 + 0.0001 * i as f64, "lat": 52.77,
+                          "access": "public_24_7", "status": "ready", "managed_by": "community"});
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            call(&s, "POST", "/registry/aeds", Some(TOKEN), Some(body)),
+        )
+        .await
+        .expect("an edit waited for the re-analysis");
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let f = get(&s, &format!("/collections/aeds/items/{id}")).await;
+        assert_eq!(f.status, StatusCode::OK, "{}", f.text);
+        assert_eq!(f.json()["properties"]["counted"], true);
+        let n = get(
+            &s,
+            &format!(
+                "/nearest?lon={}&lat=52.77&radius_m=1",
+                -1.2 + 0.0001 * i as f64
+            ),
+        )
+        .await
+        .json();
+        assert_eq!(n["aeds"][0]["id"], id, "{n}");
+    }
+    let h = get(&s, "/health").await.json();
+    assert_eq!(h["aeds"], before["aeds"].as_u64().unwrap() + 20, "{h}");
+    assert_eq!(
+        h["usable_aeds"],
+        before["usable_aeds"].as_u64().unwrap() + 20,
+        "{h}"
+    );
+    assert_eq!(h["analysis_pending"], true, "{h}");
+    // The first build served the start; at most one re-analysis has begun (held at the gate).
+    assert!(
+        builds.load(Ordering::SeqCst) <= 2,
+        "{} builds",
+        builds.load(Ordering::SeqCst)
+    );
+    *open.0.lock().unwrap() = true;
+    open.1.notify_all();
+    let s2 = s.clone();
+    tokio::task::spawn_blocking(move || s2.wait_for_analysis())
+        .await
+        .unwrap();
+    assert!(
+        builds.load(Ordering::SeqCst) <= 3,
+        "{} builds for one burst",
+        builds.load(Ordering::SeqCst)
+    );
+    let h = get(&s, "/health").await.json();
+    assert_eq!(h["analysis_pending"], false, "{h}");
+    assert_eq!(h["aeds"], before["aeds"].as_u64().unwrap() + 20, "{h}");
+    let items = get(&s, "/collections/aeds/items?limit=1000").await.json();
+    assert_eq!(items["numberMatched"], h["collections"]["aeds"], "{items}");
+}

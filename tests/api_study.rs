@@ -31,6 +31,8 @@ fn serve_study(name: &str, db: &Path) -> AppState {
         guardians: None,
         layers: Vec::new(),
         token_file: Some(token),
+        base_url: None,
+        limits: Default::default(),
     };
     prepare(&opts, Some(run)).unwrap()
 }
@@ -74,6 +76,10 @@ async fn an_edit_reruns_the_analysis_and_swaps_coverage_and_gaps() {
                      "access": "public_24_7", "status": "ready", "managed_by": "community"});
     let r = call(&s, "POST", "/registry/aeds", Some(TOKEN), Some(add)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // The AED is served at once; coverage follows from the re-analysis off the write path.
+    let h9 = get(&s, "/collections/aeds/items/H9").await;
+    assert_eq!(h9.status, StatusCode::OK, "{}", h9.text);
+    s.wait_for_analysis();
 
     let aeds = get(&s, "/collections/aeds/items").await.json();
     assert_eq!(aeds["numberMatched"], 4, "{aeds}");
@@ -95,6 +101,7 @@ async fn an_edit_reruns_the_analysis_and_swaps_coverage_and_gaps() {
     // Retiring it takes it out of what counts again.
     let r = call(&s, "POST", "/registry/aeds/H9/retire", Some(TOKEN), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.wait_for_analysis();
     let cov2 = coverage_km2(&get(&s, "/collections/coverage/items").await.json());
     assert!((cov2 - cov0).abs() < 1e-6, "coverage {cov0} → {cov2} km²");
 }

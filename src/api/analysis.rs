@@ -118,36 +118,9 @@ impl Collection {
             .iter()
             .map(|f| feature_to_string(id, f))
             .collect::<Result<Vec<_>, _>>()?;
-        let bboxes: Vec<_> = features
-            .iter()
-            .map(|f| {
-                f.geometry
-                    .bounding_rect()
-                    .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-            })
-            .collect();
-        let extent = bboxes
-            .iter()
-            .flatten()
-            .fold(None, |acc: Option<[f64; 4]>, b| {
-                Some(match acc {
-                    None => *b,
-                    Some(a) => [
-                        a[0].min(b[0]),
-                        a[1].min(b[1]),
-                        a[2].max(b[2]),
-                        a[3].max(b[3]),
-                    ],
-                })
-            });
-        let polygons = features
-            .iter()
-            .map(|f| match &f.geometry {
-                Geometry::Polygon(p) => Some(MultiPolygon::new(vec![p.clone()])),
-                Geometry::MultiPolygon(mp) => Some(mp.clone()),
-                _ => None,
-            })
-            .collect();
+        let bboxes: Vec<_> = features.iter().map(bbox_of).collect();
+        let extent = extent_of(&bboxes);
+        let polygons = features.iter().map(polygons_of).collect();
         let queryables = super::filter::queryables(&features);
         Ok(Collection {
             id: id.to_string(),
@@ -169,6 +142,36 @@ impl Collection {
         self.by_id.get(feature_id).copied()
     }
 
+    /// This collection with feature `id` replaced by `feature` (added when new, removed
+    /// when `None`), every other feature's text reused: an edit costs one serialisation,
+    /// not one per feature.
+    pub fn with_feature(&self, id: &str, feature: Option<Feature>) -> Result<Self, GeoJsonError> {
+        let mut c = self.clone();
+        if let Some(i) = c.by_id.get(id).copied() {
+            c.features.remove(i);
+            c.json.remove(i);
+            c.bboxes.remove(i);
+            c.polygons.remove(i);
+        }
+        if let Some(f) = feature {
+            let order = |g: &Feature| rank(g).total_cmp(&rank(&f)).then_with(|| g.id.cmp(&f.id));
+            let i = c.features.partition_point(|g| order(g).is_lt());
+            c.json.insert(i, feature_to_string(&c.id, &f)?);
+            c.bboxes.insert(i, bbox_of(&f));
+            c.polygons.insert(i, polygons_of(&f));
+            c.features.insert(i, f);
+        }
+        c.by_id = c
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.to_string(), i))
+            .collect();
+        c.extent = extent_of(&c.bboxes);
+        c.queryables = super::filter::queryables(&c.features);
+        Ok(c)
+    }
+
     /// Indices of polygon features containing the point (lon/lat degrees).
     pub fn containing(&self, lon: f64, lat: f64) -> Vec<usize> {
         use geo::Contains;
@@ -184,6 +187,37 @@ impl Collection {
     /// Feature `i` as published (its text parsed back), for answers that quote it.
     pub fn feature_value(&self, i: usize) -> Value {
         serde_json::from_str(&self.json[i]).unwrap_or(Value::Null)
+    }
+}
+
+fn bbox_of(f: &Feature) -> Option<[f64; 4]> {
+    f.geometry
+        .bounding_rect()
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+fn extent_of(bboxes: &[Option<[f64; 4]>]) -> Option<[f64; 4]> {
+    bboxes
+        .iter()
+        .flatten()
+        .fold(None, |acc: Option<[f64; 4]>, b| {
+            Some(match acc {
+                None => *b,
+                Some(a) => [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ],
+            })
+        })
+}
+
+fn polygons_of(f: &Feature) -> Option<MultiPolygon<f64>> {
+    match &f.geometry {
+        Geometry::Polygon(p) => Some(MultiPolygon::new(vec![p.clone()])),
+        Geometry::MultiPolygon(mp) => Some(mp.clone()),
+        _ => None,
     }
 }
 
@@ -208,6 +242,8 @@ pub struct UsableAed {
     parsed_hours: Option<opening_hours::OpeningHours>,
     pub pads_expiry: Option<NaiveDate>,
     pub battery_expiry: Option<NaiveDate>,
+    /// The position in the run's metric CRS, metres.
+    pub xy_m: [f64; 2],
 }
 
 impl UsableAed {
@@ -256,8 +292,10 @@ pub fn default_rule(as_of: NaiveDate) -> CountedRule {
 }
 
 /// Everything the public routes read: one immutable snapshot.
+#[derive(Clone)]
 pub struct Analysis {
-    pub collections: Vec<Collection>,
+    /// Shared between snapshots: an edit replaces only the `aeds` collection.
+    pub collections: Vec<std::sync::Arc<Collection>>,
     /// The counted AEDs (by [`Analysis::rule`]) in the run's metric CRS.
     pub usable: RTree<GeomWithData<[f64; 2], usize>>,
     pub usable_aeds: Vec<UsableAed>,
@@ -274,7 +312,60 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn collection(&self, id: &str) -> Option<&Collection> {
-        self.collections.iter().find(|c| c.id == id)
+        self.collections.iter().find(|c| c.id == id).map(|c| &**c)
+    }
+
+    /// This snapshot with one AED edited: `before` as it was (None when new), `after` as
+    /// it is now. Only the `aeds` collection, the counted-AED index and the counts change;
+    /// the other collections are shared. What they derive from the registry (coverage,
+    /// gaps, sites) is brought up to date by a full re-analysis off the write path.
+    pub fn with_aed(&self, before: Option<&Aed>, after: &Aed, has_guardian: bool) -> Analysis {
+        let mut next = self.clone();
+        next.built_at = Utc::now();
+        let lonlat = lonlat_or_warn(after, &mut next.warnings);
+        let feature = lonlat.map(|ll| aed_feature(after, ll, &self.rule, has_guardian));
+        for c in &mut next.collections {
+            if c.id != "aeds" {
+                continue;
+            }
+            match c.with_feature(&after.id, feature.clone()) {
+                Ok(edited) => *c = std::sync::Arc::new(edited),
+                Err(e) => next.warnings.push(e.to_string()),
+            }
+        }
+        next.usable_aeds.retain(|u| u.id != after.id);
+        let fresh = lonlat
+            .and_then(|ll| usable_aed(after, ll, &self.rule, &self.projection, &mut next.warnings));
+        if let Some(u) = fresh {
+            let i = next.usable_aeds.partition_point(|v| v.id < u.id);
+            next.usable_aeds.insert(i, u);
+        }
+        next.usable = index_of(&next.usable_aeds);
+        let placed = |a: &Aed| matches!(aed_lonlat(a), Some(Ok(_)));
+        next.aed_count += usize::from(before.is_none());
+        next.aeds_without_location -= usize::from(before.is_some_and(|b| !placed(b)));
+        next.aeds_without_location += usize::from(!placed(after));
+        next
+    }
+
+    /// This snapshot's derived collections with the registry part (the `aeds` collection,
+    /// the counted-AED index, the counts) of `newer`, for a re-analysis that finished
+    /// after more edits came in.
+    pub fn with_registry_of(mut self, newer: &Analysis) -> Analysis {
+        for c in &mut self.collections {
+            if let Some(n) = newer
+                .collections
+                .iter()
+                .find(|n| n.id == c.id && c.id == "aeds")
+            {
+                *c = n.clone();
+            }
+        }
+        self.usable = newer.usable.clone();
+        self.usable_aeds = newer.usable_aeds.clone();
+        self.aed_count = newer.aed_count;
+        self.aeds_without_location = newer.aeds_without_location;
+        self
     }
 
     /// Counted AEDs within `radius_m` of the point, nearest first, with distance in metres.
@@ -443,6 +534,89 @@ pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
     ))
 }
 
+/// The snapshot of a study restarted on an unchanged registry: the registry from the
+/// database, the derived collections from the cache ([`super::cache`]).
+pub fn analysis_of_cached(
+    aeds: &[Aed],
+    guardians: &[Guardian],
+    rule: CountedRule,
+    projection: &MetricProjection,
+    cached: &super::cache::Cached,
+) -> Analysis {
+    assemble(
+        aeds,
+        Some(guardians),
+        rule,
+        projection,
+        (
+            cached.aeds_attribution.clone(),
+            cached.aeds_restricted.clone(),
+        ),
+        cached
+            .layers
+            .iter()
+            .map(|(id, l, r)| (id.as_str(), l.clone(), r.clone()))
+            .collect(),
+    )
+}
+
+/// Serves a study restarted on the registry it was cached with, from the cache; once the
+/// registry changes, runs the study (once, off the write path: the first re-analysis)
+/// and serves like [`StudyBuilder`].
+pub struct CachedStudyBuilder {
+    pub study: crate::study::Study,
+    pub study_file: std::path::PathBuf,
+    pub key: String,
+    pub cached: super::cache::Cached,
+    pub projection: MetricProjection,
+    run: std::sync::Mutex<Option<StudyBuilder>>,
+}
+
+impl CachedStudyBuilder {
+    pub fn new(
+        study: crate::study::Study,
+        study_file: std::path::PathBuf,
+        key: String,
+        cached: super::cache::Cached,
+        projection: MetricProjection,
+    ) -> Self {
+        CachedStudyBuilder {
+            study,
+            study_file,
+            key,
+            cached,
+            projection,
+            run: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl AnalysisBuilder for CachedStudyBuilder {
+    fn build(&self, aeds: Vec<Aed>, guardians: Vec<Guardian>) -> Result<Analysis, BuildError> {
+        if super::cache::key(&self.study_file, &self.study, &aeds, &guardians) == self.key {
+            let rule = crate::pipeline::assess::counted_rule(&self.study);
+            return Ok(analysis_of_cached(
+                &aeds,
+                &guardians,
+                rule,
+                &self.projection,
+                &self.cached,
+            ));
+        }
+        let mut run = self.run.lock().unwrap_or_else(|p| p.into_inner());
+        let base = match run.take() {
+            Some(b) => b,
+            None => {
+                let progress = crate::export::Progress::new(true);
+                StudyBuilder::new(crate::pipeline::run(self.study.clone(), &progress)?)
+            }
+        };
+        let out = base.build(aeds, guardians);
+        *run = Some(base);
+        out
+    }
+}
+
 /// Whether the run made this layer: a layer the study does not compute says so in its
 /// metadata (`not_computed`) and is not served as a collection; a computed, empty one is.
 fn produced(layer: &Layer) -> bool {
@@ -505,6 +679,65 @@ fn public_source(source: &str) -> &str {
     }
 }
 
+/// lon/lat of a placed AED; a position that cannot be converted is noted in `warnings`.
+fn lonlat_or_warn(aed: &Aed, warnings: &mut Vec<String>) -> Option<(f64, f64)> {
+    match aed_lonlat(aed)? {
+        Ok(ll) => Some(ll),
+        Err(e) => {
+            warnings.push(format!("AED {}: {e}", aed.id));
+            None
+        }
+    }
+}
+
+/// The AED as the counted-AED index holds it, when `rule` counts it and its position can
+/// be measured in `projection`.
+fn usable_aed(
+    aed: &Aed,
+    (lon, lat): (f64, f64),
+    rule: &CountedRule,
+    projection: &MetricProjection,
+    warnings: &mut Vec<String>,
+) -> Option<UsableAed> {
+    if !rule.counts(aed) {
+        return None;
+    }
+    let loc = aed.location.as_ref()?;
+    let Ok((x, y)) = crate::pipeline::inputs::to_metric(projection, &loc.coord) else {
+        warnings.push(format!(
+            "AED {}: position cannot be projected to metres",
+            aed.id
+        ));
+        return None;
+    };
+    Some(UsableAed {
+        id: aed.id.clone(),
+        name: aed.name.clone(),
+        address: aed.address.clone(),
+        postcode: aed.postcode.clone(),
+        lon,
+        lat,
+        access: aed.access,
+        status: aed.status,
+        opening_hours: aed.opening_hours.clone(),
+        parsed_hours: aed.opening_hours.as_deref().and_then(|s| s.parse().ok()),
+        pads_expiry: aed.pads_expiry,
+        battery_expiry: aed.battery_expiry,
+        xy_m: [x, y],
+    })
+}
+
+/// The R-tree of the counted AEDs (each point's data is its index in `usable`).
+fn index_of(usable: &[UsableAed]) -> RTree<GeomWithData<[f64; 2], usize>> {
+    RTree::bulk_load(
+        usable
+            .iter()
+            .enumerate()
+            .map(|(i, u)| GeomWithData::new(u.xy_m, i))
+            .collect(),
+    )
+}
+
 /// Builds the snapshot: the aeds collection and the R-tree from `aeds`, the other
 /// collections from `others` (collection id, layer, restriction).
 fn assemble(
@@ -521,18 +754,9 @@ fn assemble(
     let mut layer = Layer::new("aeds");
     layer.attribution = aeds_attribution;
     let mut usable_aeds = Vec::new();
-    let mut points = Vec::new();
     let mut without = 0;
     for aed in aeds {
-        let lonlat = match aed_lonlat(aed) {
-            None => None,
-            Some(Ok(ll)) => Some(ll),
-            Some(Err(e)) => {
-                warnings.push(format!("AED {}: {e}", aed.id));
-                None
-            }
-        };
-        let Some((lon, lat)) = lonlat else {
+        let Some((lon, lat)) = lonlat_or_warn(aed, &mut warnings) else {
             without += 1;
             continue;
         };
@@ -544,32 +768,9 @@ fn assemble(
         layer
             .features
             .push(aed_feature(aed, (lon, lat), &rule, has_guardian));
-        if !rule.counts(aed) {
-            continue;
+        if let Some(u) = usable_aed(aed, (lon, lat), &rule, projection, &mut warnings) {
+            usable_aeds.push(u);
         }
-        let Some(loc) = &aed.location else { continue };
-        let Ok((x, y)) = crate::pipeline::inputs::to_metric(projection, &loc.coord) else {
-            warnings.push(format!(
-                "AED {}: position cannot be projected to metres",
-                aed.id
-            ));
-            continue;
-        };
-        points.push(GeomWithData::new([x, y], usable_aeds.len()));
-        usable_aeds.push(UsableAed {
-            id: aed.id.clone(),
-            name: aed.name.clone(),
-            address: aed.address.clone(),
-            postcode: aed.postcode.clone(),
-            lon,
-            lat,
-            access: aed.access,
-            status: aed.status,
-            opening_hours: aed.opening_hours.clone(),
-            parsed_hours: aed.opening_hours.as_deref().and_then(|s| s.parse().ok()),
-            pads_expiry: aed.pads_expiry,
-            battery_expiry: aed.battery_expiry,
-        });
     }
     let mut layers: Vec<(&str, Layer, Option<String>)> = vec![("aeds", layer, aeds_restricted)];
     layers.extend(others);
@@ -580,20 +781,20 @@ fn assemble(
         };
         let attribution = layer.attribution.clone();
         match Collection::new(id, title, description, layer, restricted.clone()) {
-            Ok(c) => collections.push(c),
+            Ok(c) => collections.push(std::sync::Arc::new(c)),
             Err(e) => {
                 warnings.push(e.to_string());
                 let mut empty = Layer::new(id);
                 empty.attribution = attribution;
                 if let Ok(c) = Collection::new(id, title, description, empty, restricted) {
-                    collections.push(c);
+                    collections.push(std::sync::Arc::new(c));
                 }
             }
         }
     }
     Analysis {
         collections,
-        usable: RTree::bulk_load(points),
+        usable: index_of(&usable_aeds),
         usable_aeds,
         projection: projection.clone(),
         rule,

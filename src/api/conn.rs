@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -72,6 +73,51 @@ impl Body for TimedBody {
     }
 }
 
+/// Connections open now and the most since memory was last handed back.
+#[derive(Default)]
+struct Live {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Live {
+    fn opened(&self) {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+    }
+
+    /// After a flood ebbs (from at least 256 connections to a quarter of them), hands the
+    /// memory its connections freed back to the system: glibc's allocator otherwise keeps
+    /// it in its per-thread arenas, and the server would stay at the flood's size.
+    fn closed(&self) {
+        let now = self.now.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
+        let peak = self.peak.load(Ordering::SeqCst);
+        if peak >= 256
+            && now <= peak / 4
+            && self
+                .peak
+                .compare_exchange(peak, now, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            tokio::task::spawn_blocking(release_free_memory);
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the system.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
+
 /// Serves `app` on `listener` with `limits` until the process ends.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -79,6 +125,7 @@ pub async fn serve(
     limits: ServeLimits,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let live = Arc::new(Live::default());
     loop {
         let permit = permits
             .clone()
@@ -95,6 +142,8 @@ pub async fn serve(
             }
         };
         let app = app.clone();
+        live.opened();
+        let live = live.clone();
         tokio::spawn(async move {
             let _held = permit;
             let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -108,6 +157,7 @@ pub async fn serve(
                 .header_read_timeout(limits.header_read_timeout)
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
+            live.closed();
         });
     }
 }

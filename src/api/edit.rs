@@ -114,23 +114,44 @@ fn body<T: DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> Result<T, ApiE
     })
 }
 
-/// Runs a store edit off the async runtime, then rebuilds and swaps the analysis.
+/// Runs a store edit of AED `id` off the async runtime; the served snapshot has the AED
+/// updated when it returns ([`AppState::edit`]).
 async fn edit<T: Send + 'static>(
     s: &AppState,
+    id: &str,
     f: impl FnOnce(&crate::store::Store) -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let s = s.clone();
-    tokio::task::spawn_blocking(move || {
-        let out = f(s.store())?;
-        // The edit is committed: a failed rebuild leaves the previous snapshot served
-        // (the next edit retries), and is not the client's error.
-        if let Err(e) = s.rebuild() {
-            eprintln!("aedcover serve: edit committed, analysis not rebuilt: {e}");
-        }
-        Ok(out)
-    })
-    .await
-    .map_err(ApiError::internal)?
+    let (s, id) = (s.clone(), id.to_string());
+    tokio::task::spawn_blocking(move || s.edit(&id, f).map_err(ApiError::from))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// The checks of an edited record beyond its fields (which [`AedRecord::to_aed`] makes by
+/// the registry's one rule): status changes only through their routes, and a position the
+/// run's metric CRS can measure.
+fn check_edit(s: &AppState, before: Option<Status>, aed: &Aed) -> Result<(), ApiError> {
+    crate::registry::validate::check_status_change(before, aed.status).map_err(FieldError::from)?;
+    let Some(loc) = &aed.location else {
+        return Ok(());
+    };
+    let a = s.analysis();
+    if crate::pipeline::inputs::to_metric(&a.projection, &loc.coord).is_err() {
+        let field = match loc.coord {
+            crate::registry::Coord::Wgs84 { .. } => "lon",
+            crate::registry::Coord::Bng { .. } => "easting_m",
+        };
+        return Err(FieldError::new(
+            field,
+            format!(
+                "outside the area of the study's metric CRS {} ({:?})",
+                a.projection.crs(),
+                loc.coord
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn aed_json(a: &Aed) -> Value {
@@ -145,8 +166,9 @@ pub async fn add_aed(
     let who = authorize(&s, &headers)?;
     let rec: AedRecord = body(b)?;
     let aed = rec.to_aed()?;
+    check_edit(&s, None, &aed)?;
     let out = aed.clone();
-    edit(&s, move |st| st.add_aed(&who, &aed)).await?;
+    edit(&s, &out.id, move |st| st.add_aed(&who, &aed)).await?;
     Ok((
         StatusCode::CREATED,
         json_response(
@@ -173,8 +195,10 @@ pub async fn update_aed(
         );
     }
     let aed = rec.to_aed()?;
+    let before = read(&s, move |st| st.aed(&id)).await?;
+    check_edit(&s, Some(before.status), &aed)?;
     let out = aed.clone();
-    edit(&s, move |st| st.update_aed(&who, &aed)).await?;
+    edit(&s, &out.id, move |st| st.update_aed(&who, &aed)).await?;
     Ok(json_response(
         &json!({"ok": true, "aed": aed_json(&out)}),
         "application/json",
@@ -202,7 +226,10 @@ pub async fn retire_aed(
     if r.reason.as_ref().is_some_and(|x| x.len() > 1000) {
         return Err(FieldError::new("reason", "longer than 1000 bytes").into());
     }
-    let after = edit(&s, move |st| st.retire_aed(&who, &id, r.reason.as_deref())).await?;
+    let after = edit(&s, &id.clone(), move |st| {
+        st.retire_aed(&who, &id, r.reason.as_deref())
+    })
+    .await?;
     Ok(json_response(
         &json!({"ok": true, "aed": aed_json(&after)}),
         "application/json",
@@ -252,7 +279,7 @@ pub async fn set_guardian(
         ),
     };
     let gid = g.guardian_id.clone();
-    edit(&s, move |st| {
+    edit(&s, &id.clone(), move |st| {
         st.set_guardian(&who, &id, &gid, guardian.as_ref())
     })
     .await?;
@@ -285,7 +312,7 @@ pub async fn record_check(
     let c: CheckBody = body(b)?;
     let date = parse_date("date", &Some(c.date.clone()))?
         .ok_or_else(|| FieldError::new("date", "required"))?;
-    let tomorrow = Utc::now().date_naive().succ_opt().unwrap_or(NaiveDate::MAX);
+    let tomorrow = crate::registry::validate::latest_check_date(Utc::now().date_naive());
     if date > tomorrow {
         return Err(FieldError::new("date", format!("in the future ({date})")).into());
     }
@@ -308,7 +335,10 @@ pub async fn record_check(
         status,
         notes: c.notes.filter(|n| !n.trim().is_empty()),
     };
-    let after = edit(&s, move |st| st.record_check(&who, &id, &check)).await?;
+    let after = edit(&s, &id.clone(), move |st| {
+        st.record_check(&who, &id, &check)
+    })
+    .await?;
     Ok((
         StatusCode::CREATED,
         json_response(

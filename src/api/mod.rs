@@ -3,13 +3,18 @@
 //! the call handler's `/nearest`, `/coverage`, `/sites`, `/health`, a self-contained `/map`,
 //! and bearer-token-protected registry edits on the durable [`crate::store::Store`].
 //!
-//! Public routes read one immutable [`Analysis`] snapshot; after an edit commits, a new
-//! snapshot is built from the store (with a study: the pipeline re-runs the stages the edit
-//! affects) and swapped in whole, so a reader never sees a half-updated state. Guardian
+//! Public routes read one immutable [`Analysis`] snapshot, swapped in whole, so a reader
+//! never sees a half-updated state. After an edit commits, the edited AED's feature and the
+//! counted-AED index are updated in a new snapshot at once (the cost of one record, not of
+//! the registry); what derives from the whole registry (with a study: the pipeline's
+//! assessment, areas and gaps, siting) is re-run off the write path by a background worker,
+//! one run per burst of edits, and swapped in when done (`/health` says
+//! `analysis_pending` meanwhile). Guardian
 //! contact data appears only on protected routes; a collection fed by a source not for
 //! publication serves its items only to a caller holding the edit token.
 
 mod analysis;
+pub mod cache;
 mod conn;
 mod crs;
 mod edit;
@@ -23,18 +28,20 @@ mod query;
 pub mod serve;
 
 pub use analysis::{
-    Analysis, AnalysisBuilder, BuildError, COLLECTION_IDS, Collection, LayerError,
-    MetricProjection, RegistryBuilder, StudyBuilder, UsableAed, aed_feature, aed_lonlat,
-    analysis_of_run, default_rule, read_geojson_layer, uk_civil_time,
+    Analysis, AnalysisBuilder, BuildError, COLLECTION_IDS, CachedStudyBuilder, Collection,
+    LayerError, MetricProjection, RegistryBuilder, StudyBuilder, UsableAed, aed_feature,
+    aed_lonlat, analysis_of_run, default_rule, read_geojson_layer, uk_civil_time,
 };
 pub use error::ApiError;
 
+use crate::registry::Aed;
 use crate::store::{Store, StoreError};
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 
 /// Why the server state could not be built or rebuilt.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +50,8 @@ pub enum StateError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Build(#[from] BuildError),
+    #[error("starting the re-analysis worker: {0}")]
+    Worker(std::io::Error),
 }
 
 /// Shared server state: the store, the current analysis snapshot, and the edit token.
@@ -55,9 +64,69 @@ struct Inner {
     store: Arc<Store>,
     builder: Arc<dyn AnalysisBuilder>,
     analysis: RwLock<Arc<Analysis>>,
-    /// Serialises rebuilds so the last one always reflects every committed edit.
-    rebuild: Mutex<()>,
+    /// Serialises edits (store write + snapshot update) and a re-analysis's read of the
+    /// store; counts the edits applied.
+    edits: Mutex<u64>,
+    /// Whether edits wait for a re-analysis, and whether one is running.
+    pending: Mutex<Pending>,
+    /// Wakes the worker on an edit, and waiters when a re-analysis ends.
+    wake: Condvar,
     token: Option<String>,
+    /// The public root every link starts from, e.g. `https://aed.example.org` (no `/` at
+    /// the end); never taken from a request's `Host` header.
+    base_url: RwLock<String>,
+}
+
+#[derive(Default)]
+struct Pending {
+    dirty: bool,
+    running: bool,
+}
+
+/// How long the worker waits after an edit before re-analysing, so a burst of edits costs
+/// one run.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The base URL a server without `--base-url` links from: its listen address.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
+/// Checks a public base URL (`http://` or `https://`, a host, an optional path; no query
+/// or fragment) and returns it without a trailing `/`.
+pub fn parse_base_url(url: &str) -> Result<String, String> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+        .ok_or_else(|| format!("must start with http:// or https:// ({url:?})"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(format!("no host ({url:?})"));
+    }
+    if let Some(c) = rest
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~:/[]%".contains(*c)))
+    {
+        return Err(format!("character {c:?} not allowed ({url:?})"));
+    }
+    Ok(u.to_string())
+}
+
+/// The configured public base URL, for handlers that build links.
+pub struct Base(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for Base {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _parts: &mut axum::http::request::Parts,
+        s: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Base(s.base_url()))
+    }
 }
 
 impl AppState {
@@ -68,15 +137,45 @@ impl AppState {
         token: Option<String>,
     ) -> Result<AppState, StateError> {
         let analysis = Arc::new(builder.build(store.export_aeds()?, store.export_guardians()?)?);
-        Ok(AppState {
+        let state = AppState {
             inner: Arc::new(Inner {
                 store,
                 builder,
                 analysis: RwLock::new(analysis),
-                rebuild: Mutex::new(()),
+                edits: Mutex::new(0),
+                pending: Mutex::new(Pending::default()),
+                wake: Condvar::new(),
                 token: token.filter(|t| !t.trim().is_empty()),
+                base_url: RwLock::new(DEFAULT_BASE_URL.to_string()),
             }),
-        })
+        };
+        let worker = state.inner.clone();
+        std::thread::Builder::new()
+            .name("aedcover-analysis".into())
+            .spawn(move || reanalyse_when_edited(worker))
+            .map_err(StateError::Worker)?;
+        Ok(state)
+    }
+
+    /// Links start from `base_url` (see [`parse_base_url`]) instead of
+    /// [`DEFAULT_BASE_URL`].
+    pub fn with_base_url(self, base_url: &str) -> Result<AppState, String> {
+        let url = parse_base_url(base_url)?;
+        *self
+            .inner
+            .base_url
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = url;
+        Ok(self)
+    }
+
+    /// The public base URL links start from.
+    pub fn base_url(&self) -> String {
+        self.inner
+            .base_url
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The current snapshot.
@@ -96,23 +195,125 @@ impl AppState {
         self.inner.token.is_some()
     }
 
-    /// Rebuilds the analysis from the store and swaps it in. On error the previous
-    /// snapshot stays served.
+    /// Re-analyses the whole registry as the store holds it and swaps the result in (with
+    /// the registry part of any edit made meanwhile). On error the previous snapshot stays
+    /// served.
     pub fn rebuild(&self) -> Result<(), StateError> {
-        let _one_at_a_time = self.inner.rebuild.lock().unwrap_or_else(|p| p.into_inner());
-        let aeds = self.inner.store.export_aeds()?;
-        let guardians = self.inner.store.export_guardians()?;
-        let fresh = Arc::new(self.inner.builder.build(aeds, guardians)?);
-        *self
-            .inner
-            .analysis
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = fresh;
-        Ok(())
+        self.inner.rebuild()
+    }
+
+    /// Runs a store edit of AED `id`, then serves a snapshot with that AED updated and
+    /// asks for a re-analysis. An error from `f` is the edit's; once it has committed, a
+    /// failure to update the snapshot is logged (the re-analysis retries) and not returned.
+    pub fn edit<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let inner = &self.inner;
+        let mut applied = lock(&inner.edits);
+        let before = match inner.store.aed(id) {
+            Ok(a) => Some(a),
+            Err(StoreError::AedNotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let out = f(&inner.store)?;
+        match self.edited_snapshot(id, before.as_ref()) {
+            Ok(next) => *inner.analysis.write().unwrap_or_else(|p| p.into_inner()) = next,
+            Err(e) => eprintln!("aedcover serve: edit of {id} committed, not yet served: {e}"),
+        }
+        *applied += 1;
+        drop(applied);
+        lock(&inner.pending).dirty = true;
+        inner.wake.notify_all();
+        Ok(out)
+    }
+
+    fn edited_snapshot(&self, id: &str, before: Option<&Aed>) -> Result<Arc<Analysis>, StoreError> {
+        let after = self.inner.store.aed(id)?;
+        let has_guardian = match &after.guardian_id {
+            Some(g) => self.inner.store.has_guardian(g)?,
+            None => false,
+        };
+        Ok(Arc::new(self.analysis().with_aed(
+            before,
+            &after,
+            has_guardian,
+        )))
+    }
+
+    /// Whether edits are waiting for (or in) a re-analysis.
+    pub fn analysis_pending(&self) -> bool {
+        let p = lock(&self.inner.pending);
+        p.dirty || p.running
+    }
+
+    /// Blocks until every edit so far is in the served analysis (tests; a client polls
+    /// `/health` for `analysis_pending: false`).
+    pub fn wait_for_analysis(&self) {
+        let mut p = lock(&self.inner.pending);
+        while p.dirty || p.running {
+            p = self
+                .inner
+                .wake
+                .wait_timeout(p, Duration::from_millis(200))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 
     fn token(&self) -> Option<&str> {
         self.inner.token.as_deref()
+    }
+}
+
+impl Inner {
+    fn rebuild(&self) -> Result<(), StateError> {
+        let (seen, aeds, guardians) = {
+            let applied = lock(&self.edits);
+            lock(&self.pending).dirty = false;
+            (
+                *applied,
+                self.store.export_aeds()?,
+                self.store.export_guardians()?,
+            )
+        };
+        let fresh = self.builder.build(aeds, guardians)?;
+        let applied = lock(&self.edits);
+        let mut served = self.analysis.write().unwrap_or_else(|p| p.into_inner());
+        *served = Arc::new(match *applied == seen {
+            true => fresh,
+            false => fresh.with_registry_of(&served),
+        });
+        Ok(())
+    }
+}
+
+/// The worker: after each burst of edits, one re-analysis. Ends when the state is dropped
+/// (only the worker still holds it).
+fn reanalyse_when_edited(inner: Arc<Inner>) {
+    loop {
+        let mut p = lock(&inner.pending);
+        while !p.dirty {
+            if Arc::strong_count(&inner) == 1 {
+                return;
+            }
+            p = inner
+                .wake
+                .wait_timeout(p, Duration::from_millis(500))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        p.running = true;
+        drop(p);
+        std::thread::sleep(DEBOUNCE);
+        if let Err(e) = inner.rebuild() {
+            eprintln!(
+                "aedcover serve: re-analysis after edits failed (the previous one is served): {e}"
+            );
+        }
+        lock(&inner.pending).running = false;
+        inner.wake.notify_all();
     }
 }
 

@@ -8,7 +8,7 @@ use super::analysis::Collection;
 use super::crs::{self as ocrs, CRS84, OutputCrs};
 use super::filter::{Filter, ITEM_PARAMS, queryables_json};
 use super::html;
-use super::{Analysis, ApiError, AppState};
+use super::{Analysis, ApiError, AppState, Base};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
@@ -88,20 +88,6 @@ pub fn format(p: &[(String, String)], headers: &HeaderMap) -> Result<Format, Api
     }
 }
 
-/// `http://host` from the request's Host header (loopback when absent or odd).
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
-        })
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
-}
-
 pub fn json_response(v: &Value, content_type: &'static str) -> Response {
     typed(v.to_string(), content_type)
 }
@@ -122,11 +108,10 @@ fn collection_of<'a>(a: &'a Analysis, id: &str) -> Result<&'a Collection, ApiErr
         .ok_or_else(|| ApiError::not_found(format!("no collection {id:?}")))
 }
 
-pub async fn landing(headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
+pub async fn landing(Base(b): Base, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
     let p = params(q)?;
     known(&p, &["f"])?;
     let fmt = format(&p, &headers)?;
-    let b = base_url(&headers);
     let v = json!({
         "title": "aedcover",
         "description": "Public-access defibrillators, coverage of cardiac-arrest demand, gaps and suggested sites",
@@ -239,13 +224,13 @@ fn collection_html(v: &Value) -> String {
 
 pub async fn collections(
     State(s): State<AppState>,
+    Base(b): Base,
     headers: HeaderMap,
     q: Params,
 ) -> Result<Response, ApiError> {
     let p = params(q)?;
     known(&p, &["f"])?;
     let fmt = format(&p, &headers)?;
-    let b = base_url(&headers);
     let a = s.analysis();
     let cs: Vec<Value> = a
         .collections
@@ -286,6 +271,7 @@ pub async fn collections(
 
 pub async fn collection(
     State(s): State<AppState>,
+    Base(b): Base,
     Path(id): Path<String>,
     headers: HeaderMap,
     q: Params,
@@ -294,7 +280,7 @@ pub async fn collection(
     let c = collection_of(&a, &id)?;
     let p = params(q)?;
     known(&p, &["f"])?;
-    let v = collection_json(c, &a, &base_url(&headers));
+    let v = collection_json(c, &a, &b);
     Ok(match format(&p, &headers)? {
         Format::Json => json_response(&v, "application/json"),
         Format::Html => html::page(&c.title, &collection_html(&v)),
@@ -303,6 +289,7 @@ pub async fn collection(
 
 pub async fn queryables(
     State(s): State<AppState>,
+    Base(b): Base,
     Path(id): Path<String>,
     headers: HeaderMap,
     q: Params,
@@ -311,7 +298,7 @@ pub async fn queryables(
     let c = collection_of(&a, &id)?;
     let p = params(q)?;
     known(&p, &["f"])?;
-    let v = queryables_json(&c.id, &c.title, &c.queryables, &base_url(&headers));
+    let v = queryables_json(&c.id, &c.title, &c.queryables, &b);
     Ok(match format(&p, &headers)? {
         Format::Json => json_response(&v, SCHEMA_JSON),
         Format::Html => {
@@ -506,6 +493,7 @@ fn kept_query(p: &[(String, String)]) -> String {
 
 pub async fn items(
     State(s): State<AppState>,
+    Base(b): Base,
     Path(id): Path<String>,
     headers: HeaderMap,
     q: Params,
@@ -551,7 +539,6 @@ pub async fn items(
         .map(|&i| feature_text(c, i, crs, &a))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let b = base_url(&headers);
     let keep = kept_query(&p);
     let here = |off: usize, f: &str| {
         format!("{b}/collections/{id}/items?limit={limit}&offset={off}{keep}{f}")
@@ -647,6 +634,7 @@ pub fn encode(s: &str) -> String {
 
 pub async fn item(
     State(s): State<AppState>,
+    Base(b): Base,
     Path((id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
     q: Params,
@@ -662,7 +650,6 @@ pub async fn item(
         .ok_or_else(|| ApiError::not_found(format!("no feature {feature_id:?} in {id}")))?;
     let crs = output_crs(&p, "crs", &a)?;
     let text = feature_text(c, i, crs, &a)?;
-    let b = base_url(&headers);
     let fid = encode(&feature_id);
     if fmt == Format::Html {
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

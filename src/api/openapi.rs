@@ -388,11 +388,13 @@ fn schemas() -> Value {
                 "features": {"type": "array", "items": {"$ref": "#/components/schemas/feature"}},
                 "numberMatched": {"type": "integer", "minimum": 0}, "numberReturned": {"type": "integer", "minimum": 0},
                 "timeStamp": {"type": "string", "format": "date-time"}}},
-        "id": {"type": "string", "pattern": "^[A-Za-z0-9._:/-]{1,100}$"},
+        "id": {"type": "string", "pattern": "^(?!.*\\.\\.)[A-Za-z0-9._:-]{1,100}$"},
         "aed": {"type": "object", "additionalProperties": false, "required": ["name", "access", "status", "managed_by"],
             "description": "One AED. Position: lon+lat (WGS84) or easting_m+northing_m (EPSG:27700), or none. \
-                opening_hours must be OSM opening_hours syntax and guardian_id an existing guardian: a value \
-                that is not is a 400 naming the field.",
+                opening_hours must be OSM opening_hours syntax and guardian_id an existing guardian; \
+                the registry's rules for every row of aeds.csv apply (last_checked not after tomorrow, no \
+                position at 0,0, a position the run's metric CRS can measure), and status retired only \
+                through /retire: a value that breaks one is a 400 naming the field and the reason.",
             "properties": {
                 "id": {"$ref": "#/components/schemas/id"},
                 "name": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*$"},
@@ -409,7 +411,7 @@ fn schemas() -> Value {
                 "circuit_id": opt_text, "model": opt_text, "serial": opt_text,
                 "pads_expiry": date, "battery_expiry": date, "last_checked": date,
                 "status": {"type": "string", "enum": status},
-                "guardian_id": {"type": "string", "nullable": true, "pattern": "^[A-Za-z0-9._:/-]{1,100}$"},
+                "guardian_id": {"type": "string", "nullable": true, "pattern": "^(?!.*\\.\\.)[A-Za-z0-9._:-]{1,100}$"},
                 "source": opt_text,
                 "flags": {"type": "array", "items": text},
                 "notes": opt_text,
@@ -454,12 +456,12 @@ pub fn document(a: &Analysis, base: &str) -> Value {
 
 pub async fn openapi(
     axum::extract::State(s): axum::extract::State<super::AppState>,
-    headers: axum::http::HeaderMap,
+    super::Base(base): super::Base,
     q: super::ogc::Params,
 ) -> Result<axum::response::Response, super::ApiError> {
     let p = super::ogc::params(q)?;
     super::ogc::known(&p, &["f"])?;
     super::ogc::check_format(&p)?;
-    let doc = document(&s.analysis(), &super::ogc::base_url(&headers));
+    let doc = document(&s.analysis(), &base);
     Ok(super::ogc::json_response(&doc, OPENAPI))
 }

@@ -219,6 +219,7 @@ pub async fn health(State(s): State<AppState>, q: Params) -> Result<Response, Ap
             "aeds_without_location": a.aeds_without_location,
             "collections": counts,
             "analysis_built_at": a.built_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "analysis_pending": s.analysis_pending(),
             "edits_enabled": s.edits_enabled(),
             "warnings": a.warnings.len(),
         }),

@@ -28,6 +28,11 @@ pub struct ServeOptions {
     pub layers: Vec<(String, PathBuf)>,
     /// A file whose first line is the edit token; overrides `AEDCOVER_TOKEN`.
     pub token_file: Option<PathBuf>,
+    /// The public root of every link (`https://aed.example.org`); default
+    /// `http://<listen address>`. Links never come from a request's `Host` header.
+    pub base_url: Option<String>,
+    /// Timeouts and the connection cap.
+    pub limits: super::ServeLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +54,8 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("--base-url: {0}")]
+    BaseUrl(String),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -139,6 +146,9 @@ pub fn load_token(token_file: Option<&Path>) -> Result<Option<String>, ServeErro
 /// an empty store is seeded from the run's registry (unless seed files are given) and the
 /// run's layers are served; an edit re-runs the stages it affects.
 pub fn prepare(opts: &ServeOptions, run: Option<StudyRun>) -> Result<AppState, ServeError> {
+    if let Some(u) = &opts.base_url {
+        super::parse_base_url(u).map_err(ServeError::BaseUrl)?;
+    }
     let store = Arc::new(Store::open(&opts.db)?);
     let mut aeds = Vec::new();
     let mut guardians = Vec::new();
@@ -202,9 +212,81 @@ pub fn prepare(opts: &ServeOptions, run: Option<StudyRun>) -> Result<AppState, S
     Ok(AppState::new(store, builder, token)?)
 }
 
+/// The state of a study restarted on an unchanged database and inputs, from the analysis
+/// cached in `dir` ([`super::cache`]); None when the database is new or empty, or
+/// anything the analysis depends on has changed.
+pub fn prepare_cached(
+    opts: &ServeOptions,
+    study_file: &Path,
+    study: &crate::study::Study,
+    dir: &Path,
+) -> Result<Option<AppState>, ServeError> {
+    if !opts.db.is_file() {
+        return Ok(None);
+    }
+    let store = Arc::new(Store::open(&opts.db)?);
+    let (aeds, guardians) = (store.export_aeds()?, store.export_guardians()?);
+    if aeds.is_empty() && guardians.is_empty() {
+        return Ok(None);
+    }
+    let key = super::cache::key(study_file, study, &aeds, &guardians);
+    let Some(cached) = super::cache::load(dir, &key) else {
+        return Ok(None);
+    };
+    let Some(projection) = cached
+        .crs
+        .parse::<crate::geography::Crs>()
+        .ok()
+        .and_then(|c| crate::geography::MetricProjection::new(&c).ok())
+    else {
+        return Ok(None);
+    };
+    let builder = super::CachedStudyBuilder::new(
+        study.clone(),
+        study_file.to_path_buf(),
+        key,
+        cached,
+        projection,
+    );
+    let token = load_token(opts.token_file.as_deref())?;
+    Ok(Some(AppState::new(store, Arc::new(builder), token)?))
+}
+
+/// Writes the served analysis of a study to the cache in `dir`, keyed by its inputs and
+/// the database's registry, for the next start.
+pub fn save_cache(
+    state: &AppState,
+    study_file: &Path,
+    study: &crate::study::Study,
+    dir: &Path,
+) -> Result<(), ServeError> {
+    let store = state.store();
+    let (aeds, guardians) = (store.export_aeds()?, store.export_guardians()?);
+    let key = super::cache::key(study_file, study, &aeds, &guardians);
+    let a = state.analysis();
+    let others: Vec<&super::Collection> = a
+        .collections
+        .iter()
+        .filter(|c| c.id != "aeds")
+        .map(|c| &**c)
+        .collect();
+    let Some(aeds_collection) = a.collection("aeds") else {
+        return Ok(());
+    };
+    let crs = a.projection.crs().to_string();
+    super::cache::save(dir, &key, &crs, aeds_collection, &others).map_err(|source| ServeError::Io {
+        what: format!("writing the analysis cache in {}", dir.display()),
+        source,
+    })
+}
+
 /// Runs the server until killed. Prints `listening on http://ADDR` on stdout once bound.
 pub fn run(opts: &ServeOptions, study_run: Option<StudyRun>) -> Result<(), ServeError> {
-    let state = prepare(opts, study_run)?;
+    run_state(opts, prepare(opts, study_run)?)
+}
+
+/// Serves `state` until killed. Prints `listening on http://ADDR` on stdout once bound.
+pub fn run_state(opts: &ServeOptions, state: AppState) -> Result<(), ServeError> {
     let io = |what: &str| {
         let what = what.to_string();
         move |source| ServeError::Io { what, source }
@@ -218,9 +300,16 @@ pub fn run(opts: &ServeOptions, study_run: Option<StudyRun>) -> Result<(), Serve
             .await
             .map_err(io(&format!("binding {}", opts.addr)))?;
         let addr = listener.local_addr().map_err(io("local address"))?;
+        let base = opts
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let state = state.with_base_url(&base).map_err(ServeError::BaseUrl)?;
         let mut out = std::io::stdout();
         writeln!(out, "listening on http://{addr}").ok();
         out.flush().ok();
-        super::serve(listener, state).await.map_err(io("serving"))
+        super::serve_with(listener, state, opts.limits)
+            .await
+            .map_err(io("serving"))
     })
 }

@@ -3,6 +3,7 @@
 mod csv_io;
 mod model;
 mod readiness;
+pub mod validate;
 
 pub use csv_io::{
     AED_COLUMNS, AedFile, GUARDIAN_COLUMNS, GuardianFile, ReadOptions, RegistryError, RowError,

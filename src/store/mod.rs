@@ -7,9 +7,11 @@
 //! database, not the CSVs, is the registry; `export_*` gives it back for writing CSVs.
 
 mod export;
+mod lock;
 mod record;
 
 pub use export::{ExportError, ExportSummary, export_csv};
+pub use lock::{DbLock, LockError, lock_path};
 
 pub use record::{
     AedRecord, FieldError, GuardianRecord, SeedFile, parse_date, validate_id,
@@ -244,6 +246,12 @@ impl Store {
     pub fn aed(&self, id: &str) -> Result<Aed, StoreError> {
         let conn = self.lock();
         get_aed(&conn, id)
+    }
+
+    /// Whether a guardian with this id is recorded.
+    pub fn has_guardian(&self, id: &str) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        Ok(get_guardian(&conn, id)?.is_some())
     }
 
     /// Adds a new AED; its id must be unused.

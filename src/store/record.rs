@@ -143,24 +143,18 @@ impl From<&Aed> for AedRecord {
     }
 }
 
-/// A registry id: 1–100 characters of letters, digits and `._:/-`.
+impl From<crate::registry::validate::Invalid> for FieldError {
+    fn from(e: crate::registry::validate::Invalid) -> Self {
+        FieldError {
+            reason: format!("{} ({:?})", e.reason, e.value),
+            field: e.column,
+        }
+    }
+}
+
+/// A registry id, by the registry's one rule ([`crate::registry::validate::check_id`]).
 pub fn validate_id(field: &str, id: &str) -> Result<(), FieldError> {
-    if id.is_empty() {
-        return Err(FieldError::new(field, "must not be empty"));
-    }
-    if id.len() > 100 {
-        return Err(FieldError::new(field, "longer than 100 characters"));
-    }
-    if let Some(c) = id
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "._:/-".contains(*c)))
-    {
-        return Err(FieldError::new(
-            field,
-            format!("character {c:?} not allowed (letters, digits and ._:/- only)"),
-        ));
-    }
-    Ok(())
+    crate::registry::validate::check_id(field, id).map_err(FieldError::from)
 }
 
 fn text(field: &str, v: &str) -> Result<(), FieldError> {
@@ -184,13 +178,14 @@ fn opt_text(field: &str, v: &Option<String>) -> Result<Option<String>, FieldErro
     }
 }
 
-/// Parses an ISO date `YYYY-MM-DD`, naming `field` on failure.
+/// Parses a date `YYYY-MM-DD` by the registry's one rule
+/// ([`crate::registry::validate::parse_date`]), naming `field` on failure.
 pub fn parse_date(field: &str, v: &Option<String>) -> Result<Option<NaiveDate>, FieldError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        Some(s) => crate::registry::validate::parse_date(s)
             .map(Some)
-            .map_err(|_| FieldError::new(field, format!("not a date YYYY-MM-DD ({s:?})"))),
+            .map_err(|reason| FieldError::new(field, format!("{reason} ({s:?})"))),
     }
 }
 
@@ -212,8 +207,26 @@ pub fn validate_opening_hours(v: &str) -> Result<(), FieldError> {
 }
 
 impl AedRecord {
-    /// Validates and converts to the model. The first bad field is named.
+    /// Validates and converts to the model by the same rules as a row of `aeds.csv`
+    /// ([`crate::registry::validate::check_aed`], checks on `today`). The first bad field
+    /// is named.
     pub fn to_aed(&self) -> Result<Aed, FieldError> {
+        let aed = self.fields_to_aed()?;
+        let today = chrono::Utc::now().date_naive();
+        if let Some(e) = crate::registry::validate::check_aed(&aed, today)
+            .into_iter()
+            .next()
+        {
+            let mut e = FieldError::from(e);
+            if e.field == "easting" {
+                e.field = "easting_m".into();
+            }
+            return Err(e);
+        }
+        Ok(aed)
+    }
+
+    fn fields_to_aed(&self) -> Result<Aed, FieldError> {
         validate_id("id", &self.id)?;
         if self.name.trim().is_empty() {
             return Err(FieldError::new("name", "must not be empty"));
@@ -424,5 +437,56 @@ mod tests {
         let mut r = rec();
         r.id = "a b".into();
         assert_eq!(r.to_aed().unwrap_err().field, "id");
+    }
+
+    /// The same rules as the CSV reader, with the same messages.
+    #[test]
+    fn refuses_what_the_csv_reader_refuses() {
+        type Edit = fn(&mut AedRecord);
+        let cases: [(&str, Edit); 7] = [
+            ("pads_expiry", |r| {
+                r.pads_expiry = Some("-2025-01-01".into())
+            }),
+            ("battery_expiry", |r| {
+                r.battery_expiry = Some("+99999-01-01".into())
+            }),
+            ("last_checked", |r| {
+                r.last_checked = Some("9999-12-31".into())
+            }),
+            ("id", |r| r.id = "a/b".into()),
+            ("id", |r| r.id = "..".into()),
+            ("lon", |r| (r.lon, r.lat) = (Some(0.0), Some(0.0))),
+            ("easting_m", |r| {
+                (r.lon, r.lat, r.easting_m, r.northing_m) = (None, None, Some(0.0), Some(0.0))
+            }),
+        ];
+        for (field, edit) in cases {
+            let mut r = rec();
+            edit(&mut r);
+            let e = r.to_aed().unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            // The CSV reader's row with the same value names the same reason.
+            let csv = format!(
+                "id,name,lon,lat,easting,northing,pads_expiry,battery_expiry,last_checked\n{},{},{},{},{},{},{},{},{}\n",
+                r.id,
+                r.name,
+                r.lon.map(|x| x.to_string()).unwrap_or_default(),
+                r.lat.map(|x| x.to_string()).unwrap_or_default(),
+                r.easting_m.map(|x| x.to_string()).unwrap_or_default(),
+                r.northing_m.map(|x| x.to_string()).unwrap_or_default(),
+                r.pads_expiry.clone().unwrap_or_default(),
+                r.battery_expiry.clone().unwrap_or_default(),
+                r.last_checked.clone().unwrap_or_default(),
+            );
+            let f = crate::registry::read_aeds_from_reader(
+                "t.csv",
+                csv.as_bytes(),
+                crate::registry::ReadOptions::default(),
+            )
+            .unwrap();
+            assert!(f.aeds.is_empty(), "{field}: the CSV reader took it");
+            let row = f.errors[0].to_string();
+            assert!(row.ends_with(&e.reason), "{row} vs {e}");
+        }
     }
 }

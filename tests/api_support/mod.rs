@@ -14,6 +14,9 @@ use tower::ServiceExt;
 
 pub const TOKEN: &str = "test-token-123";
 
+/// The public base URL the test states are configured with.
+pub const BASE: &str = "http://127.0.0.1:9999";
+
 /// Guardian details in the fixtures that must never appear on a public route.
 pub const GUARDIAN_SECRETS: &[&str] = &[
     "Test Guardian",
@@ -49,6 +52,8 @@ pub fn state_with(store: Store, token: Option<&str>) -> AppState {
         Arc::new(builder()),
         token.map(String::from),
     )
+    .unwrap()
+    .with_base_url(BASE)
     .unwrap()
 }
 
