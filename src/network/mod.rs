@@ -8,6 +8,7 @@
 
 pub mod graph;
 pub mod osm;
+pub mod reach;
 pub mod service;
 pub mod snap;
 pub mod walk;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 pub use graph::{Edge, Graph, NetworkStats};
 pub use osm::{OsmData, OsmError, Place, read_osm};
+pub use reach::WalkReach;
 pub use snap::{Foot, SegmentIndex};
 
 use crate::coverage::{DemandPoint, Facility};

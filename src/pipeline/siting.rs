@@ -34,6 +34,7 @@ pub fn site(
     projection: &MetricProjection,
     demand: &DemandStage,
     a: &Assessment,
+    network: Option<&crate::network::WalkNetwork>,
     notes: &mut Vec<String>,
 ) -> Result<SitingStage, PipelineError> {
     let costs = cost_model(s, notes)?;
@@ -66,7 +67,13 @@ pub fn site(
             _ => Objective::Residents,
         },
     };
-    let inst = CoveringInstance::build(demand_sites, candidates, &existing, options)?;
+    let inst = match network {
+        Some(net) => {
+            let reach = crate::network::WalkReach { net };
+            CoveringInstance::build_by(demand_sites, candidates, &existing, options, &reach)?
+        }
+        None => CoveringInstance::build(demand_sites, candidates, &existing, options)?,
+    };
     let t = Instant::now();
     let g = greedy(&inst, k);
     let greedy_s = t.elapsed().as_secs_f64();
