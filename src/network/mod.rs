@@ -7,6 +7,7 @@
 //! within the largest radius. [`WalkNetwork`] and [`WalkDistances`] tie them together.
 
 pub mod graph;
+pub mod lookup;
 pub mod osm;
 pub mod reach;
 pub mod service;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use graph::{Edge, Graph, NetworkStats};
+pub use lookup::WalkLookup;
 pub use osm::{OsmData, OsmError, Place, read_osm};
 pub use reach::WalkReach;
 pub use snap::{Foot, SegmentIndex};
