@@ -227,7 +227,11 @@ async fn nearest_walks_when_the_study_walks() {
     let v = get(&s, "/nearest?lat=52.67&lon=-0.73&radius_m=500")
         .await
         .json();
-    assert_eq!((v["distance"].as_str(), v["count"].as_u64()), (Some("walk"), Some(0)), "{v}");
+    assert_eq!(
+        (v["distance"].as_str(), v["count"].as_u64()),
+        (Some("walk"), Some(0)),
+        "{v}"
+    );
     let v = get(&s, "/nearest?lat=52.67&lon=-0.73&radius_m=700")
         .await
         .json();

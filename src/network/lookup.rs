@@ -25,11 +25,12 @@ impl WalkLookup {
     /// first, ties by index.
     pub fn within(&self, x_m: f64, y_m: f64, radius_m: f64) -> Vec<(usize, f64)> {
         let from = [self.net.index.snap(&self.net.graph, x_m, y_m, radius_m)];
-        let mut out: Vec<(usize, f64)> = walk::all_within(&self.net.graph, &from, &self.feet, radius_m)
-            .into_iter()
-            .enumerate()
-            .filter_map(|(t, hits)| hits.first().map(|&(_, d)| (t, d)))
-            .collect();
+        let mut out: Vec<(usize, f64)> =
+            walk::all_within(&self.net.graph, &from, &self.feet, radius_m)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(t, hits)| hits.first().map(|&(_, d)| (t, d)))
+                .collect();
         out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         out
     }
@@ -44,7 +45,11 @@ mod tests {
     fn across_the_river_is_600_m() {
         let xy = vec![[0.0, 0.0], [260.0, 0.0], [260.0, 80.0], [0.0, 80.0]];
         let g = Graph::from_pairs(xy, &[(0, 1), (1, 2), (2, 3)]);
-        let net = Arc::new(WalkNetwork::new(std::path::Path::new("river"), g, Vec::new()));
+        let net = Arc::new(WalkNetwork::new(
+            std::path::Path::new("river"),
+            g,
+            Vec::new(),
+        ));
         let l = WalkLookup::new(net, &[(0.0, 80.0), (100.0, 0.0)], 500.0);
         let hits = l.within(0.0, 0.0, 1000.0);
         assert_eq!(hits.len(), 2);

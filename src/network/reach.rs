@@ -11,7 +11,11 @@ pub struct WalkReach<'a> {
 }
 
 impl WalkReach<'_> {
-    fn feet(&self, xy: impl Iterator<Item = (f64, f64)>, radius_m: f64) -> Vec<Option<super::Foot>> {
+    fn feet(
+        &self,
+        xy: impl Iterator<Item = (f64, f64)>,
+        radius_m: f64,
+    ) -> Vec<Option<super::Foot>> {
         self.net.snap_all(&xy.collect::<Vec<_>>(), radius_m)
     }
 }

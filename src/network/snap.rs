@@ -47,12 +47,27 @@ impl SegmentIndex {
             .iter()
             .map(|e| {
                 let (p, q) = (graph.xy_m[e.a as usize], graph.xy_m[e.b as usize]);
-                [p[0].min(q[0]), p[1].min(q[1]), p[0].max(q[0]), p[1].max(q[1])]
+                [
+                    p[0].min(q[0]),
+                    p[1].min(q[1]),
+                    p[0].max(q[0]),
+                    p[1].max(q[1]),
+                ]
             })
             .collect();
-        let mut ext = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+        let mut ext = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
         for b in &boxes {
-            ext = [ext[0].min(b[0]), ext[1].min(b[1]), ext[2].max(b[2]), ext[3].max(b[3])];
+            ext = [
+                ext[0].min(b[0]),
+                ext[1].min(b[1]),
+                ext[2].max(b[2]),
+                ext[3].max(b[3]),
+            ];
         }
         if boxes.is_empty() {
             ext = [0.0, 0.0, 0.0, 0.0];
@@ -214,7 +229,9 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (seed >> 11) as f64 / (1u64 << 53) as f64
         };
-        let xy: Vec<[f64; 2]> = (0..200).map(|_| [next() * 2000.0, next() * 800.0]).collect();
+        let xy: Vec<[f64; 2]> = (0..200)
+            .map(|_| [next() * 2000.0, next() * 800.0])
+            .collect();
         let pairs: Vec<(u32, u32)> = (0..300)
             .map(|_| ((next() * 200.0) as u32, (next() * 200.0) as u32))
             .filter(|(a, b)| a != b)

@@ -75,7 +75,8 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
         RegistryInput::Import { kind, path } => {
             let (aeds, rep) = match kind {
                 ImportKind::Osm if crate::import::osm::is_extract(path) => {
-                    let data = crate::network::read_osm(path).map_err(crate::import::ImportError::from)?;
+                    let data =
+                        crate::network::read_osm(path).map_err(crate::import::ImportError::from)?;
                     let imported = crate::import::osm::import_osm_extract(&data);
                     extract = Some(std::sync::Arc::new(data));
                     imported

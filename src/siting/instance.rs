@@ -249,7 +249,11 @@ impl Reach for StraightLine {
         let r2 = radius_m * radius_m;
         demand
             .par_iter()
-            .map(|d| tree.locate_within_distance([d.x_m, d.y_m], r2).next().is_some())
+            .map(|d| {
+                tree.locate_within_distance([d.x_m, d.y_m], r2)
+                    .next()
+                    .is_some()
+            })
             .collect()
     }
 
