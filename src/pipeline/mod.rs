@@ -287,8 +287,10 @@ fn later_stages(
                     projection,
                     demand,
                     &assessment,
-                    weights.as_deref(),
-                    network,
+                    siting::Extra {
+                        equity_weights: weights.as_deref(),
+                        network,
+                    },
                     notes,
                 )
             })?)
