@@ -89,6 +89,8 @@ mod tests {
             y_m: 0.0,
             arrests: 1.0,
             residents: 0.0,
+            residents_65_plus: 0.0,
+            deprived_residents: 0.0,
         }];
         let candidates = vec![site("north", 0.0, 80.0), site("bank", 250.0, 0.0)];
         let opts = InstanceOptions::default();
