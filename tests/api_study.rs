@@ -224,3 +224,25 @@ fn serve_a_study_serves_its_run_from_memory() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// A walking study: `/nearest` measures along the path network (80 m across the river in a
+/// straight line, 600 m round by the bridge) and says so.
+#[tokio::test]
+async fn nearest_walks_when_the_study_walks() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve_study("river-walk.toml", &dir.path().join("registry.db"));
+    let v = get(&s, "/nearest?lat=52.67&lon=-0.73&radius_m=500")
+        .await
+        .json();
+    assert_eq!(
+        (v["distance"].as_str(), v["count"].as_u64()),
+        (Some("walk"), Some(0)),
+        "{v}"
+    );
+    let v = get(&s, "/nearest?lat=52.67&lon=-0.73&radius_m=700")
+        .await
+        .json();
+    assert_eq!(v["count"], 1, "{v}");
+    let d = v["aeds"][0]["distance_m"].as_f64().unwrap();
+    assert!((d - 600.0).abs() < 1.0, "{v}");
+}

@@ -308,6 +308,9 @@ pub struct Analysis {
     pub built_at: DateTime<Utc>,
     /// Notes from building (e.g. positions that could not be converted).
     pub warnings: Vec<String>,
+    /// The counted AEDs (same order as `usable_aeds`) on the walkable network, when the
+    /// study measures by walking: distances are then walked.
+    pub walk: Option<crate::network::WalkLookup>,
 }
 
 impl Analysis {
@@ -368,10 +371,28 @@ impl Analysis {
         self
     }
 
-    /// Counted AEDs within `radius_m` of the point, nearest first, with distance in metres.
-    /// None when the point cannot be projected.
+    /// `walk` or `straight_line`: how [`Analysis::within`] measures.
+    pub fn distance_kind(&self) -> &'static str {
+        if self.walk.is_some() {
+            "walk"
+        } else {
+            "straight_line"
+        }
+    }
+
+    /// Counted AEDs within `radius_m` of the point (walking, when the study walks), nearest
+    /// first, with distance in metres. None when the point cannot be projected.
     pub fn within(&self, lon: f64, lat: f64, radius_m: f64) -> Option<Vec<(&UsableAed, f64)>> {
         let p = to_metres(&self.projection, lon, lat)?;
+        if let Some(w) = &self.walk {
+            let hits = w.within(p[0], p[1], radius_m);
+            let mut out: Vec<_> = hits
+                .into_iter()
+                .map(|(i, d)| (&self.usable_aeds[i], d))
+                .collect();
+            out.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.id.cmp(&b.0.id)));
+            return Some(out);
+        }
         let mut out: Vec<_> = self
             .usable
             .locate_within_distance(p, radius_m * radius_m)
@@ -521,7 +542,7 @@ pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
     .into_iter()
     .filter(|(_, layer, _)| produced(layer))
     .collect();
-    Ok(assemble(
+    let mut a = assemble(
         &reg.aeds,
         reg.guardians.as_deref(),
         run.assessment.rule,
@@ -531,7 +552,19 @@ pub fn analysis_of_run(run: &StudyRun) -> Result<Analysis, BuildError> {
             restriction("this collection", [&reg.source]),
         ),
         others,
-    ))
+    );
+    if let (Some(net), Some(w)) = (&run.network, &run.assessment.walk) {
+        let mut xy = vec![(f64::NAN, f64::NAN); a.usable_aeds.len()];
+        for g in a.usable.iter() {
+            xy[g.data] = (g.geom()[0], g.geom()[1]);
+        }
+        a.walk = Some(crate::network::WalkLookup::new(
+            net.clone(),
+            &xy,
+            w.distances.max_m,
+        ));
+    }
+    Ok(a)
 }
 
 /// The snapshot of a study restarted on an unchanged registry: the registry from the
@@ -802,6 +835,7 @@ fn assemble(
         aeds_without_location: without,
         built_at: Utc::now(),
         warnings,
+        walk: None,
     }
 }
 

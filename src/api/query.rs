@@ -107,6 +107,7 @@ pub async fn nearest(
         "lat": lat, "lon": lon, "radius_m": radius_m,
         "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "measurable": measurable,
+        "distance": a.distance_kind(),
         "count": aeds.len(),
         "aeds": aeds,
     });

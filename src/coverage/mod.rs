@@ -26,4 +26,4 @@ pub use scan::{Scan, ScanWants, scan};
 pub use scenario::{
     CountedRule, ReadyRule, Scenario, Selection, SelectionCounts, is_ready, select, to_bng,
 };
-pub use stats::{AreaInput, AreaRadiusStats, AreaStats, area_stats, locate_points};
+pub use stats::{AreaInput, AreaRadiusStats, AreaStats, LandWithin, area_stats, locate_points};

@@ -92,6 +92,14 @@ pub fn weighted_quantile(values: &mut [(f64, f64)], q: f64) -> Option<f64> {
     values.iter().rev().find(|v| v.1 > 0.0).map(|v| v.0)
 }
 
+/// Land within reach at each radius: discs around the AEDs (straight line), or given shapes
+/// such as walking service areas (metres, one per radius in the result's order).
+#[derive(Clone, Copy)]
+pub enum LandWithin<'a> {
+    Discs,
+    Shapes(&'a [(f64, MultiPolygon<f64>)]),
+}
+
 /// Statistics for every area, in the order given.
 pub fn area_stats(
     areas: &[AreaInput],
@@ -99,6 +107,7 @@ pub fn area_stats(
     demand: &[DemandPoint],
     result: &CoverageResult,
     known_by_count: &BTreeMap<String, u32>,
+    land: LandWithin<'_>,
 ) -> Vec<AreaStats> {
     let centres: Vec<(f64, f64)> = index
         .facilities()
@@ -147,9 +156,15 @@ pub fn area_stats(
                             rc += demand[i].residents;
                         }
                     }
-                    let land_within =
-                        circles_union(&centres, eff[k], CircleFit::EqualArea, Some(geom))
-                            .unsigned_area();
+                    let land_within = match land {
+                        LandWithin::Discs => {
+                            circles_union(&centres, eff[k], CircleFit::EqualArea, Some(geom))
+                                .unsigned_area()
+                        }
+                        LandWithin::Shapes(s) => s.get(k).map_or(0.0, |(_, shape)| {
+                            geo::BooleanOps::intersection(shape, geom).unsigned_area()
+                        }),
+                    };
                     AreaRadiusStats {
                         radius_m,
                         pct_demand_covered: pct(dc, demand_sum),
@@ -251,7 +266,7 @@ mod tests {
         let r = assess(&idx, &demand, &cfg).unwrap();
         let mut known = BTreeMap::new();
         known.insert("E".to_string(), 3);
-        let s = area_stats(&areas, &idx, &demand, &r, &known);
+        let s = area_stats(&areas, &idx, &demand, &r, &known, LandWithin::Discs);
         assert_eq!(s[0].aeds_located, 1);
         assert_eq!(s[1].aeds_located, 0);
         assert_eq!(s[1].aeds_known_by_count, Some(3));

@@ -7,7 +7,9 @@
 //! within the largest radius. [`WalkNetwork`] and [`WalkDistances`] tie them together.
 
 pub mod graph;
+pub mod lookup;
 pub mod osm;
+pub mod reach;
 pub mod service;
 pub mod snap;
 pub mod walk;
@@ -17,7 +19,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use graph::{Edge, Graph, NetworkStats};
+pub use lookup::WalkLookup;
 pub use osm::{OsmData, OsmError, Place, read_osm};
+pub use reach::WalkReach;
 pub use snap::{Foot, SegmentIndex};
 
 use crate::coverage::{DemandPoint, Facility};

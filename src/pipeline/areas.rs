@@ -158,7 +158,11 @@ fn layer_rows(
     }
     let known = crate::seeds::aed_counts_by_district().unwrap_or_default();
     let stats = progress.step(&format!("statistics for {}", spec.name), || {
-        area_stats(&kept, &a.index, &demand.points, &a.result, &known)
+        let land = match &a.walk {
+            Some(w) => crate::coverage::stats::LandWithin::Shapes(&w.service_areas),
+            None => crate::coverage::stats::LandWithin::Discs,
+        };
+        area_stats(&kept, &a.index, &demand.points, &a.result, &known, land)
     });
     Ok(stats
         .into_iter()

@@ -23,6 +23,9 @@ pub struct RegistryStage {
     pub source: Source,
     /// AEDs known to exist from another source.
     pub known_total: Option<u64>,
+    /// The OSM extract the AEDs were imported from, kept until [`network`] has read its
+    /// walkable ways when the study's network is the same file (so it is read once).
+    pub extract: Option<std::sync::Arc<crate::network::OsmData>>,
 }
 
 /// Demand in the run's metres, with its accounting.
@@ -47,9 +50,11 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
             guardians: None,
             source: Source::undeclared("registry"),
             known_total: None,
+            extract: None,
         });
     };
     let opts = crate::registry::ReadOptions::default();
+    let mut extract = None;
     let (aeds, bad_rows, own_source) = match &reg.input {
         RegistryInput::Aeds(path) => {
             let f = crate::registry::read_aeds(path, opts)?;
@@ -69,6 +74,13 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
         }
         RegistryInput::Import { kind, path } => {
             let (aeds, rep) = match kind {
+                ImportKind::Osm if crate::import::osm::is_extract(path) => {
+                    let data =
+                        crate::network::read_osm(path).map_err(crate::import::ImportError::from)?;
+                    let imported = crate::import::osm::import_osm_extract(&data);
+                    extract = Some(std::sync::Arc::new(data));
+                    imported
+                }
                 ImportKind::Osm => crate::import::import_osm(path)?,
                 ImportKind::Csv => crate::import::import_table(path)?,
                 ImportKind::Circuit => crate::import::import_circuit(path)?,
@@ -105,6 +117,7 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
         guardians,
         source,
         known_total: reg.known_total,
+        extract,
     })
 }
 
@@ -501,16 +514,21 @@ fn units(
 
 /// The walkable network of a walking study (`None` for straight-line distance), in the
 /// run's metric CRS.
+/// `extract` is the registry's OSM extract, if it imported one: used when it is the same file.
 pub fn network(
     study: &Study,
     projection: &MetricProjection,
+    extract: Option<std::sync::Arc<crate::network::OsmData>>,
     progress: &Progress,
 ) -> Result<Option<std::sync::Arc<crate::network::WalkNetwork>>, PipelineError> {
     let Some(path) = study.analysis.distance.network() else {
         return Ok(None);
     };
     let net = progress.step("walking network", || {
-        let data = crate::network::read_osm(path)?;
+        let data = match extract {
+            Some(d) if d.file == path.display().to_string() => d,
+            _ => std::sync::Arc::new(crate::network::read_osm(path)?),
+        };
         crate::network::WalkNetwork::from_osm(path, &data, projection)
     })?;
     Ok(Some(std::sync::Arc::new(net)))

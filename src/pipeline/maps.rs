@@ -29,6 +29,15 @@ impl StudyRun {
         below.into_iter().chain([main]).collect()
     }
 
+    /// " walking" after a distance when the study walks, else nothing.
+    fn walking(&self) -> &'static str {
+        if self.assessment.walk.is_some() {
+            " walking"
+        } else {
+            ""
+        }
+    }
+
     pub(super) fn map_base(&self, title: String, subtitle: String, extent: Rect<f64>) -> MapSpec {
         let radii = self.map_radii();
         let main = self.main_radius_m();
@@ -77,11 +86,7 @@ impl StudyRun {
                 label: format!(
                     "Beyond {} m{} of every counted AED",
                     metres(main),
-                    if self.assessment.walk.is_some() {
-                        " walking"
-                    } else {
-                        ""
-                    }
+                    self.walking()
                 ),
                 shape: gap_shape,
             }),
@@ -179,10 +184,11 @@ impl StudyRun {
                     num(rs.demand_uncovered, 1)
                 ),
                 format!(
-                    "{}% of demand and {}% of residents within {} m · {} AEDs located",
+                    "{}% of demand and {}% of residents within {} m{} · {} AEDs located",
                     num(rs.pct_demand_covered, 1),
                     num(rs.pct_residents_covered, 1),
                     metres(self.main_radius_m()),
+                    self.walking(),
                     r.stats.aeds_located
                 ),
                 ext,
@@ -266,7 +272,11 @@ impl StudyRun {
             .collect();
         let mut subtitle = format!("Coverage at {}", radii.join(" and "));
         if self.areas.gaps.is_some() {
-            subtitle += &format!(" · gaps at {} m", metres(self.main_radius_m()));
+            subtitle += &format!(
+                " · gaps at {} m{}",
+                metres(self.main_radius_m()),
+                self.walking()
+            );
         }
         if let Some(s) = &self.siting {
             subtitle += &format!(" · {} suggested sites", s.sites.len());
@@ -317,7 +327,11 @@ impl StudyRun {
                 let ext = g.polygon.bounding_rect()?;
                 let mut spec = self.map_base(
                     format!("Gap {}: {} uncovered", g.rank, num(g.demand, 1)),
-                    format!("{} km² beyond {main} m of every counted AED", num(g.area_km2, 2)),
+                    format!(
+                        "{} km² beyond {main} m{} of every counted AED",
+                        num(g.area_km2, 2),
+                        self.walking()
+                    ),
                     ext,
                 );
                 spec.notes = vec!["No area polygons in this study: the largest gaps are mapped instead of worst areas.".into()];

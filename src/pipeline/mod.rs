@@ -139,7 +139,7 @@ pub fn crs_label(crs: &crate::geography::Crs) -> String {
 pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError> {
     let mut notes = Vec::new();
     let mut sources = Sources::new();
-    let registry = progress.step("reading the registry", || {
+    let mut registry = progress.step("reading the registry", || {
         inputs::registry(&study, &mut notes)
     })?;
     sources.add(registry.source.clone());
@@ -148,7 +148,7 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     let demand = progress.step("demand", || {
         inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)
     })?;
-    let network = inputs::network(&study, &projection, progress)?;
+    let network = inputs::network(&study, &projection, registry.extract.take(), progress)?;
     if network.is_some() {
         sources.add(Source::osm());
     }
@@ -268,11 +268,6 @@ fn later_stages(
         ));
     }
     let areas = areas::areas(study, projection, demand, &assessment, progress, notes)?;
-    if study.siting.is_some() && network.is_some() {
-        notes.push(
-            "siting covers demand by straight-line distance: covering sets by walking distance are not built yet, so suggested sites are judged in a straight line while coverage is walked".into(),
-        );
-    }
     let equity = match equity_inputs {
         Some(inp) => {
             Some(progress.step("equity", || equity::equity(inp, demand, &assessment, notes))?)
@@ -292,7 +287,10 @@ fn later_stages(
                     projection,
                     demand,
                     &assessment,
-                    weights.as_deref(),
+                    siting::Extra {
+                        equity_weights: weights.as_deref(),
+                        network,
+                    },
                     notes,
                 )
             })?)
@@ -322,6 +320,7 @@ pub fn rerun_with_registry(
         guardians,
         source: run.registry.source.clone(),
         known_total: run.registry.known_total,
+        extract: None,
     };
     let mut notes = vec![format!(
         "registry edited: {} AEDs re-assessed against the demand loaded at the first run",

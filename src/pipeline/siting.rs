@@ -27,6 +27,13 @@ pub struct SitingStage {
     pub candidates_label: String,
 }
 
+/// Inputs only some studies have: objective weights from the equity tables, and the
+/// walkable network (covering sets are then by walking).
+pub struct Extra<'a> {
+    pub equity_weights: Option<&'a [(f64, f64)]>,
+    pub network: Option<&'a crate::network::WalkNetwork>,
+}
+
 /// Runs siting for `s`. `equity_weights` (residents aged 65+ and residents in deciles 1-3
 /// per demand point, [`super::equity::objective_weights`]) feed the objectives that need them.
 pub fn site(
@@ -35,9 +42,13 @@ pub fn site(
     projection: &MetricProjection,
     demand: &DemandStage,
     a: &Assessment,
-    equity_weights: Option<&[(f64, f64)]>,
+    extra: Extra<'_>,
     notes: &mut Vec<String>,
 ) -> Result<SitingStage, PipelineError> {
+    let Extra {
+        equity_weights,
+        network,
+    } = extra;
     if s.objective.needs_equity() && equity_weights.is_none() {
         return Err(PipelineError::Unsupported(format!(
             "siting objective {} needs the [equity] tables",
@@ -71,7 +82,13 @@ pub fn site(
         min_distance_from_existing_m: s.min_distance_from_existing_m,
         objective: objective(s.objective),
     };
-    let inst = CoveringInstance::build(demand_sites, candidates, &existing, options)?;
+    let inst = match network {
+        Some(net) => {
+            let reach = crate::network::WalkReach { net };
+            CoveringInstance::build_by(demand_sites, candidates, &existing, options, &reach)?
+        }
+        None => CoveringInstance::build(demand_sites, candidates, &existing, options)?,
+    };
     let t = Instant::now();
     let g = greedy(&inst, k);
     let greedy_s = t.elapsed().as_secs_f64();

@@ -227,6 +227,77 @@ pub struct CoveringInstance {
 
 type Indexed = GeomWithData<[f64; 2], u32>;
 
+/// What "within the radius" means for a covering instance. Positions are metres in the
+/// run's metric CRS.
+pub trait Reach: Sync {
+    /// Per demand point: whether some existing AED is within `radius_m` of it.
+    fn covered_by_existing(
+        &self,
+        demand: &[DemandSite],
+        existing: &[ExistingSite],
+        radius_m: f64,
+    ) -> Vec<bool>;
+
+    /// Per demand point: the candidates (indices into `candidates`, ascending) within
+    /// `radius_m`; an empty row where `skip` is true.
+    fn candidates_within(
+        &self,
+        demand: &[DemandSite],
+        candidates: &[CandidateSite],
+        skip: &[bool],
+        radius_m: f64,
+    ) -> Vec<Vec<u32>>;
+}
+
+/// Straight-line distance, through R-trees.
+pub struct StraightLine;
+
+impl Reach for StraightLine {
+    fn covered_by_existing(
+        &self,
+        demand: &[DemandSite],
+        existing: &[ExistingSite],
+        radius_m: f64,
+    ) -> Vec<bool> {
+        let tree = tree_of(existing.iter().map(|e| [e.x_m, e.y_m]));
+        let r2 = radius_m * radius_m;
+        demand
+            .par_iter()
+            .map(|d| {
+                tree.locate_within_distance([d.x_m, d.y_m], r2)
+                    .next()
+                    .is_some()
+            })
+            .collect()
+    }
+
+    fn candidates_within(
+        &self,
+        demand: &[DemandSite],
+        candidates: &[CandidateSite],
+        skip: &[bool],
+        radius_m: f64,
+    ) -> Vec<Vec<u32>> {
+        let tree = tree_of(candidates.iter().map(|c| [c.x_m, c.y_m]));
+        let r2 = radius_m * radius_m;
+        demand
+            .par_iter()
+            .zip(skip)
+            .map(|(d, &skip)| {
+                if skip {
+                    return Vec::new();
+                }
+                let mut row: Vec<u32> = tree
+                    .locate_within_distance([d.x_m, d.y_m], r2)
+                    .map(|c| c.data)
+                    .collect();
+                row.sort_unstable();
+                row
+            })
+            .collect()
+    }
+}
+
 fn tree_of(points: impl Iterator<Item = [f64; 2]>) -> RTree<Indexed> {
     RTree::bulk_load(
         points
@@ -244,13 +315,26 @@ fn nearest_distance(tree: &RTree<Indexed>, p: [f64; 2]) -> Option<f64> {
 }
 
 impl CoveringInstance {
-    /// Builds the instance. Demand points with non-finite coordinates or weights are an
-    /// error naming the point (never silently dropped).
+    /// Builds the instance by straight-line distance. Demand points with non-finite
+    /// coordinates or weights are an error naming the point (never silently dropped).
     pub fn build(
         demand: Vec<DemandSite>,
         candidates: Vec<CandidateSite>,
         existing: &[ExistingSite],
         options: InstanceOptions,
+    ) -> Result<CoveringInstance, SitingError> {
+        CoveringInstance::build_by(demand, candidates, existing, options, &StraightLine)
+    }
+
+    /// Builds the instance with "within the radius" measured by `reach` (straight line,
+    /// walking along a network, …). Candidates within `min_distance_from_existing_m` of an
+    /// existing AED are dropped by straight line whatever `reach` is.
+    pub fn build_by(
+        demand: Vec<DemandSite>,
+        candidates: Vec<CandidateSite>,
+        existing: &[ExistingSite],
+        options: InstanceOptions,
+        reach: &dyn Reach,
     ) -> Result<CoveringInstance, SitingError> {
         if !(options.radius_m.is_finite() && options.radius_m > 0.0) {
             return Err(SitingError::BadOption(format!(
@@ -283,8 +367,6 @@ impl CoveringInstance {
         }
 
         let existing_tree = tree_of(existing.iter().map(|e| [e.x_m, e.y_m]));
-        let r2 = options.radius_m * options.radius_m;
-
         let mut kept = Vec::with_capacity(candidates.len());
         let mut nearest_existing_m = Vec::with_capacity(candidates.len());
         let mut dropped_near_existing = 0;
@@ -298,15 +380,7 @@ impl CoveringInstance {
             }
         }
 
-        let covered_by_existing: Vec<bool> = demand
-            .par_iter()
-            .map(|d| {
-                existing_tree
-                    .locate_within_distance([d.x_m, d.y_m], r2)
-                    .next()
-                    .is_some()
-            })
-            .collect();
+        let covered_by_existing = reach.covered_by_existing(&demand, existing, options.radius_m);
         let mut already_covered = AlreadyCovered::default();
         let weights: Vec<f64> = demand
             .iter()
@@ -323,22 +397,7 @@ impl CoveringInstance {
             })
             .collect();
 
-        let candidate_tree = tree_of(kept.iter().map(|c| [c.x_m, c.y_m]));
-        let rows: Vec<Vec<u32>> = demand
-            .par_iter()
-            .zip(&covered_by_existing)
-            .map(|(d, &covered)| {
-                if covered {
-                    return Vec::new();
-                }
-                let mut row: Vec<u32> = candidate_tree
-                    .locate_within_distance([d.x_m, d.y_m], r2)
-                    .map(|c| c.data)
-                    .collect();
-                row.sort_unstable();
-                row
-            })
-            .collect();
+        let rows = reach.candidates_within(&demand, &kept, &covered_by_existing, options.radius_m);
         let demand_to_candidates = Sparse::from_rows(rows);
         let candidate_to_demand = demand_to_candidates.transpose(kept.len());
 

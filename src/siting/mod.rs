@@ -22,7 +22,8 @@ pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact, mip_so
 pub use greedy::{GreedyResult, RankedSite, greedy};
 pub use instance::{
     AlreadyCovered, CandidateSite, CoveringInstance, DemandSite, ExistingSite, InstanceOptions,
-    NamedSites, Objective, PostcodeLookup, demand_candidates, grid_candidates, read_named_sites,
+    NamedSites, Objective, PostcodeLookup, Reach, StraightLine, demand_candidates, grid_candidates,
+    read_named_sites,
 };
 pub use local::{LocalOptions, LocalResult, local_search};
 pub use report::{GainPoint, Summary, gain_curve, rank_chosen};
