@@ -103,14 +103,14 @@ fn number(
     }
 }
 
-fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Headers), DemandError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|source| DemandError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+type InputReader = std::io::Take<std::fs::File>;
+
+fn open(path: &Path) -> Result<(csv::Reader<InputReader>, Headers), DemandError> {
+    let file = crate::input::open(path).map_err(|e| DemandError::Open {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let header = Headers::new(rdr.headers().map_err(|source| DemandError::Csv {
         path: path.to_path_buf(),
         line: 1,
@@ -182,7 +182,7 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
         path: path.to_path_buf(),
         source: csv::Error::from(e),
     };
-    let bytes = std::fs::read(path).map_err(open_error)?;
+    let bytes = crate::input::read(path).map_err(open_error)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(bytes.as_slice());

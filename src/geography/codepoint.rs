@@ -217,7 +217,7 @@ impl PostcodeIndex {
         let mut entries: Vec<Entry> = Vec::new();
         let mut unlocated: Vec<u64> = Vec::new();
         for file in &files {
-            let buf = std::fs::read(file).map_err(|source| CodepointError::Io {
+            let buf = crate::input::read(file).map_err(|source| CodepointError::Io {
                 path: file.clone(),
                 source,
             })?;
