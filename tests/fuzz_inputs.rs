@@ -34,7 +34,11 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 }
 
@@ -50,33 +54,54 @@ fn readers() -> Vec<Reader> {
     use aedcover::registry::{ReadOptions, read_aeds, read_guardians};
     vec![
         ("aeds", |p| ok(read_aeds(p, ReadOptions::default()))),
-        ("guardians", |p| ok(read_guardians(p, ReadOptions::default()))),
+        ("guardians", |p| {
+            ok(read_guardians(p, ReadOptions::default()))
+        }),
         ("counts", |p| ok(aedcover::demand::read_counts(p))),
         ("points", |p| {
-            ok(aedcover::demand::read_points(p, &aedcover::demand::PointCrs::Bng))
+            ok(aedcover::demand::read_points(
+                p,
+                &aedcover::demand::PointCrs::Bng,
+            ))
         }),
         ("points_raw", |p| {
-            ok(aedcover::demand::read_points(p, &aedcover::demand::PointCrs::Raw))
+            ok(aedcover::demand::read_points(
+                p,
+                &aedcover::demand::PointCrs::Raw,
+            ))
         }),
         ("codepoint", |p| ok(PostcodeIndex::load(p).map(|(_, r)| r))),
         ("areas", |p| {
-            ok(AreaLayer::from_geojson(p, &AreaOptions::postcode_districts()))
+            ok(AreaLayer::from_geojson(
+                p,
+                &AreaOptions::postcode_districts(),
+            ))
         }),
         ("layer", |p| ok(aedcover::api::read_geojson_layer("x", p))),
         ("population", |p| {
             ok(aedcover::geography::population::read_lsoa_population(p))
         }),
         ("imd", |p| ok(aedcover::geography::deprivation::read_imd(p))),
-        ("ages", |p| ok(aedcover::geography::deprivation::read_ages(p))),
+        ("ages", |p| {
+            ok(aedcover::geography::deprivation::read_ages(p))
+        }),
         ("criticality", |p| {
-            ok(aedcover::coverage::criticality::read_criticality_csv(p, 500.0))
+            ok(aedcover::coverage::criticality::read_criticality_csv(
+                p, 500.0,
+            ))
         }),
         ("import_osm", |p| ok(aedcover::import::import_osm(p))),
-        ("import_circuit", |p| ok(aedcover::import::import_circuit(p))),
+        ("import_circuit", |p| {
+            ok(aedcover::import::import_circuit(p))
+        }),
         ("import_table", |p| ok(aedcover::import::import_table(p))),
         ("osm_network", |p| ok(aedcover::network::read_osm(p))),
         ("sites", |p| {
-            ok(aedcover::siting::read_named_sites(p, &|x, y| Some((x, y)), None))
+            ok(aedcover::siting::read_named_sites(
+                p,
+                &|x, y| Some((x, y)),
+                None,
+            ))
         }),
         ("study", |p| ok(aedcover::study::Study::load(p))),
     ]
@@ -94,7 +119,8 @@ fn has_non_finite(debug: &str) -> bool {
                 let word = |w: &[u8]| {
                     b[i..].starts_with(w)
                         && (i == 0 || !b[i - 1].is_ascii_alphanumeric() && b[i - 1] != b'_')
-                        && b.get(i + w.len()).is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+                        && b.get(i + w.len())
+                            .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
                 };
                 if word(b"NaN") || word(b"inf") {
                     return true;
@@ -111,7 +137,9 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![root().join("tests/fixtures"), root().join("studies")];
     while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
         entries.sort();
         for p in entries {
@@ -120,7 +148,11 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
                     stack.push(p);
                 }
             } else if std::fs::metadata(&p).is_ok_and(|m| m.len() < 1 << 20) {
-                let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let name = p
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
                 if let Ok(bytes) = std::fs::read(&p) {
                     out.push((name, bytes));
                 }
@@ -128,22 +160,47 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
         }
     }
     let extra: [(&str, &str); 4] = [
-        ("counts.csv", "postcode,count\nLE1 1AA,3\nLE12,86\nUnknown,2\n"),
-        ("points.csv", "id,easting,northing,weight\na,454000,304000,2\nb,455000,305000,1\n"),
-        ("points_ll.csv", "id,lat,lon,weight\na,52.63,-1.13,1\nb,52.64,-1.12,2\n"),
+        (
+            "counts.csv",
+            "postcode,count\nLE1 1AA,3\nLE12,86\nUnknown,2\n",
+        ),
+        (
+            "points.csv",
+            "id,easting,northing,weight\na,454000,304000,2\nb,455000,305000,1\n",
+        ),
+        (
+            "points_ll.csv",
+            "id,lat,lon,weight\na,52.63,-1.13,1\nb,52.64,-1.12,2\n",
+        ),
         (
             "areas.geojson",
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"LE1"},"geometry":{"type":"Polygon","coordinates":[[[-1.15,52.62],[-1.13,52.62],[-1.13,52.64],[-1.15,52.64],[-1.15,52.62]]]}},{"type":"Feature","properties":{"name":"LE2"},"geometry":{"type":"MultiPolygon","coordinates":[[[[-1.13,52.62],[-1.11,52.62],[-1.11,52.64],[-1.13,52.62]]]]}}]}"#,
         ),
     ];
-    out.extend(extra.iter().map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())));
+    out.extend(
+        extra
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())),
+    );
     out.sort();
     out
 }
 
 const NUMBERS: [&str; 14] = [
-    "nan", "NaN", "inf", "-inf", "1e308", "-1e308", "-1", "0", "1e999", "-0",
-    "99999999999999999999999", "4294967296", "1e-320", "",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e308",
+    "-1e308",
+    "-1",
+    "0",
+    "1e999",
+    "-0",
+    "99999999999999999999999",
+    "4294967296",
+    "1e-320",
+    "",
 ];
 
 /// Spans of numbers in `text` (digits with an optional sign, point and exponent).
@@ -152,7 +209,11 @@ fn number_spans(text: &[u8]) -> Vec<(usize, usize)> {
     let mut i = 0;
     while i < text.len() {
         if text[i].is_ascii_digit() {
-            let start = if i > 0 && text[i - 1] == b'-' { i - 1 } else { i };
+            let start = if i > 0 && text[i - 1] == b'-' {
+                i - 1
+            } else {
+                i
+            };
             while i < text.len() && (text[i].is_ascii_digit() || b".eE+-".contains(&text[i])) {
                 i += 1;
             }
@@ -165,7 +226,9 @@ fn number_spans(text: &[u8]) -> Vec<(usize, usize)> {
 }
 
 fn lines(b: &[u8]) -> Vec<Vec<u8>> {
-    b.split_inclusive(|&c| c == b'\n').map(<[u8]>::to_vec).collect()
+    b.split_inclusive(|&c| c == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
@@ -207,8 +270,14 @@ fn mutate_once(rng: &mut Rng, b: &[u8]) -> Vec<u8> {
         6 => b[..rng.below(b.len() + 1)].to_vec(),
         7 => {
             let at = rng.below(b.len() + 1);
-            let junk: &[u8] = [&b"\xff\xfe"[..], b"\xef\xbb\xbf", b"\0", b"\xc3\x28", b"\"", b","]
-                [rng.below(6)];
+            let junk: &[u8] = [
+                &b"\xff\xfe"[..],
+                b"\xef\xbb\xbf",
+                b"\0",
+                b"\xc3\x28",
+                b"\"",
+                b",",
+            ][rng.below(6)];
             [&b[..at], junk, &b[at..]].concat()
         }
         8 => {
@@ -217,7 +286,8 @@ fn mutate_once(rng: &mut Rng, b: &[u8]) -> Vec<u8> {
                 return b.to_vec();
             }
             let i = rng.below(ls.len());
-            let mut fields: Vec<Vec<u8>> = ls[i].split(|&c| c == b',').map(<[u8]>::to_vec).collect();
+            let mut fields: Vec<Vec<u8>> =
+                ls[i].split(|&c| c == b',').map(<[u8]>::to_vec).collect();
             let k = rng.below(fields.len());
             if rng.below(2) == 0 && fields.len() > 1 {
                 fields.remove(k);
@@ -259,9 +329,9 @@ fn run_all(path: &Path, readers: &[Reader]) -> Option<(&'static str, String)> {
 }
 
 fn keep(reader: &str, bytes: &[u8]) -> PathBuf {
-    let hash = bytes
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &c| (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3));
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+        (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3)
+    });
     let p = root().join(format!("tests/fixtures/fuzz/{reader}__{hash:016x}"));
     let _ = std::fs::write(&p, bytes);
     p
@@ -315,7 +385,10 @@ fn budget() {
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0x5eed_aed0_c0fe_0002);
     let (failures, n) = fuzz(seed, usize::MAX, Duration::from_secs(secs));
-    println!("fuzz budget: {n} cases in {secs} s, {} failures", failures.len());
+    println!(
+        "fuzz budget: {n} cases in {secs} s, {} failures",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
@@ -328,8 +401,15 @@ fn replay() {
         .unwrap_or_default();
     files.sort();
     let mut failures = Vec::new();
-    for f in files.iter().filter(|f| f.extension().is_none_or(|e| e != "md")) {
-        let name = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_none_or(|e| e != "md"))
+    {
+        let name = f
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let prefix = name.split("__").next().unwrap_or("");
         let chosen: Vec<Reader> = readers.iter().copied().filter(|r| r.0 == prefix).collect();
         assert!(!chosen.is_empty(), "{name}: no reader named {prefix:?}");
@@ -344,5 +424,7 @@ fn replay() {
 fn the_non_finite_scan_ignores_quoted_text() {
     assert!(has_non_finite("Point { x: inf, y: 1.0 }"));
     assert!(has_non_finite("[NaN]"));
-    assert!(!has_non_finite("Row { id: \"inf\", note: \"say \\\"NaN\\\"\" , info: 1 }"));
+    assert!(!has_non_finite(
+        "Row { id: \"inf\", note: \"say \\\"NaN\\\"\" , info: 1 }"
+    ));
 }

@@ -200,7 +200,11 @@ mod tests {
 
     #[test]
     fn with_no_aed_the_median_distance_is_unknown_not_infinite() {
-        let areas = vec![("W".to_string(), "West".to_string(), square(0.0, 0.0, 2000.0))];
+        let areas = vec![(
+            "W".to_string(),
+            "West".to_string(),
+            square(0.0, 0.0, 2000.0),
+        )];
         let idx = FacilityIndex::new(Vec::new());
         let demand = vec![DemandPoint {
             id: "1".into(),

@@ -462,14 +462,19 @@ mod tests {
     fn huge_and_negative_weights_and_far_coordinates_are_named() {
         let f = file("postcode,count\nLE1,1e308\n");
         let e = read_counts(f.path()).unwrap_err().to_string();
-        assert!(e.ends_with(":2: count: weight above 1e9 (\"1e308\")"), "{e}");
+        assert!(
+            e.ends_with(":2: count: weight above 1e9 (\"1e308\")"),
+            "{e}"
+        );
         let f = file("id,easting,northing,weight\na,454000,304000,-4\n");
-        let e = read_points(f.path(), &PointCrs::Bng).unwrap_err().to_string();
+        let e = read_points(f.path(), &PointCrs::Bng)
+            .unwrap_err()
+            .to_string();
         assert!(e.ends_with(":2: weight: negative weight (\"-4\")"), "{e}");
         for crs in [PointCrs::Bng, PointCrs::Raw] {
             let f = file("easting,northing\n454000,1e308\n");
             let e = read_points(f.path(), &crs).unwrap_err().to_string();
-            assert!(e.contains(":2: easting,northing: ") && e.contains("1e308"), "{e}");
+            assert!(e.contains(":2: easting,northing: outside"), "{e}");
             let f = file("lat,lon\n91,0\n");
             let e = read_points(f.path(), &crs).unwrap_err().to_string();
             assert!(e.contains(":2: lon,lat: "), "{e}");

@@ -53,7 +53,9 @@ pub enum CodepointError {
     NoFiles { path: PathBuf },
     #[error("{path}:1: header has no {column} column")]
     MissingColumn { path: PathBuf, column: &'static str },
-    #[error("{path}: not a Code-Point file: none of its {rows} rows is a postcode record (first: {first})")]
+    #[error(
+        "{path}: not a Code-Point file: none of its {rows} rows is a postcode record (first: {first})"
+    )]
     NotCodepoint {
         path: PathBuf,
         rows: usize,
@@ -235,7 +237,11 @@ impl PostcodeIndex {
                 return Err(CodepointError::NotCodepoint {
                     path: file.clone(),
                     rows,
-                    first: report.errors.get(errors_before).cloned().unwrap_or_default(),
+                    first: report
+                        .errors
+                        .get(errors_before)
+                        .cloned()
+                        .unwrap_or_default(),
                 });
             }
             if entries.is_empty() {
@@ -798,10 +804,16 @@ mod tests {
     fn a_file_with_no_postcode_record_is_not_a_codepoint_file() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("passwd");
-        std::fs::write(&f, "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/sh\n")
-            .unwrap();
+        std::fs::write(
+            &f,
+            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/sh\n",
+        )
+        .unwrap();
         let e = PostcodeIndex::load(&f).unwrap_err().to_string();
-        assert!(e.contains("passwd: not a Code-Point file: none of its 2 rows"), "{e}");
+        assert!(
+            e.contains("passwd: not a Code-Point file: none of its 2 rows"),
+            "{e}"
+        );
         let e = PostcodeIndex::load("/dev/zero").unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
     }

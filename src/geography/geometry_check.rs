@@ -81,15 +81,22 @@ mod tests {
 
     #[test]
     fn one_number_positions_are_refused_in_every_container() {
+        let one = || vec![vec![Position::from(vec![-5.0])]];
+        let polygon = GeometryValue::Polygon { coordinates: one() };
         for g in [
-            r#"{"type":"Polygon","coordinates":[[[-5]]]}"#,
-            r#"{"type":"MultiPolygon","coordinates":[[[[-5]]]]}"#,
-            r#"{"type":"GeometryCollection","geometries":[{"type":"Polygon","coordinates":[[[-5]]]}]}"#,
-            r#"{"type":"Point","coordinates":[1]}"#,
-            r#"{"type":"LineString","coordinates":[[1,2],[3]]}"#,
+            polygon.clone(),
+            GeometryValue::MultiPolygon {
+                coordinates: vec![one()],
+            },
+            GeometryValue::GeometryCollection {
+                geometries: vec![geojson::Geometry::new(polygon)],
+            },
+            GeometryValue::Point {
+                coordinates: Position::from(vec![1.0]),
+            },
         ] {
-            let e = check(&value(g)).unwrap_err();
-            assert!(e.contains("expected 2 or 3"), "{g}: {e}");
+            let e = check(&g).unwrap_err();
+            assert!(e.contains("expected 2 or 3"), "{g:?}: {e}");
         }
     }
 

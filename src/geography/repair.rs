@@ -150,7 +150,14 @@ pub fn repair_polygons(
     for (i, p) in polys.into_iter().enumerate() {
         if single && plainly_valid(&p) {
             // One simple ring without holes: valid, and geo's quadratic check is skipped.
-            return finish(area_id, MultiPolygon::new(vec![p]), before_m2, problems, false, false);
+            return finish(
+                area_id,
+                MultiPolygon::new(vec![p]),
+                before_m2,
+                problems,
+                false,
+                false,
+            );
         }
         let errors = p.validation_errors();
         if errors.is_empty() {
@@ -247,10 +254,7 @@ fn ring_self_intersects(ring: &LineString<f64>) -> bool {
         );
         tree.locate_in_envelope_intersecting(&env).any(|e| {
             let (j, other) = (e.data, &lines[e.data]);
-            i != j
-                && line.intersects(other)
-                && line.start != other.end
-                && line.end != other.start
+            i != j && line.intersects(other) && line.start != other.end && line.end != other.start
         })
     })
 }
@@ -277,7 +281,13 @@ mod tests {
         let (g, note) = repair_polygons("big", vec![p], Vec::new());
         assert!(note.is_none() && g.0.len() == 1);
         let bow = Polygon::new(
-            LineString::from(vec![(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)]),
+            LineString::from(vec![
+                (0.0, 0.0),
+                (1.0, 1.0),
+                (1.0, 0.0),
+                (0.0, 1.0),
+                (0.0, 0.0),
+            ]),
             vec![],
         );
         assert!(ring_self_intersects(bow.exterior()) && !bow.is_valid());
