@@ -19,7 +19,8 @@ pub use csv_out::{CsvOutError, CsvTable, write_table};
 pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, feature_to_string, write_layer};
 pub use map_png::{MapError, render_png, write_map};
 pub use map_svg::{
-    CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec, render_svg,
+    AreaFill, Choropleth, CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec,
+    render_svg,
 };
 pub use progress::{Bar, Progress};
 pub use reproject::{bng_to_wgs84_geometry, to_wgs84_geometry};
