@@ -347,8 +347,6 @@ fn fuzz(seed: u64, cases: usize, budget: Duration) -> (Vec<String>, usize) {
     let started = Instant::now();
     let mut failures = Vec::new();
     let mut n = 0;
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
     while n < cases && started.elapsed() < budget {
         let (name, bytes) = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, bytes);
@@ -362,7 +360,6 @@ fn fuzz(seed: u64, cases: usize, budget: Duration) -> (Vec<String>, usize) {
         }
         n += 1;
     }
-    std::panic::set_hook(prev);
     (failures, n)
 }
 
@@ -376,6 +373,7 @@ fn smoke() {
 #[test]
 #[ignore = "bounded fuzz run for .ci/run: AEDCOVER_FUZZ_SECONDS (default 120)"]
 fn budget() {
+    // One test binary: this module runs as `fuzz_inputs::budget`.
     let secs = std::env::var("AEDCOVER_FUZZ_SECONDS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
