@@ -37,7 +37,7 @@ struct RawEquity {
     lsoa_geojson: Option<Vec<S>>,
     best_case: Option<bool>,
     best_case_exact_time_limit_s: Option<Spanned<f64>>,
-    best_case_lagrangian_iterations: Option<usize>,
+    best_case_lagrangian_iterations: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +267,12 @@ fn check_ranges(w: &Where<'_>, raw: &RawStudy) -> Result<(), StudyError> {
             "equity.best_case_exact_time_limit_s",
             f(t),
             Bound::new(0.0, 86_400.0, "seconds"),
+        ));
+        let n = &e.get_ref().best_case_lagrangian_iterations;
+        keys.push((
+            "equity.best_case_lagrangian_iterations",
+            whole(n),
+            Bound::new(0.0, 100_000.0, "steps"),
         ));
     }
     for (key, value, bound) in keys {
@@ -500,8 +506,7 @@ fn equity(
         },
         best_case: e.best_case.unwrap_or(false).then_some(BestCase {
             exact_time_limit_s: limit,
-            lagrangian_iterations: e
-                .best_case_lagrangian_iterations
+            lagrangian_iterations: num(&e.best_case_lagrangian_iterations)
                 .unwrap_or(BestCase::DEFAULT_LAGRANGIAN_ITERATIONS),
         }),
     })
