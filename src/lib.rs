@@ -25,6 +25,7 @@ pub mod districts;
 pub mod export;
 pub mod geography;
 pub mod import;
+pub mod input;
 pub mod network;
 pub mod opendata;
 pub mod pipeline;

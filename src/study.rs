@@ -478,7 +478,7 @@ impl Study {
     /// Reads and checks a study file; nothing else is opened.
     pub fn load(path: impl AsRef<Path>) -> Result<Study, StudyError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| StudyError::Io {
+        let text = crate::input::read_to_string(path).map_err(|source| StudyError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -626,11 +626,22 @@ pub fn main_radius(radii_m: &[f64], given: Option<f64>) -> Result<f64, String> {
 
 /// Radii must be positive and finite.
 pub fn check_radii(radii_m: &[f64]) -> Result<(), String> {
-    if radii_m.is_empty() || radii_m.iter().any(|r| !r.is_finite() || *r <= 0.0) {
-        return Err("radii must be positive metres".into());
+    if radii_m.is_empty()
+        || radii_m
+            .iter()
+            .any(|r| !r.is_finite() || *r <= 0.0 || *r > MAX_RADIUS_M)
+    {
+        return Err(format!(
+            "radii must be positive metres, at most {MAX_RADIUS_M}"
+        ));
     }
     Ok(())
 }
+
+/// The largest radius accepted anywhere (coverage, siting, distance from existing AEDs), in
+/// metres: 20 km, far beyond any walk to an AED, and small enough that a radius search stays
+/// bounded.
+pub const MAX_RADIUS_M: f64 = 20_000.0;
 
 /// A source named by key (`osm`, `codepoint_open`, `ons`, `wikipedia_postcode_districts`,
 /// `seed_report`, `trafford_council`, `bhf_circuit`).

@@ -22,6 +22,7 @@ mod districts_cli;
 mod export_geojson;
 mod export_maps;
 mod export_open_data;
+mod fuzz_inputs;
 mod import_open_data;
 mod pipeline_cli;
 mod population_open_data;

@@ -874,7 +874,7 @@ pub fn read_geojson_layer(name: &str, path: &Path) -> Result<Layer, LayerError> 
         path: path.display().to_string(),
         reason,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let text = crate::input::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let gj: geojson::GeoJson = text.parse().map_err(|e| err(format!("not GeoJSON: {e}")))?;
     let geojson::GeoJson::FeatureCollection(fc) = gj else {
         return Err(err("not a GeoJSON FeatureCollection".into()));
@@ -907,6 +907,8 @@ pub fn read_geojson_layer(name: &str, path: &Path) -> Result<Layer, LayerError> 
         let Some(g) = f.geometry else {
             return Err(err(format!("feature {id}: no geometry")));
         };
+        crate::geography::geometry_check::check(&g.value)
+            .map_err(|e| err(format!("feature {id}: geometry: {e}")))?;
         let geometry = Geometry::<f64>::try_from(g.value)
             .map_err(|e| err(format!("feature {id}: geometry: {e}")))?;
         let mut feature = Feature::new(id, geometry);

@@ -99,7 +99,7 @@ pub fn read_seed(path: &Path, guardians: bool) -> Result<(Vec<Aed>, Vec<Guardian
         }
         return Ok((aeds, gs));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let text = crate::input::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let seed: SeedFile =
         serde_json::from_str(&text).map_err(|e| err(format!("not a seed file: {e}")))?;
     let aeds = seed
@@ -126,7 +126,7 @@ pub fn read_seed(path: &Path, guardians: bool) -> Result<(Vec<Aed>, Vec<Guardian
 /// The edit token: the token file's first line, else `AEDCOVER_TOKEN`, else none.
 pub fn load_token(token_file: Option<&Path>) -> Result<Option<String>, ServeError> {
     if let Some(p) = token_file {
-        let text = std::fs::read_to_string(p).map_err(|source| ServeError::TokenFile {
+        let text = crate::input::read_to_string(p).map_err(|source| ServeError::TokenFile {
             path: p.to_path_buf(),
             source,
         })?;

@@ -59,7 +59,8 @@ pub fn read_criticality_csv(
         line,
         reason,
     };
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(0, e.to_string()))?;
+    let mut rdr =
+        csv::Reader::from_reader(crate::input::open(path).map_err(|e| bad(0, e.to_string()))?);
     let headers = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
     let want = format!("demand_sole_{}m", crate::export::csv_out::metres(radius_m));
     let names = crate::csvhead::Headers::new(&headers);

@@ -141,8 +141,9 @@ pub fn area_stats(
                 .iter()
                 .map(|&i| (result.points[i].distance_m, demand[i].weight))
                 .collect();
-            let median = weighted_quantile(&mut dist, 0.5);
-            let p90 = weighted_quantile(&mut dist, 0.9);
+            // With no counted AED every distance is infinite: the quantile is unknown, not inf.
+            let median = weighted_quantile(&mut dist, 0.5).filter(|d| d.is_finite());
+            let p90 = weighted_quantile(&mut dist, 0.9).filter(|d| d.is_finite());
             let radii = result
                 .config
                 .radii_m
@@ -210,6 +211,26 @@ mod tests {
         assert_eq!(weighted_quantile(&mut v, 0.5), Some(30.0));
         assert_eq!(weighted_quantile(&mut v, 0.1), Some(10.0));
         assert_eq!(weighted_quantile(&mut [], 0.5), None);
+    }
+
+    #[test]
+    fn with_no_aed_the_median_distance_is_unknown_not_infinite() {
+        let areas = vec![(
+            "W".to_string(),
+            "West".to_string(),
+            square(0.0, 0.0, 2000.0),
+        )];
+        let idx = FacilityIndex::new(Vec::new());
+        let demand = vec![DemandPoint {
+            id: "1".into(),
+            x_m: 1100.0,
+            y_m: 1000.0,
+            weight: 2.0,
+            residents: 5.0,
+        }];
+        let r = assess(&idx, &demand, &CoverageConfig::default()).unwrap();
+        let s = area_stats(&areas, &idx, &demand, &r, &BTreeMap::new());
+        assert_eq!((s[0].median_distance_m, s[0].p90_distance_m), (None, None));
     }
 
     #[test]

@@ -103,14 +103,43 @@ fn number(
     }
 }
 
-fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Headers), DemandError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|source| DemandError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+type InputReader = std::io::Take<std::fs::File>;
+
+/// The largest demand count or weight one row may carry: far above any real count of
+/// arrests at a postcode or point, and small enough that sums stay finite.
+pub const MAX_WEIGHT: f64 = 1e9;
+
+/// A count or weight: a finite number in [0, [`MAX_WEIGHT`]].
+fn weight(
+    path: &Path,
+    rec: &csv::StringRecord,
+    line: u64,
+    col: usize,
+    name: &str,
+) -> Result<f64, DemandError> {
+    let w = number(path, rec, line, col, name)?;
+    let reason = if w < 0.0 {
+        "negative weight"
+    } else if w > MAX_WEIGHT {
+        "weight above 1e9"
+    } else {
+        return Ok(w);
+    };
+    Err(DemandError::Field {
+        path: path.to_path_buf(),
+        line,
+        column: name.to_string(),
+        reason: reason.into(),
+        value: rec.get(col).unwrap_or("").trim().to_string(),
+    })
+}
+
+fn open(path: &Path) -> Result<(csv::Reader<InputReader>, Headers), DemandError> {
+    let file = crate::input::open(path).map_err(|e| DemandError::Open {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let header = Headers::new(rdr.headers().map_err(|source| DemandError::Csv {
         path: path.to_path_buf(),
         line: 1,
@@ -150,19 +179,7 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
             source,
         })?;
         let weight = match w_col {
-            Some(c) => {
-                let w = number(path, &rec, line_of(&rec), c, label(&header, c))?;
-                if w < 0.0 {
-                    return Err(DemandError::Field {
-                        path: path.to_path_buf(),
-                        line: line_of(&rec),
-                        column: label(&header, c).to_string(),
-                        reason: "negative weight".into(),
-                        value: rec.get(c).unwrap_or("").to_string(),
-                    });
-                }
-                w
-            }
+            Some(c) => weight(path, &rec, line_of(&rec), c, label(&header, c))?,
             None => 1.0,
         };
         rows.push(CountRow {
@@ -182,7 +199,7 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
         path: path.to_path_buf(),
         source: csv::Error::from(e),
     };
-    let bytes = std::fs::read(path).map_err(open_error)?;
+    let bytes = crate::input::read(path).map_err(open_error)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(bytes.as_slice());
@@ -329,8 +346,9 @@ fn fast_point(ctx: &PointContext<'_>, brec: &csv::ByteRecord, line: u64) -> Opti
             .filter(|v| v.is_finite())
     };
     let (x_m, y_m) = (fast(cols.x)?, fast(cols.y)?);
+    extent(cols.wgs84, x_m, y_m).ok()?;
     let weight = match cols.weight {
-        Some(c) => fast(c)?,
+        Some(c) => fast(c).filter(|w| (0.0..=MAX_WEIGHT).contains(w))?,
         None => 1.0,
     };
     let id = cols
@@ -368,6 +386,7 @@ fn checked_point(
     let x = number(path, &rec, line, cols.x, label(header, cols.x))?;
     let y = number(path, &rec, line, cols.y, label(header, cols.y))?;
     let converted = match ctx.crs {
+        _ if extent(cols.wgs84, x, y).is_err() => extent(cols.wgs84, x, y).map(|_| (x, y)),
         PointCrs::Raw => Ok((x, y)),
         _ if cols.wgs84 => crate::geography::crs::wgs84_to_bng(x, y).map_err(|e| e.to_string()),
         PointCrs::Bng => Ok((x, y)),
@@ -381,7 +400,7 @@ fn checked_point(
         value: format!("{x},{y}"),
     })?;
     let weight = match cols.weight {
-        Some(c) => number(path, &rec, line, c, label(header, c))?,
+        Some(c) => weight(path, &rec, line, c, label(header, c))?,
         None => 1.0,
     };
     let id = cols
@@ -397,6 +416,16 @@ fn checked_point(
         weight,
         residents: 0.0,
     })
+}
+
+/// Where a point's coordinates as read may lie: lon/lat within the globe, or projected
+/// metres within [`crate::geography::crs::MAX_METRIC_M`] of the origin.
+fn extent(wgs84: bool, x: f64, y: f64) -> Result<(), String> {
+    if wgs84 {
+        crate::geography::crs::check_lonlat(x, y)
+    } else {
+        crate::geography::crs::check_metric(x, y)
+    }
 }
 
 #[cfg(test)]
@@ -427,6 +456,29 @@ mod tests {
         let f = file("postcode,count\nLE1,3\nLE2,three\n");
         let e = read_counts(f.path()).unwrap_err().to_string();
         assert!(e.ends_with(":3: count: not a number (\"three\")"), "{e}");
+    }
+
+    #[test]
+    fn huge_and_negative_weights_and_far_coordinates_are_named() {
+        let f = file("postcode,count\nLE1,1e308\n");
+        let e = read_counts(f.path()).unwrap_err().to_string();
+        assert!(
+            e.ends_with(":2: count: weight above 1e9 (\"1e308\")"),
+            "{e}"
+        );
+        let f = file("id,easting,northing,weight\na,454000,304000,-4\n");
+        let e = read_points(f.path(), &PointCrs::Bng)
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with(":2: weight: negative weight (\"-4\")"), "{e}");
+        for crs in [PointCrs::Bng, PointCrs::Raw] {
+            let f = file("easting,northing\n454000,1e308\n");
+            let e = read_points(f.path(), &crs).unwrap_err().to_string();
+            assert!(e.contains(":2: easting,northing: outside"), "{e}");
+            let f = file("lat,lon\n91,0\n");
+            let e = read_points(f.path(), &crs).unwrap_err().to_string();
+            assert!(e.contains(":2: lon,lat: "), "{e}");
+        }
     }
 
     #[test]

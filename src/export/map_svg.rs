@@ -230,7 +230,11 @@ pub fn render_svg(spec: &MapSpec) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{PAGE_W_MM}mm" height="{PAGE_H_MM}mm" viewBox="0 0 {PAGE_W_MM} {PAGE_H_MM}" font-family="{FONT_FAMILY}">"#
     );
     s.push('\n');
-    let _ = writeln!(s, "<title>{}</title>", esc(&spec.title));
+    let _ = writeln!(
+        s,
+        "<title>{}</title>",
+        esc(&capped(&spec.title, MAX_LINE_CHARS))
+    );
     let _ = writeln!(
         s,
         r#"<defs><clipPath id="frame"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath>{}</defs>"#,
@@ -382,7 +386,7 @@ fn draw_base(s: &mut String, t: &Transform, base: &MapBase) {
                 r##"<text x="{}" y="{}" font-size="2.6" font-style="italic" fill="#6f6f6f" text-anchor="middle">{}</text>"##,
                 n(x),
                 n(y),
-                esc(name)
+                esc(&capped(name, MAX_LABEL_CHARS))
             );
         }
     }
@@ -484,6 +488,7 @@ fn draw_area_labels(s: &mut String, t: &Transform, areas: &[MapArea], obstacles:
     let mut out = String::new();
     for (area_m2, a) in order {
         let Some(label) = &a.label else { continue };
+        let label = &capped(label, MAX_LABEL_CHARS).into_owned();
         let Some(biggest) = a
             .shape
             .0
@@ -814,7 +819,7 @@ fn draw_legend(s: &mut String, spec: &MapSpec) -> f64 {
     };
     let entry = |s: &mut String, y: &mut f64, swatch: String, label: &str| {
         let _ = writeln!(s, "<g class=\"legend-entry\">{swatch}");
-        let lines = wrap(label, size, PANEL_W - 10.0);
+        let lines = wrap(&capped(label, MAX_LABEL_CHARS), size, PANEL_W - 10.0);
         let mut ly = *y + row / 2.0 + size * 0.36 - (lines.len() as f64 - 1.0) * size * 0.6;
         for l in &lines {
             text(s, label_x, ly, size, "normal", INK, "start", l);
@@ -955,6 +960,7 @@ fn text(
     anchor: &str,
     body: &str,
 ) {
+    let body = &*capped(body, MAX_LINE_CHARS);
     let _ = writeln!(
         s,
         r#"<text x="{}" y="{}" font-size="{}" font-weight="{weight}" fill="{fill}" text-anchor="{anchor}">{}</text>"#,
@@ -977,6 +983,7 @@ fn halo_text(
     anchor: &str,
     body: &str,
 ) {
+    let body = &*capped(body, MAX_LINE_CHARS);
     let _ = writeln!(
         s,
         r#"<text x="{}" y="{}" font-size="{}" font-weight="{weight}" fill="white" stroke="white" stroke-width="{}" stroke-linejoin="round" text-anchor="{anchor}">{}</text>"#,
@@ -990,12 +997,31 @@ fn halo_text(
 }
 
 /// Approximate width of `body` in DejaVu Sans at `size` mm.
+/// The longest name drawn as one label (an area, a place, a legend entry), in characters.
+pub const MAX_LABEL_CHARS: usize = 80;
+
+/// The longest single line of text drawn (a title, the sources line), in characters.
+pub const MAX_LINE_CHARS: usize = 300;
+
+/// `body` cut to `max` characters, the last one an ellipsis, so that a huge name in the
+/// data cannot make drawing slow.
+fn capped(body: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match body.char_indices().nth(max) {
+        None => body.into(),
+        Some(_) => {
+            let keep: String = body.chars().take(max - 1).collect();
+            format!("{keep}…").into()
+        }
+    }
+}
+
 fn text_width(body: &str, size: f64) -> f64 {
     body.chars().count() as f64 * size * 0.6
 }
 
 /// Greedy word wrap to `width_mm`.
 fn wrap(body: &str, size: f64, width_mm: f64) -> Vec<String> {
+    let body = capped(body, MAX_LINE_CHARS);
     let max_chars = ((width_mm / (size * 0.6)).floor() as usize).max(8);
     let mut lines = Vec::new();
     let mut cur = String::new();
@@ -1148,6 +1174,17 @@ pub fn demo_spec() -> MapSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_label_is_cut_with_an_ellipsis() {
+        let long = "x".repeat(100_000);
+        let c = capped(&long, MAX_LABEL_CHARS);
+        assert_eq!(c.chars().count(), MAX_LABEL_CHARS);
+        assert!(c.ends_with('…'));
+        assert_eq!(capped("LE5", MAX_LABEL_CHARS), "LE5");
+        let lines = wrap(&long, 2.6, 60.0);
+        assert!(lines.iter().map(|l| l.chars().count()).sum::<usize>() <= MAX_LINE_CHARS);
+    }
 
     #[test]
     fn nice_lengths() {

@@ -155,7 +155,7 @@ impl AreaLayer {
         let mut seen = rustc_hash::FxHashMap::default();
         for path in paths {
             let path = path.as_ref();
-            let text = std::fs::read_to_string(path).map_err(|source| AreaError::Io {
+            let text = crate::input::read_to_string(path).map_err(|source| AreaError::Io {
                 path: path.to_path_buf(),
                 source,
             })?;
@@ -278,6 +278,8 @@ fn read_feature(
     let geometry = feature
         .geometry
         .ok_or_else(|| bad(format!("{id}: no geometry")))?;
+    super::geometry_check::check(&geometry.value)
+        .map_err(|reason| bad(format!("{id}: {reason}")))?;
     let mut read_problems = Vec::new();
     let polys_wgs84 = polygons_of(&geometry.value, &mut read_problems)
         .map_err(|kind| bad(format!("{id}: unsupported geometry {kind}")))?;
@@ -432,6 +434,27 @@ mod tests {
         let err = AreaLayer::from_geojson(f.path(), &AreaOptions::new("nope", None)).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("feature 0") && msg.contains("nope"), "{msg}");
+    }
+
+    #[test]
+    fn one_number_positions_are_errors_naming_file_and_feature_not_panics() {
+        for geometry in [
+            r#"{"type":"Polygon","coordinates":[[[-5]]]}"#,
+            r#"{"type":"MultiPolygon","coordinates":[[[[-5]]]]}"#,
+            r#"{"type":"GeometryCollection","geometries":[{"type":"Polygon","coordinates":[[[-5]]]}]}"#,
+        ] {
+            let f = write_tmp(&format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"name":"X"}},"geometry":{geometry}}}]}}"#
+            ));
+            let msg = AreaLayer::from_geojson(f.path(), &AreaOptions::postcode_districts())
+                .unwrap_err()
+                .to_string();
+            let file = f.path().display().to_string();
+            assert!(
+                msg.starts_with(&file) && msg.contains("feature 0") && msg.contains("2 or 3"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

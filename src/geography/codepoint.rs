@@ -53,6 +53,14 @@ pub enum CodepointError {
     NoFiles { path: PathBuf },
     #[error("{path}:1: header has no {column} column")]
     MissingColumn { path: PathBuf, column: &'static str },
+    #[error(
+        "{path}: not a Code-Point file: none of its {rows} rows is a postcode record (first: {first})"
+    )]
+    NotCodepoint {
+        path: PathBuf,
+        rows: usize,
+        first: String,
+    },
     #[error("{path}: more than 65,534 distinct admin district codes")]
     TooManyDistricts { path: PathBuf },
 }
@@ -217,12 +225,25 @@ impl PostcodeIndex {
         let mut entries: Vec<Entry> = Vec::new();
         let mut unlocated: Vec<u64> = Vec::new();
         for file in &files {
-            let buf = std::fs::read(file).map_err(|source| CodepointError::Io {
+            let buf = crate::input::read(file).map_err(|source| CodepointError::Io {
                 path: file.clone(),
                 source,
             })?;
+            let (rows_before, errors_before) = (report.rows, report.errors.len());
             let parsed = parse_buffer(file, &buf, &mut districts, &mut report)?;
             drop(buf);
+            let rows = report.rows - rows_before;
+            if rows > 0 && parsed.0.is_empty() && parsed.1.is_empty() {
+                return Err(CodepointError::NotCodepoint {
+                    path: file.clone(),
+                    rows,
+                    first: report
+                        .errors
+                        .get(errors_before)
+                        .cloned()
+                        .unwrap_or_default(),
+                });
+            }
             if entries.is_empty() {
                 entries = parsed.0;
             } else {
@@ -388,7 +409,7 @@ fn list_files(path: &Path) -> Result<Vec<PathBuf>, CodepointError> {
         source,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.is_file() {
+    if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let dir = [
@@ -777,6 +798,24 @@ mod tests {
             all.windows(2)
                 .all(|w| unit_key(w[0].as_bytes()) < unit_key(w[1].as_bytes()))
         );
+    }
+
+    #[test]
+    fn a_file_with_no_postcode_record_is_not_a_codepoint_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("passwd");
+        std::fs::write(
+            &f,
+            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/sh\n",
+        )
+        .unwrap();
+        let e = PostcodeIndex::load(&f).unwrap_err().to_string();
+        assert!(
+            e.contains("passwd: not a Code-Point file: none of its 2 rows"),
+            "{e}"
+        );
+        let e = PostcodeIndex::load("/dev/zero").unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 
     #[test]

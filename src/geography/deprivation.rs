@@ -64,7 +64,7 @@ impl DeprivationTable {
 /// Reads the IMD file at `path`.
 pub fn read_imd(path: &Path) -> Result<DeprivationTable, DeprivationError> {
     let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| DeprivationError::Csv {
+    let f = crate::input::open(path).map_err(|e| DeprivationError::Csv {
         file: file.clone(),
         source: e.into(),
     })?;
@@ -161,7 +161,7 @@ pub struct LsoaAges {
 /// Reads `usual_residents_total` and `age_65_plus` by `lsoa21cd` from `path`.
 pub fn read_ages(path: &Path) -> Result<BTreeMap<String, LsoaAges>, DeprivationError> {
     let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| DeprivationError::Csv {
+    let f = crate::input::open(path).map_err(|e| DeprivationError::Csv {
         file: file.clone(),
         source: e.into(),
     })?;

@@ -6,6 +6,7 @@ pub mod crs;
 pub mod deprivation;
 pub mod derive;
 pub mod geocode;
+pub mod geometry_check;
 pub mod population;
 pub mod postcode;
 pub mod repair;

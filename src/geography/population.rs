@@ -65,7 +65,8 @@ pub fn read_lsoa_population(path: &Path) -> Result<Vec<LsoaPopulation>, Populati
         path: path.to_path_buf(),
         source,
     };
-    let mut rdr = csv::Reader::from_path(path).map_err(csv_err)?;
+    let file = crate::input::open(path).map_err(|e| csv_err(e.into()))?;
+    let mut rdr = csv::Reader::from_reader(file);
     let headers = Headers::new(rdr.headers().map_err(csv_err)?);
     let col = |name: &'static str| -> Result<usize, PopulationError> {
         headers.require(name).map_err(|e| PopulationError::Field {

@@ -93,7 +93,7 @@ fn value(rec: &csv::StringRecord, col: usize) -> &str {
 /// Import a Circuit extract file.
 pub fn import_circuit(path: impl AsRef<Path>) -> Result<(Vec<Aed>, ImportReport), ImportError> {
     let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
+    let file = crate::input::open(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
     })?;

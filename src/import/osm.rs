@@ -19,7 +19,7 @@ pub fn import_osm(path: impl AsRef<Path>) -> Result<(Vec<Aed>, ImportReport), Im
         let data = crate::network::read_osm(path)?;
         return Ok(import_osm_extract(&data));
     }
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+    let text = crate::input::read_to_string(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
     })?;

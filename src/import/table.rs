@@ -80,7 +80,7 @@ fn value(record: &csv::StringRecord, col: Option<usize>) -> Option<&str> {
 /// Import a council CSV file.
 pub fn import_table(path: impl AsRef<Path>) -> Result<(Vec<Aed>, ImportReport), ImportError> {
     let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
+    let file = crate::input::open(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
     })?;

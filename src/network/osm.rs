@@ -246,12 +246,12 @@ pub fn read_osm(path: &Path) -> Result<OsmData, OsmError> {
         source,
     };
     let mut first = [0u8; 1];
-    let n = std::fs::File::open(path)
+    let n = crate::input::open(path)
         .and_then(|mut f| f.read(&mut first))
         .map_err(io)?;
     let name = path.to_string_lossy();
     let mut data = if n == 1 && first[0] == b'<' && !name.ends_with(".pbf") {
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text = crate::input::read_to_string(path).map_err(io)?;
         read_xml_str(&text, path)?
     } else {
         read_pbf(path)?
@@ -277,11 +277,12 @@ impl<R: Read> Read for Counting<R> {
 /// Reads a PBF file: blobs in order (cheap), then decodes them in parallel, merging in
 /// block order so the result does not depend on thread timing.
 pub fn read_pbf(path: &Path) -> Result<OsmData, OsmError> {
-    let file = std::fs::File::open(path).map_err(|source| OsmError::Io {
+    let io = |source| OsmError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    };
+    let len = crate::input::check(path).map_err(io)?;
+    let file = crate::input::open(path).map_err(io)?;
     let read = Arc::new(AtomicU64::new(0));
     let counting = Counting {
         inner: std::io::BufReader::new(file),

@@ -376,7 +376,7 @@ fn date_str(d: Option<NaiveDate>) -> String {
 
 fn read_path(path: &Path) -> Result<(String, Vec<u8>), RegistryError> {
     let name = path.display().to_string();
-    match std::fs::read(path) {
+    match crate::input::read(path) {
         Ok(bytes) => Ok((name, bytes)),
         Err(source) => Err(RegistryError::Io { file: name, source }),
     }

@@ -543,14 +543,14 @@ pub fn read_named_sites(
     postcode_to_metric: Option<PostcodeLookup<'_>>,
 ) -> Result<NamedSites, SitingError> {
     let file = path.display().to_string();
+    let input = crate::input::open(path).map_err(|e| SitingError::Csv {
+        file: file.clone(),
+        line: 0,
+        reason: e.to_string(),
+    })?;
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| SitingError::Csv {
-            file: file.clone(),
-            line: 0,
-            reason: e.to_string(),
-        })?;
+        .from_reader(input);
     let headers = Headers::new(rdr.headers().map_err(|e| SitingError::Csv {
         file: file.clone(),
         line: 1,

@@ -37,7 +37,7 @@ struct RawEquity {
     lsoa_geojson: Option<Vec<S>>,
     best_case: Option<bool>,
     best_case_exact_time_limit_s: Option<Spanned<f64>>,
-    best_case_lagrangian_iterations: Option<usize>,
+    best_case_lagrangian_iterations: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -97,8 +97,8 @@ struct RawDemand {
     path: Option<S>,
     level: Option<S>,
     crs: Option<S>,
-    spacing_m: Option<f64>,
-    within_m: Option<f64>,
+    spacing_m: Option<Spanned<f64>>,
+    within_m: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -125,40 +125,216 @@ struct RawAnalysis {
     detour_factor: Option<Spanned<f64>>,
     distance: Option<S>,
     network: Option<S>,
-    ready_max_days_since_check: Option<i64>,
+    ready_max_days_since_check: Option<Spanned<i64>>,
     as_of: Option<S>,
-    study_buffer_m: Option<f64>,
+    study_buffer_m: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSiting {
-    k: Option<usize>,
-    budget_gbp: Option<f64>,
+    k: Option<Spanned<usize>>,
+    budget_gbp: Option<Spanned<f64>>,
     candidates: Option<S>,
     years: Option<Spanned<u32>>,
-    installation_gbp: Option<f64>,
+    installation_gbp: Option<Spanned<f64>>,
     radius_m: Option<Spanned<f64>>,
     exact: Option<bool>,
-    time_limit_s: Option<f64>,
-    min_distance_from_existing_m: Option<f64>,
+    time_limit_s: Option<Spanned<f64>>,
+    min_distance_from_existing_m: Option<Spanned<f64>>,
     model: Option<S>,
     cabinet: Option<S>,
-    arrest_period_years: Option<f64>,
+    arrest_period_years: Option<Spanned<f64>>,
     objective: Option<S>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawOutput {
-    worst_areas: Option<usize>,
+    worst_areas: Option<Spanned<usize>>,
     report_districts: Option<bool>,
+}
+
+fn num<T: Copy>(v: &Option<Spanned<T>>) -> Option<T> {
+    v.as_ref().map(|s| *s.get_ref())
+}
+
+/// A numeric key's value as f64 with its span, for [`check_ranges`].
+type Num = Option<(f64, std::ops::Range<usize>)>;
+
+fn f<T: Copy + Into<f64>>(v: &Option<Spanned<T>>) -> Num {
+    v.as_ref().map(|s| ((*s.get_ref()).into(), s.span()))
+}
+
+fn whole<T: Copy + TryInto<i32>>(v: &Option<Spanned<T>>) -> Num {
+    v.as_ref().map(|s| {
+        let n = (*s.get_ref()).try_into().map_or(f64::MAX, f64::from);
+        (n, s.span())
+    })
+}
+
+/// Every numeric study key with its accepted range (inclusive; `>0` where zero makes no
+/// sense). One table, checked before anything else, so a value out of range is
+/// `file:line: key: reason (value)` and never reaches a stage. The README lists the same
+/// bounds.
+fn check_ranges(w: &Where<'_>, raw: &RawStudy) -> Result<(), StudyError> {
+    let (an, d) = (&raw.analysis, &raw.demand);
+    let mut keys: Vec<(&str, Num, Bound)> = vec![
+        (
+            "demand.spacing_m",
+            f(&d.spacing_m),
+            Bound::new(10.0, 100_000.0, "metres"),
+        ),
+        (
+            "demand.within_m",
+            f(&d.within_m),
+            Bound::positive(100_000.0, "metres"),
+        ),
+        (
+            "analysis.main_radius_m",
+            f(&an.main_radius_m),
+            Bound::positive(MAX_RADIUS_M, "metres"),
+        ),
+        (
+            "analysis.detour_factor",
+            f(&an.detour_factor),
+            Bound::new(1.0, 10.0, "(a ratio)"),
+        ),
+        (
+            "analysis.ready_max_days_since_check",
+            whole(&an.ready_max_days_since_check),
+            Bound::new(0.0, 36_500.0, "days"),
+        ),
+        (
+            "analysis.study_buffer_m",
+            f(&an.study_buffer_m),
+            Bound::new(0.0, 100_000.0, "metres"),
+        ),
+        (
+            "output.worst_areas",
+            whole(&raw.output.worst_areas),
+            Bound::new(0.0, 10_000.0, "areas"),
+        ),
+    ];
+    if let Some(r) = &an.radii_m {
+        for v in r.get_ref() {
+            keys.push((
+                "analysis.radii_m",
+                Some((*v, r.span())),
+                Bound::positive(MAX_RADIUS_M, "metres"),
+            ));
+        }
+    }
+    if let Some(s) = &raw.siting {
+        let s = s.get_ref();
+        keys.extend([
+            ("siting.k", whole(&s.k), Bound::new(1.0, 100_000.0, "sites")),
+            (
+                "siting.budget_gbp",
+                f(&s.budget_gbp),
+                Bound::positive(1e10, "GBP"),
+            ),
+            (
+                "siting.installation_gbp",
+                f(&s.installation_gbp),
+                Bound::new(0.0, 1e6, "GBP"),
+            ),
+            (
+                "siting.radius_m",
+                f(&s.radius_m),
+                Bound::positive(MAX_RADIUS_M, "metres"),
+            ),
+            (
+                "siting.time_limit_s",
+                f(&s.time_limit_s),
+                Bound::positive(86_400.0, "seconds"),
+            ),
+            (
+                "siting.min_distance_from_existing_m",
+                f(&s.min_distance_from_existing_m),
+                Bound::new(0.0, MAX_RADIUS_M, "metres"),
+            ),
+            (
+                "siting.arrest_period_years",
+                f(&s.arrest_period_years),
+                Bound::positive(100.0, "years"),
+            ),
+        ]);
+    }
+    if let Some(e) = &raw.equity {
+        let t = &e.get_ref().best_case_exact_time_limit_s;
+        keys.push((
+            "equity.best_case_exact_time_limit_s",
+            f(t),
+            Bound::new(0.0, 86_400.0, "seconds"),
+        ));
+        let n = &e.get_ref().best_case_lagrangian_iterations;
+        keys.push((
+            "equity.best_case_lagrangian_iterations",
+            whole(n),
+            Bound::new(0.0, 100_000.0, "steps"),
+        ));
+    }
+    for (key, value, bound) in keys {
+        if let Some((v, span)) = value {
+            bound
+                .check(v)
+                .or_else(|reason| w.bad(Some(span), key, reason, v.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// An accepted range of one numeric key.
+struct Bound {
+    min: f64,
+    /// Whether `min` itself is allowed (false: the value must be above it).
+    min_allowed: bool,
+    max: f64,
+    unit: &'static str,
+}
+
+impl Bound {
+    fn new(min: f64, max: f64, unit: &'static str) -> Bound {
+        Bound {
+            min,
+            min_allowed: true,
+            max,
+            unit,
+        }
+    }
+
+    fn positive(max: f64, unit: &'static str) -> Bound {
+        Bound {
+            min: 0.0,
+            min_allowed: false,
+            max,
+            unit,
+        }
+    }
+
+    fn check(&self, v: f64) -> Result<(), String> {
+        let low_ok = if self.min_allowed {
+            v >= self.min
+        } else {
+            v > self.min
+        };
+        if v.is_finite() && low_ok && v <= self.max {
+            return Ok(());
+        }
+        let open = if self.min_allowed { "[" } else { "(" };
+        Err(format!(
+            "must be a finite number in {open}{}, {}] {}",
+            self.min, self.max, self.unit
+        ))
+    }
 }
 
 /// Parses and checks the whole file.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
     let w = Where { file: path, text };
     let raw: RawStudy = toml::from_str(text).map_err(|e| toml_error(&w, &e))?;
+    check_ranges(&w, &raw)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let p = |key: &str, s: &S| -> Result<PathBuf, StudyError> {
         resolve_path(base, s.get_ref())
@@ -263,7 +439,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         analysis,
         siting,
         output: Output {
-            worst_areas: raw.output.worst_areas.unwrap_or(3),
+            worst_areas: num(&raw.output.worst_areas).unwrap_or(3),
             set: OutputSet::Analysis,
             report_districts: raw.output.report_districts.unwrap_or(false),
         },
@@ -330,8 +506,7 @@ fn equity(
         },
         best_case: e.best_case.unwrap_or(false).then_some(BestCase {
             exact_time_limit_s: limit,
-            lagrangian_iterations: e
-                .best_case_lagrangian_iterations
+            lagrangian_iterations: num(&e.best_case_lagrangian_iterations)
                 .unwrap_or(BestCase::DEFAULT_LAGRANGIAN_ITERATIONS),
         }),
     })
@@ -462,8 +637,8 @@ fn demand(
         "residents" => Demand::Residents,
         "report_arrests" => Demand::ReportArrests,
         "grid" => {
-            let spacing_m = d.spacing_m.unwrap_or(1000.0);
-            let within_m = d.within_m.unwrap_or(5000.0);
+            let spacing_m = num(&d.spacing_m).unwrap_or(1000.0);
+            let within_m = num(&d.within_m).unwrap_or(5000.0);
             if !(spacing_m > 0.0 && within_m > 0.0) {
                 return w.bad(
                     Some(d.kind.span()),
@@ -614,11 +789,11 @@ fn analysis(
         distance,
         counted: Counted {
             scenario,
-            check_days: an.ready_max_days_since_check.unwrap_or(DEFAULT_CHECK_DAYS),
+            check_days: num(&an.ready_max_days_since_check).unwrap_or(DEFAULT_CHECK_DAYS),
             as_of,
         },
         study_area: StudyArea::AreasElseDemandBuffer {
-            buffer_m: an.study_buffer_m.unwrap_or(main_radius_m),
+            buffer_m: num(&an.study_buffer_m).unwrap_or(main_radius_m),
         },
         skip: Skip::default(),
     })
@@ -632,7 +807,7 @@ fn siting(
 ) -> Result<Siting, StudyError> {
     let span = Some(s.span());
     let s = s.into_inner();
-    let target = match (s.k, s.budget_gbp) {
+    let target = match (num(&s.k), num(&s.budget_gbp)) {
         (Some(k), None) => Target::K(k),
         (None, Some(b)) if b.is_finite() && b > 0.0 => Target::BudgetGbp(b),
         _ => {
@@ -687,18 +862,18 @@ fn siting(
         candidates,
         solver: if s.exact.unwrap_or(false) {
             Solver::Exact {
-                time_limit_s: s.time_limit_s.unwrap_or(60.0),
+                time_limit_s: num(&s.time_limit_s).unwrap_or(60.0),
             }
         } else {
             Solver::Greedy
         },
         radius_m,
-        min_distance_from_existing_m: s.min_distance_from_existing_m.unwrap_or(50.0),
+        min_distance_from_existing_m: num(&s.min_distance_from_existing_m).unwrap_or(50.0),
         years,
-        installation_gbp: s.installation_gbp.unwrap_or(0.0),
+        installation_gbp: num(&s.installation_gbp).unwrap_or(0.0),
         model,
         cabinet,
-        arrest_period_years: s.arrest_period_years,
+        arrest_period_years: num(&s.arrest_period_years),
         objective: match &s.objective {
             Some(o) => o
                 .get_ref()
@@ -842,6 +1017,54 @@ path = "d.csv"
             s.siting.unwrap().candidates,
             Candidates::Grid { spacing_m: 250.0 }
         );
+    }
+
+    #[test]
+    fn numeric_keys_out_of_range_name_file_line_key_and_value() {
+        for (section, line, key, value) in [
+            (
+                "[siting]\nk = 3",
+                "installation_gbp = -1e6",
+                "siting.installation_gbp",
+                "-1000000",
+            ),
+            (
+                "[analysis]",
+                "ready_max_days_since_check = -1",
+                "analysis.ready_max_days_since_check",
+                "-1",
+            ),
+            (
+                "[analysis]",
+                "study_buffer_m = nan",
+                "analysis.study_buffer_m",
+                "NaN",
+            ),
+            (
+                "[analysis]",
+                "radii_m = [1e6]",
+                "analysis.radii_m",
+                "1000000",
+            ),
+            (
+                "[analysis]",
+                "detour_factor = inf",
+                "analysis.detour_factor",
+                "inf",
+            ),
+            ("[siting]\nradius_m = 500", "k = 0", "siting.k", "0"),
+        ] {
+            let t = format!("{MINIMAL}{section}\n{line}\n");
+            let e = err(&t);
+            let n = t[..t.find(line).unwrap()].matches('\n').count() + 1;
+            assert!(
+                e.starts_with(&format!("s.toml:{n}: {key}: must be a finite number in"))
+                    && e.ends_with(&format!("({value})")),
+                "{line}: {e}"
+            );
+        }
+        let t = format!("{MINIMAL}[analysis]\nstudy_buffer_m = 0\nradii_m = [20000]\n");
+        assert!(Study::from_str_at(&t, Path::new("s.toml")).is_ok());
     }
 
     #[test]

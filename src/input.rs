@@ -1,0 +1,173 @@
+//! Opening input files: the one gate every reader goes through.
+//!
+//! An input must be a regular file (not a directory, FIFO, socket or device such as
+//! `/dev/zero`) no larger than the size cap: 2 GB by default, set in bytes with the
+//! environment variable `AEDCOVER_MAX_INPUT_BYTES`. Reading is also bounded by the cap, so a
+//! file that grows while it is read cannot exhaust memory. Errors are `std::io::Error`s of kind
+//! `InvalidInput`, so every reader keeps its own error type and adds the path.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The default size cap on one input file, in bytes (2 GB).
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 2_000_000_000;
+
+/// The environment variable that sets the size cap, in bytes.
+pub const MAX_INPUT_BYTES_ENV: &str = "AEDCOVER_MAX_INPUT_BYTES";
+
+/// The size cap on one input file, in bytes: `AEDCOVER_MAX_INPUT_BYTES` when it is a whole
+/// number, else [`DEFAULT_MAX_INPUT_BYTES`].
+pub fn max_input_bytes() -> u64 {
+    std::env::var(MAX_INPUT_BYTES_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_MAX_INPUT_BYTES)
+}
+
+fn invalid(reason: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, reason)
+}
+
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Checks that `path` is a regular file within the size cap, and returns its length in bytes.
+pub fn check(path: &Path) -> io::Result<u64> {
+    check_within(path, max_input_bytes())
+}
+
+fn check_within(path: &Path, cap: u64) -> io::Result<u64> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.file_type().is_file() {
+        return Err(invalid(format!(
+            "not a regular file ({}); inputs must be regular files",
+            kind_of(meta.file_type())
+        )));
+    }
+    if meta.len() > cap {
+        return Err(invalid(format!(
+            "file is {} bytes, over the input size cap of {cap} bytes (set {MAX_INPUT_BYTES_ENV} to raise it)",
+            meta.len()
+        )));
+    }
+    Ok(meta.len())
+}
+
+/// Opens `path` for reading after [`check`]; reads through the handle stop at the cap.
+pub fn open(path: &Path) -> io::Result<io::Take<File>> {
+    check(path)?;
+    Ok(File::open(path)?.take(max_input_bytes()))
+}
+
+/// The whole file as bytes, after [`check`].
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let len = check(path)?;
+    let mut buf = Vec::with_capacity(len as usize);
+    let cap = max_input_bytes();
+    File::open(path)?.take(cap + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > cap {
+        return Err(invalid(format!(
+            "file grew past the input size cap of {cap} bytes while being read"
+        )));
+    }
+    Ok(buf)
+}
+
+/// The whole file as UTF-8 text, after [`check`].
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    String::from_utf8(read(path)?).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_directories_and_fifos_are_refused_by_name() {
+        for (p, kind) in [
+            ("/dev/zero", "character device"),
+            ("/dev/urandom", "character device"),
+            ("/tmp", "directory"),
+        ] {
+            if !Path::new(p).exists() {
+                continue;
+            }
+            let e = read(Path::new(p)).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains(kind), "{p}: {e}");
+            assert!(open(Path::new(p)).is_err());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            println!("SKIPPED: mkfifo not available");
+            return;
+        }
+        let e = read_to_string(&fifo).unwrap_err().to_string();
+        assert!(e.contains("a FIFO"), "{e}");
+    }
+
+    #[test]
+    fn a_file_over_the_cap_is_refused_with_the_variable_to_raise_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.csv");
+        std::fs::write(&p, b"0123456789").unwrap();
+        assert_eq!(check_within(&p, 10).unwrap(), 10);
+        let e = check_within(&p, 9).unwrap_err().to_string();
+        assert!(
+            e.contains("10 bytes") && e.contains(MAX_INPUT_BYTES_ENV),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_regular_file_reads_and_non_utf8_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        std::fs::write(&p, b"ok\n").unwrap();
+        assert_eq!(read_to_string(&p).unwrap(), "ok\n");
+        std::fs::write(&p, b"ok\xff\n").unwrap();
+        let e = read_to_string(&p).unwrap_err().to_string();
+        assert!(e.contains("not UTF-8") && e.contains("offset 2"), "{e}");
+    }
+}
