@@ -10,6 +10,7 @@ pub mod csv_out;
 pub mod geojson;
 pub mod map_png;
 pub mod map_svg;
+pub mod outdir;
 pub mod progress;
 pub mod reproject;
 pub mod validate;
@@ -21,6 +22,7 @@ pub use map_png::{MapError, render_png, write_map};
 pub use map_svg::{
     CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec, render_svg,
 };
+pub use outdir::{MANIFEST, OutDirError, Staging};
 pub use progress::{Bar, Progress};
 pub use reproject::{bng_to_wgs84_geometry, to_wgs84_geometry};
 pub use validate::{Rule, Violation, check_file, ogrinfo_check};

@@ -75,6 +75,7 @@ pub fn study() -> Result<Study, super::PipelineError> {
                 exact_time_limit_s: 0.0,
             }),
         }),
+        strict: false,
     })
 }
 
