@@ -23,6 +23,7 @@ fn le_units() -> Option<Vec<DemandSite>> {
             y_m: rec[3].parse().ok()?,
             arrests: 1.0,
             residents: 0.0,
+            ..Default::default()
         });
     }
     Some(out)

@@ -136,6 +136,14 @@ pub enum EquityLsoas {
 pub struct BestCase {
     /// Seconds the exact MIP may spend per district and objective; 0 = bounds only.
     pub exact_time_limit_s: f64,
+    /// Subgradient steps of the Lagrangian bound per district and objective (a count, never
+    /// a time, so the figures are the same on every machine); 0 = greedy's bounds only.
+    pub lagrangian_iterations: usize,
+}
+
+impl BestCase {
+    /// Lagrangian steps unless a study says otherwise.
+    pub const DEFAULT_LAGRANGIAN_ITERATIONS: usize = 300;
 }
 
 /// The metric CRS of a run.

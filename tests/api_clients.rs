@@ -1,7 +1,7 @@
 //! Real clients against a real server on an ephemeral loopback port: GDAL's OAPIF driver
 //! (the code path QGIS uses) and headless Chromium loading `/map`.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::*;
 use std::path::PathBuf;

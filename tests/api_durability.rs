@@ -1,7 +1,7 @@
 //! Durability: a client streams edits to the `aedcover serve` binary, the process is
 //! SIGKILLed mid-stream, and after a restart every acknowledged edit is there.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::*;
 use std::process::{Child, Command};

@@ -3,7 +3,7 @@
 //! registry, queryables, HTML views without guardian data, unknown parameters named, the
 //! response's `timeStamp`, and an OpenAPI document that names every route.
 
-mod api_support;
+use crate::api_support;
 
 use aedcover::api::aed_lonlat;
 use aedcover::geography::crs::wgs84_to_bng;

@@ -1,7 +1,7 @@
 //! The API through `router(state).oneshot(..)`: every public route, no guardian data in
 //! public responses, auth, validation, errors, and edits swapping the analysis.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::*;
 use axum::http::StatusCode;

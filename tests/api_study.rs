@@ -2,7 +2,7 @@
 //! re-runs the stages it affects; a source not for publication is served only to an
 //! authenticated caller.
 
-mod api_support;
+use crate::api_support;
 
 use aedcover::api::AppState;
 use aedcover::api::serve::{ServeOptions, prepare};

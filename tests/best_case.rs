@@ -2,7 +2,7 @@
 //! on a small district (CV9: 6 AEDs counted, none located). Needs only the repository.
 
 use aedcover::export::Progress;
-use aedcover::pipeline::best_case::{area_instance, district_sites, existing_sites};
+use aedcover::pipeline::best_case::{BestCaseEntry, area_instance, district_sites, existing_sites};
 use aedcover::siting::{ExactOptions, ExactStatus, Objective, exact};
 
 fn builtin_run() -> aedcover::pipeline::StudyRun {
@@ -55,7 +55,7 @@ fn small_district_best_case_brackets_the_proven_optimum() {
 }
 
 /// Prints LE14, LE2 and LE15 with the exact MIP (10 s per objective) for the issue note:
-/// `cargo test --release --test best_case -- --ignored --nocapture`.
+/// `cargo test --release --test integration best_case:: -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn timings_for_the_note() {
@@ -74,4 +74,49 @@ fn timings_for_the_note() {
             println!("{e:?}");
         }
     }
+}
+
+/// A registry edit in the service re-runs the later stages: the best case comes back with
+/// the new AED fixed in place (it used to be dropped after an edit).
+#[test]
+fn a_registry_edit_keeps_and_updates_the_best_case() {
+    use aedcover::registry::{Aed, Coord, Location, LocationSource};
+    let run = builtin_run();
+    let before = run.best_case.clone().unwrap();
+    let cv9 = before.iter().find(|e| e.id == "CV9").unwrap();
+    assert_eq!(cv9.aeds_located, 0);
+    let mut aeds = run.registry.aeds.clone();
+    aeds.push(Aed {
+        id: "test-cv9".into(),
+        name: "Test cabinet".into(),
+        postcode: "CV9 1RD".into(),
+        location: Some(Location {
+            // CV9 1RD, a unit with residents inside LLR.
+            coord: Coord::Bng {
+                easting_m: 432611.0,
+                northing_m: 296987.0,
+            },
+            source: LocationSource::Source,
+        }),
+        ..Aed::default()
+    });
+    let untimed = |v: &[BestCaseEntry]| -> Vec<BestCaseEntry> {
+        v.iter()
+            .cloned()
+            .map(|e| BestCaseEntry {
+                solve_time_s: 0.0,
+                ..e
+            })
+            .collect()
+    };
+    let same =
+        aedcover::pipeline::rerun_with_registry(&run, run.registry.aeds.clone(), None).unwrap();
+    assert_eq!(untimed(&same.best_case.unwrap()), untimed(&before));
+    let edited = aedcover::pipeline::rerun_with_registry(&run, aeds, None).unwrap();
+    let after = edited.best_case.unwrap();
+    assert_eq!(after.len(), before.len());
+    let cv9_after = after.iter().find(|e| e.id == "CV9").unwrap();
+    assert_eq!(cv9_after.aeds_located, 1);
+    let r = cv9_after.residents.as_ref().unwrap();
+    assert!(r.located_pct > 0.0, "{r:?}");
 }

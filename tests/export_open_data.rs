@@ -117,6 +117,7 @@ fn districts_map_renders_with_labels() {
                 label: Some(d.name.clone()),
                 shape: d.bng.clone(),
                 highlight: d.name == "Charnwood",
+                fill: None,
             })
             .collect(),
         area_legend: Some("District boundary".into()),
@@ -127,6 +128,7 @@ fn districts_map_renders_with_labels() {
         attribution: vec![ONS_ATTRIBUTION.into()],
         notes: vec![],
         base: None,
+        choropleth: None,
     };
     let svg = render_svg(&spec);
     let labelled = ds

@@ -46,6 +46,7 @@ fn virginia_beach_demand() -> Option<Vec<DemandSite>> {
                     y_m: y,
                     arrests: n,
                     residents: 0.0,
+                    ..Default::default()
                 }
             })
             .collect(),

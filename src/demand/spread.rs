@@ -3,9 +3,10 @@
 //! A unit count sits on its unit. A sector, district or area count is spread over its member
 //! units in proportion to their residents, or in equal shares when none of them has residents.
 //!
-//! **Totals are preserved exactly.** Every member but the last receives `W · r_i / R`; the
-//! last receives `W` minus the sum of the others, so the shares of one row add up to `W`
-//! (up to one rounding of the final addition). After all rows are placed, the grand total of
+//! **Totals are preserved exactly.** Every member but one receives `W · r_i / R`; the member
+//! with the most residents receives `W` minus the sum of the others, so the shares of one row
+//! add up to `W` (up to one rounding of the final addition) and none is negative (a unit
+//! without residents gets exactly 0). After all rows are placed, the grand total of
 //! the points is compared with the total of the placed rows; the largest absolute difference
 //! is reported as [`SpreadReport::placement_error`] and must stay below 1e-9 of the total.
 //! Rows that cannot be placed are never dropped silently: `Unknown` rows and unmatched
@@ -119,21 +120,11 @@ pub fn spread(
             unmatched(&mut report, "no located postcode unit".to_string());
             continue;
         }
-        let r_total: f64 = members.iter().map(|&i| units.residents(i)).sum();
-        let equal = r_total <= 0.0;
+        let equal = members.iter().map(|&i| units.residents(i)).sum::<f64>() <= 0.0;
         if equal && members.len() > 1 {
             report.rows_spread_equally += 1;
         }
-        let mut given = 0.0;
-        for (j, &i) in members.iter().enumerate() {
-            let share = if j + 1 == members.len() {
-                row.weight - given
-            } else if equal {
-                row.weight / members.len() as f64
-            } else {
-                row.weight * units.residents(i) / r_total
-            };
-            given += share;
+        for (i, share) in shares(row.weight, members, units) {
             weight[i] += share;
         }
         report.placed_total += row.weight;
@@ -149,6 +140,40 @@ pub fn spread(
     let sum: f64 = points.iter().map(|p| p.weight).sum();
     report.placement_error = (sum - report.placed_total).abs();
     (points, report)
+}
+
+/// `(unit, share)` of `w` for each member: in proportion to residents (equal shares when none
+/// has residents). The member with the largest share takes `w` minus the others' sum, so the
+/// shares add up to `w` and none is negative: a member without residents gets exactly 0, and
+/// the largest share (at least `w / n`) dwarfs the rounding of the others' sum.
+fn shares(w: f64, members: &[usize], units: &UnitTable) -> Vec<(usize, f64)> {
+    let residents = |i: usize| units.residents(i).max(0.0);
+    let r_total: f64 = members.iter().map(|&i| residents(i)).sum();
+    let equal = r_total <= 0.0;
+    let share_of = |i: usize| {
+        if equal {
+            w / members.len() as f64
+        } else {
+            w * residents(i) / r_total
+        }
+    };
+    // First member of the largest residents (any member when shares are equal).
+    let largest = members.iter().enumerate().fold(0, |b, (j, &i)| {
+        if residents(i) > residents(members[b]) {
+            j
+        } else {
+            b
+        }
+    });
+    let mut out: Vec<(usize, f64)> = members.iter().map(|&i| (i, share_of(i))).collect();
+    let others: f64 = out
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != largest)
+        .map(|(_, s)| s.1)
+        .sum();
+    out[largest].1 = w - others;
+    out
 }
 
 /// Residents as the demand: one point per unit with residents, weight = residents.
@@ -239,6 +264,38 @@ mod tests {
         assert_eq!(rep.unmatched_rows, 1); // an area is coarser than district
         let w: BTreeMap<_, _> = pts.iter().map(|p| (p.id.as_str(), p.weight)).collect();
         assert_eq!(w["LE12 7AA"], 3.0);
+    }
+
+    #[test]
+    fn shares_are_never_negative_and_zero_without_residents() {
+        // Residents chosen so that the float sum of the others' shares overshoots: the old
+        // rule (remainder to the last member, here without residents) left -4e-14 on it.
+        let units: Vec<_> = (0..300)
+            .map(|i| {
+                let r = if i == 299 { 0.0 } else { (i % 13) as f64 + 0.1 };
+                (
+                    format!(
+                        "LE1 {}{}{}",
+                        i % 10,
+                        (b'A' + (i / 10 % 26) as u8) as char,
+                        (b'A' + (i / 260) as u8) as char
+                    ),
+                    i as f64,
+                    0.0,
+                    r,
+                )
+            })
+            .collect();
+        let (t, _) = UnitTable::new(units);
+        for w in [1.0, 3.0, 7.0, 17.0, 2252.0, 0.1] {
+            let (pts, rep) = spread(&[row("LE1", w)], &t, DemandLevel::Auto);
+            assert!(pts.iter().all(|p| p.weight >= 0.0), "w {w}");
+            let zero: Vec<_> = pts.iter().filter(|p| p.residents == 0.0).collect();
+            assert!(zero.iter().all(|p| p.weight == 0.0), "w {w}");
+            let sum: f64 = pts.iter().map(|p| p.weight).sum();
+            assert!((sum - w).abs() <= 1e-12 * w, "w {w}: {sum}");
+            assert!(rep.placement_error <= 1e-12 * w);
+        }
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct MapSpec {
     pub notes: Vec<String>,
     /// A faint base drawn under every layer: the path network and place names.
     pub base: Option<MapBase>,
+    /// Shading of [`MapArea::fill`] areas, with its legend.
+    pub choropleth: Option<Choropleth>,
 }
 
 /// A base for finding one's way on paper: walkable ways and `place=*` names, projected metres.
@@ -81,6 +83,28 @@ pub struct MapArea {
     pub label: Option<String>,
     pub shape: MultiPolygon<f64>,
     pub highlight: bool,
+    /// A class colour of the map's [`Choropleth`]; `None`: the plain white land fill.
+    pub fill: Option<AreaFill>,
+}
+
+/// How a shaded area is filled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaFill {
+    /// `#rrggbb`.
+    pub colour: String,
+    /// Hatched over the colour: the figure is a range, not a proven value (the legend says).
+    pub hatched: bool,
+}
+
+/// The legend of a map whose areas are shaded by a figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choropleth {
+    /// Legend heading, e.g. "Best case: % of residents within 500 m".
+    pub title: String,
+    /// `(colour, label)` per class, in legend order.
+    pub classes: Vec<(String, String)>,
+    /// What hatching means, when any area is hatched.
+    pub hatch_label: Option<String>,
 }
 
 /// Land within `radius_m` of an AED, drawn semi-transparent.
@@ -209,11 +233,16 @@ pub fn render_svg(spec: &MapSpec) -> String {
     let _ = writeln!(s, "<title>{}</title>", esc(&spec.title));
     let _ = writeln!(
         s,
-        r#"<defs><clipPath id="frame"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath></defs>"#,
+        r#"<defs><clipPath id="frame"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath>{}</defs>"#,
         n(FRAME.x),
         n(FRAME.y),
         n(FRAME.w),
-        n(FRAME.h)
+        n(FRAME.h),
+        if spec.choropleth.is_some() {
+            HATCH_PATTERN
+        } else {
+            ""
+        }
     );
     let _ = writeln!(
         s,
@@ -242,6 +271,7 @@ pub fn render_svg(spec: &MapSpec) -> String {
         spec.areas.iter().map(|a| &a.shape),
         r##"fill="#FFFFFF" stroke="none""##,
     );
+    draw_shading(&mut s, &t, &spec.areas);
     if let Some(b) = &spec.base {
         draw_base(&mut s, &t, b);
     }
@@ -356,6 +386,35 @@ fn draw_base(s: &mut String, t: &Transform, base: &MapBase) {
             );
         }
     }
+}
+
+/// Diagonal lines for [`AreaFill::hatched`] areas (and their legend swatch).
+const HATCH_PATTERN: &str = r##"<pattern id="hatch" patternUnits="userSpaceOnUse" width="1.8" height="1.8" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="1.8" stroke="#1a1a1a" stroke-width="0.3" stroke-opacity="0.6"/></pattern>"##;
+
+/// The class colour of every shaded area, then hatching over those that are ranges.
+fn draw_shading(s: &mut String, t: &Transform, areas: &[MapArea]) {
+    for (i, a) in areas.iter().enumerate() {
+        if let Some(f) = &a.fill {
+            let style = format!(r#"fill="{}" stroke="none""#, esc(&f.colour));
+            draw_layer(
+                s,
+                &format!("shade-{i}"),
+                t,
+                std::iter::once(&a.shape),
+                &style,
+            );
+        }
+    }
+    draw_layer(
+        s,
+        "shade-hatch",
+        t,
+        areas
+            .iter()
+            .filter(|a| a.fill.as_ref().is_some_and(|f| f.hatched))
+            .map(|a| &a.shape),
+        r#"fill="url(#hatch)" stroke="none""#,
+    );
 }
 
 fn draw_layer<'a>(
@@ -816,6 +875,25 @@ fn draw_legend(s: &mut String, spec: &MapSpec) -> f64 {
             entry(s, &mut y, sw, &g.label);
         }
     }
+    if let Some(c) = &spec.choropleth {
+        heading(s, &mut y, &c.title);
+        let swatch = |y: f64, fill: &str| {
+            format!(
+                r##"<rect x="{}" y="{}" width="7" height="4" fill="{}" stroke="#4d4d4d" stroke-width="0.2"/>"##,
+                n(sx - 3.5),
+                n(y + row / 2.0 - 2.0),
+                esc(fill)
+            )
+        };
+        for (colour, label) in &c.classes {
+            let sw = swatch(y, colour);
+            entry(s, &mut y, sw, label);
+        }
+        if let Some(h) = &c.hatch_label {
+            let sw = swatch(y, "url(#hatch)");
+            entry(s, &mut y, sw, h);
+        }
+    }
     if !spec.areas.is_empty() {
         heading(s, &mut y, "Boundaries");
         let sw = format!(
@@ -979,16 +1057,19 @@ pub fn demo_spec() -> MapSpec {
             label: Some("Anstey & Thurcaston".into()),
             shape: MultiPolygon::new(vec![sq(e0, n0, 4_000.0, 5_000.0)]),
             highlight: false,
+            fill: None,
         },
         MapArea {
             label: Some("Glenfield".into()),
             shape: MultiPolygon::new(vec![sq(e0 + 4_000.0, n0, 3_500.0, 2_800.0)]),
             highlight: true,
+            fill: None,
         },
         MapArea {
             label: Some("Groby <north>".into()),
             shape: MultiPolygon::new(vec![sq(e0 + 4_000.0, n0 + 2_800.0, 3_500.0, 2_200.0)]),
             highlight: false,
+            fill: None,
         },
     ];
     let aeds = [
@@ -1060,6 +1141,7 @@ pub fn demo_spec() -> MapSpec {
         ],
         notes: vec!["2 AEDs have no position and are not shown.".into()],
         base: None,
+        choropleth: None,
     }
 }
 

@@ -20,7 +20,8 @@ pub use csv_out::{CsvOutError, CsvTable, write_table};
 pub use geojson::{Feature, FeatureId, GeoJsonError, Layer, Value, feature_to_string, write_layer};
 pub use map_png::{MapError, render_png, write_map};
 pub use map_svg::{
-    CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec, render_svg,
+    AreaFill, Choropleth, CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec,
+    render_svg,
 };
 pub use outdir::{MANIFEST, OutDirError, Staging};
 pub use progress::{Bar, Progress};

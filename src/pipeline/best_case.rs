@@ -5,11 +5,13 @@
 //! 90 and 95 % of the area's residents within the radius.
 //!
 //! Direction of every figure, carried as its kind:
-//! - best-case coverage `proven`: the optimum (the exact MIP closed, or greedy met a proven
-//!   bound); `upper_bound`: a proven ceiling on the optimum (the online bounds of
-//!   [`crate::siting::bounds`] and of the greedy, the MIP's bound), so a ceiling on the real
-//!   coverage of the counted AEDs. The greedy placement's value is kept as a floor on the
-//!   best case (`greedy_pct`), never quoted as a ceiling;
+//! - best-case coverage `proven`: the optimum (the exact MIP closed, or a placement met a
+//!   proven bound); `upper_bound`: a proven ceiling on the optimum (the least of the online
+//!   bounds of [`crate::siting::bounds`] and of the greedy, the Lagrangian bound of
+//!   [`crate::siting::lagrangian_bound`] after a fixed number of steps, and the MIP's bound),
+//!   so a ceiling on the real coverage of the counted AEDs. The best placement found (greedy,
+//!   the Lagrangian multipliers' sites, or the MIP's) is kept as a floor on the best case
+//!   (`floor_pct`), never quoted as a ceiling;
 //! - AEDs needed: `at_most` is a greedy placement that reaches the target (a ceiling on the
 //!   fewest), `at_least` the smallest count whose proven bound reaches it (a floor); `proven`
 //!   when they meet.
@@ -22,7 +24,7 @@ use super::assess::Assessment;
 use super::inputs::DemandStage;
 use crate::siting::{
     CoveringInstance, DemandSite, ExactOptions, ExactStatus, ExistingSite, InstanceOptions,
-    Objective, demand_candidates, exact, fewest_sites, greedy, upper_bounds_by_k,
+    Objective, demand_candidates, exact, fewest_sites, greedy, lagrangian_bound, upper_bounds_by_k,
 };
 use crate::study::BestCase;
 
@@ -53,9 +55,11 @@ pub struct Best {
     pub total: f64,
     /// % covered by the located AEDs alone.
     pub located_pct: f64,
-    /// % the best placement found reaches (greedy, or the MIP's when it ran): a floor on
-    /// the best case, never a ceiling.
+    /// % the best placement found reaches (greedy, the Lagrangian's sites, or the MIP's when
+    /// it ran): a floor on the best case, never a ceiling.
     pub floor_pct: f64,
+    /// Which placement gives the floor: `greedy`, `lagrangian_sites` or `exact`.
+    pub floor_from: &'static str,
     /// The proven ceiling on the best case, %.
     pub upper_bound_pct: f64,
     /// `Proven` when a placement reaches the ceiling (floor = ceiling = the optimum).
@@ -162,12 +166,12 @@ pub fn district_sites(demand: &DemandStage) -> BTreeMap<String, Vec<DemandSite>>
         };
         let p = units.demand_point(i, 0.0);
         by_district.entry(d).or_default().push(DemandSite {
-            // Spreading leaves float noise (-4e-14) on some units; no arrest is negative.
-            arrests: arrests.get(p.id.as_str()).copied().unwrap_or(0.0).max(0.0),
+            arrests: arrests.get(p.id.as_str()).copied().unwrap_or(0.0),
             residents: p.residents,
             id: p.id,
             x_m: p.x_m,
             y_m: p.y_m,
+            ..Default::default()
         });
     }
     by_district
@@ -271,8 +275,18 @@ fn solve(
         upper = upper.min(greedy(inst, k_new).upper_bound());
     }
     let mut value = g_value;
+    let mut floor_from = "greedy";
     let mut exact_status = None;
     let tol = 1e-9 * all.max(1.0);
+    if settings.lagrangian_iterations > 0 && upper > value + tol {
+        let lag = lagrangian_bound(inst, k_new, value, settings.lagrangian_iterations);
+        upper = upper.min(lag.upper_bound);
+        // The multipliers' sites are a placement too: their cover is a floor.
+        let at = inst.value_of(&lag.sites).0;
+        if at > value + tol {
+            (value, floor_from) = (at, "lagrangian_sites");
+        }
+    }
     if settings.exact_time_limit_s > 0.0 && upper > value + tol {
         let opts = ExactOptions {
             time_limit_s: settings.exact_time_limit_s,
@@ -280,7 +294,9 @@ fn solve(
         };
         let e = exact(inst, k_new, opts, None)?;
         exact_status = Some(e.status.as_str());
-        value = value.max(e.value);
+        if e.value > value + tol {
+            (value, floor_from) = (e.value, "exact");
+        }
         upper = if e.status == ExactStatus::Optimal {
             e.value
         } else {
@@ -301,6 +317,7 @@ fn solve(
             total: all,
             located_pct: pct(0.0),
             floor_pct: pct(value),
+            floor_from,
             upper_bound_pct: pct(upper).min(100.0),
             kind: if upper <= value + tol {
                 Kind::Proven

@@ -22,6 +22,29 @@ fn pct_text(v: Option<f64>) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{v:.1}%"))
 }
 
+/// Why a row of `equity.csv` has empty cells (empty when it has none): every empty cell is
+/// explained in the row's `note`.
+fn empty_cells_note(g: &Group) -> String {
+    let mut why = Vec::new();
+    if g.key == "imd_decile_unknown" {
+        why.push("postcode units with no IMD decile (outside every LSOA of the table, or an LSOA without a deprivation row): counted here, never dropped");
+    }
+    if g.key == "age_unknown" {
+        why.push("postcode units with no age table row: counted here, never dropped");
+    }
+    if g.residents <= 0.0 {
+        why.push("no residents, so no share or distance of residents");
+    } else if g.median_distance_m.is_none() {
+        why.push("no counted AED, so no distance");
+    }
+    match g.arrests {
+        None => why.push("the ages of arrests are not in the data, so no arrests by age"),
+        Some(a) if a <= 0.0 => why.push("no arrests, so no share of arrests"),
+        Some(_) => {}
+    }
+    why.join("; ")
+}
+
 impl StudyRun {
     fn group_json(&self, g: &Group) -> J {
         let radii = &self.study.analysis.radii_m;
@@ -91,6 +114,7 @@ impl StudyRun {
                     "kind": x.kind.as_str(),
                     "floor_pct": round(x.floor_pct, 3),
                     "floor_kind": "greedy",
+                    "floor_from": x.floor_from,
                     "located_pct": round(x.located_pct, 3),
                     "exact_status": x.exact_status,
                 })
@@ -129,7 +153,7 @@ impl StudyRun {
         for name in ["pct_residents_within", "pct_arrests_within"] {
             head.extend(radii.iter().map(|r| radius_name(name, *r)));
         }
-        head.extend(["median_distance_m", "p90_distance_m"].map(String::from));
+        head.extend(["median_distance_m", "p90_distance_m", "note"].map(String::from));
         let mut t = CsvTable::new(head);
         let rows = e
             .groups
@@ -152,6 +176,7 @@ impl StudyRun {
             );
             row.push(g.median_distance_m.map_or_else(String::new, |d| num(d, 1)));
             row.push(g.p90_distance_m.map_or_else(String::new, |d| num(d, 1)));
+            row.push(empty_cells_note(g));
             t.push(row);
         }
         Some(t)
@@ -442,8 +467,14 @@ impl StudyRun {
             s,
             "\nResidents are Census 2021 usual residents inside Leicester, Leicestershire and Rutland, so border districts are partly counted. \
              AEDs are placed on postcode-unit positions; arrests follow residents within each district. `best_case.csv` and `summary.json` \
-             (`best_case`) also give the best case for arrests, the greedy floor and 80% and 95%.\n"
+             (`best_case`) also give the best case for arrests, the floor (the best placement found) and 80% and 95%.\n"
         );
+        if self.best_case_map().is_some() {
+            let _ = writeln!(
+                s,
+                "![Districts shaded by the best case: hatched where it is a range, not proven](map_best_case.png)\n"
+            );
+        }
         s
     }
 }

@@ -29,7 +29,7 @@ impl StudyRun {
         below.into_iter().chain([main]).collect()
     }
 
-    fn map_base(&self, title: String, subtitle: String, extent: Rect<f64>) -> MapSpec {
+    pub(super) fn map_base(&self, title: String, subtitle: String, extent: Rect<f64>) -> MapSpec {
         let radii = self.map_radii();
         let main = self.main_radius_m();
         let gap_shape = MultiPolygon::new(
@@ -114,6 +114,7 @@ impl StudyRun {
                 .network
                 .as_deref()
                 .map(|net| self.map_network_base(net)),
+            choropleth: None,
         }
     }
 
@@ -154,6 +155,7 @@ impl StudyRun {
                 label: Some(r.stats.id.clone()),
                 shape: r.shape.clone(),
                 highlight: Some(r.stats.id.as_str()) == highlight,
+                fill: None,
             })
             .collect();
         spec
@@ -202,6 +204,7 @@ impl StudyRun {
         } else if worst.is_empty() && self.study.output.report_districts {
             out.extend(self.district_maps(n));
         }
+        out.extend(self.best_case_map());
         out
     }
 

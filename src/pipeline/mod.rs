@@ -22,6 +22,7 @@ pub mod account;
 pub mod areas;
 pub mod assess;
 pub mod best_case;
+pub mod best_case_map;
 pub mod builtin;
 pub mod districts;
 pub mod equity;
@@ -195,14 +196,7 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         progress,
         &mut notes,
     )?;
-    let best_case = match study.equity.as_ref().and_then(|e| e.best_case.as_ref()) {
-        Some(b) => Some(progress.step("best case from counts", || {
-            let located = districts::located_by_district(&registry, &later.0.index);
-            let r = study.analysis.main_radius_m / study.analysis.distance.detour_factor();
-            best_case::best_case(b, &demand, &later.0, &located, r)
-        })?),
-        None => None,
-    };
+    let best_case = best_case_stage(&study, &registry, &demand, &later.0, progress)?;
     Ok(StudyRun {
         study,
         projection,
@@ -218,6 +212,26 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         equity: later.3,
         best_case,
     })
+}
+
+/// The best case from counts per report district, when the study's `[equity]` asks for it.
+fn best_case_stage(
+    study: &Study,
+    registry: &inputs::RegistryStage,
+    demand: &inputs::DemandStage,
+    assessment: &assess::Assessment,
+    progress: &Progress,
+) -> Result<Option<Vec<best_case::BestCaseEntry>>, PipelineError> {
+    let Some(b) = study.equity.as_ref().and_then(|e| e.best_case.as_ref()) else {
+        return Ok(None);
+    };
+    progress
+        .step("best case from counts", || {
+            let located = districts::located_by_district(registry, &assessment.index);
+            let r = study.analysis.main_radius_m / study.analysis.distance.detour_factor();
+            best_case::best_case(b, demand, assessment, &located, r)
+        })
+        .map(Some)
 }
 
 /// The stages after the loads: assessment, areas and gaps, siting.
@@ -276,52 +290,25 @@ fn later_stages(
     };
     let siting = match &study.siting {
         Some(s) => {
-            let weighted = siting_demand(s.objective, demand, equity.as_ref(), notes)?;
-            let demand = weighted.as_ref().unwrap_or(demand);
+            let weights = equity
+                .as_ref()
+                .filter(|_| s.objective.needs_equity())
+                .map(|e| equity::objective_weights(e, demand));
             Some(progress.step("siting", || {
-                siting::site(study, s, projection, demand, &assessment, notes)
+                siting::site(
+                    study,
+                    s,
+                    projection,
+                    demand,
+                    &assessment,
+                    weights.as_deref(),
+                    notes,
+                )
             })?)
         }
         None => None,
     };
     Ok((assessment, areas, siting, equity))
-}
-
-/// For the `residents_65_plus` and `deprived_residents` objectives, the demand with each
-/// point's residents replaced by that objective's residents (siting then maximises
-/// residents, and its resident figures count the objective's); `None` for the others.
-fn siting_demand(
-    objective: crate::study::SitingObjective,
-    demand: &inputs::DemandStage,
-    equity: Option<&equity::EquityStage>,
-    notes: &mut Vec<String>,
-) -> Result<Option<inputs::DemandStage>, PipelineError> {
-    use crate::study::SitingObjective as O;
-    let pick: fn(&(f64, f64)) -> f64 = match objective {
-        O::Arrests | O::Residents => return Ok(None),
-        O::Residents65Plus => |w| w.0,
-        O::DeprivedResidents => |w| w.1,
-    };
-    let e = equity.ok_or_else(|| {
-        PipelineError::Unsupported(format!(
-            "siting objective {} needs the [equity] tables",
-            objective.label()
-        ))
-    })?;
-    let mut d = demand.clone();
-    for (p, w) in d
-        .points
-        .iter_mut()
-        .zip(equity::objective_weights(e, demand))
-    {
-        p.residents = pick(&w);
-    }
-    notes.push(format!(
-        "siting maximised {}: the residents figures of sites.csv and of the siting summary count {} only",
-        objective.label(),
-        objective.label()
-    ));
-    Ok(Some(d))
 }
 
 /// Re-runs the stages a registry edit affects — selection, assessment, areas/gaps, siting —
@@ -364,10 +351,8 @@ pub fn rerun_with_registry(
         &progress,
         &mut notes,
     )?;
-    if run.best_case.is_some() {
-        notes
-            .push("best case from counts not recomputed after a registry edit: run analyse".into());
-    }
+    // The located AEDs stay fixed in the best case, so an edit can move it.
+    let best_case = best_case_stage(&study, &registry, &demand, &assessment, &progress)?;
     Ok(StudyRun {
         study,
         projection,
@@ -381,7 +366,7 @@ pub fn rerun_with_registry(
         areas,
         siting,
         equity,
-        best_case: None,
+        best_case,
     })
 }
 

@@ -374,9 +374,16 @@ fn suggested_sites(s: &mut String, run: &StudyRun) {
         "Objective: **{}** (what a covered point is worth; study key `siting.objective`, or `--objective`).\n",
         sm.objective
     );
+    // What a covered point is worth: "demand" (the study's arrests or counts) by default,
+    // else the objective's own weight (residents, residents aged 65+, deprived residents).
+    let worth = if sm.objective == "arrests" {
+        "demand".to_string()
+    } else {
+        sm.objective.replace('_', " ")
+    };
     let _ = writeln!(
         s,
-        "| Rank | Postcode / candidate | Extra demand covered | Cumulative | Residents | Nearest existing AED m | Cost over {} years £ |",
+        "| Rank | Postcode / candidate | Extra {worth} covered | Cumulative | Residents | Nearest existing AED m | Cost over {} years £ |",
         cost.years
     );
     let _ = writeln!(s, "|---:|---|---:|---:|---:|---:|---:|");
@@ -387,8 +394,8 @@ fn suggested_sites(s: &mut String, run: &StudyRun) {
             "| {} | {} | {} | {} | {} | {} | {:.0} |",
             site.rank,
             c.id,
-            n1(site.marginal_arrests),
-            n1(site.cumulative_arrests),
+            n1(site.marginal_weight),
+            n1(site.cumulative_weight),
             thousands(site.marginal_residents.round() as u64),
             st.instance.nearest_existing_m[site.candidate]
                 .map_or_else(|| "–".into(), |d| format!("{d:.0}")),
@@ -397,19 +404,23 @@ fn suggested_sites(s: &mut String, run: &StudyRun) {
     }
     if let Some(last) = st.sites.last() {
         let total = cost.total_high_gbp * st.sites.len() as f64;
-        let per = if last.cumulative_arrests > 0.0 {
-            format!(
-                ", £{:.0} per extra unit of demand covered",
-                total / last.cumulative_arrests
-            )
+        let per = if last.cumulative_weight > 0.0 {
+            let each = total / last.cumulative_weight;
+            // Pence matter when a covered unit is a resident rather than an arrest.
+            let each = if each < 10.0 {
+                format!("{each:.2}")
+            } else {
+                format!("{each:.0}")
+            };
+            format!(", £{each} per extra unit of {worth} covered")
         } else {
             String::new()
         };
         let _ = writeln!(
             s,
-            "\n{} sites would cover {} more (of {} uncovered) for about £{:.0} over {} years{per}.",
+            "\n{} sites would cover {} more {worth} (of {} uncovered) for about £{:.0} over {} years{per}.",
             st.sites.len(),
-            n1(last.cumulative_arrests),
+            n1(last.cumulative_weight),
             n1(sm.uncovered_weight),
             total,
             cost.years

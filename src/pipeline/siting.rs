@@ -14,7 +14,7 @@ use crate::siting::{
     demand_candidates, exact, gain_curve, greedy, grid_candidates, local_search, rank_chosen,
     read_named_sites,
 };
-use crate::study::{Candidates, Siting, Solver, Study, Target};
+use crate::study::{Candidates, Siting, SitingObjective, Solver, Study, Target};
 
 /// What siting chose.
 pub struct SitingStage {
@@ -27,15 +27,23 @@ pub struct SitingStage {
     pub candidates_label: String,
 }
 
-/// Runs siting for `s`.
+/// Runs siting for `s`. `equity_weights` (residents aged 65+ and residents in deciles 1-3
+/// per demand point, [`super::equity::objective_weights`]) feed the objectives that need them.
 pub fn site(
     study: &Study,
     s: &Siting,
     projection: &MetricProjection,
     demand: &DemandStage,
     a: &Assessment,
+    equity_weights: Option<&[(f64, f64)]>,
     notes: &mut Vec<String>,
 ) -> Result<SitingStage, PipelineError> {
+    if s.objective.needs_equity() && equity_weights.is_none() {
+        return Err(PipelineError::Unsupported(format!(
+            "siting objective {} needs the [equity] tables",
+            s.objective.label()
+        )));
+    }
     let costs = cost_model(s, notes)?;
     if *projection.crs() != crate::geography::Crs::Bng {
         notes.push("site costs are the UK prices of the 2021 Leicestershire report (GBP, Appendix A), not local prices".into());
@@ -45,7 +53,7 @@ pub fn site(
         Target::K(k) => k,
         Target::BudgetGbp(b) => costs.sites_within_budget(b)?,
     };
-    let demand_sites = demand_sites(demand);
+    let demand_sites = demand_sites(demand, equity_weights);
     let candidates = candidates(study, s, projection, demand, &demand_sites, notes)?;
     let candidates_given = candidates.len();
     let existing: Vec<ExistingSite> = a
@@ -61,10 +69,7 @@ pub fn site(
     let options = InstanceOptions {
         radius_m: s.radius_m,
         min_distance_from_existing_m: s.min_distance_from_existing_m,
-        objective: match s.objective {
-            crate::study::SitingObjective::Arrests => Objective::Arrests,
-            _ => Objective::Residents,
-        },
+        objective: objective(s.objective),
     };
     let inst = CoveringInstance::build(demand_sites, candidates, &existing, options)?;
     if inst.candidates.is_empty() {
@@ -187,18 +192,36 @@ fn cost_model(s: &Siting, notes: &mut Vec<String>) -> Result<CostModel, Pipeline
     Ok(costs)
 }
 
-/// Demand as siting sites. Spreading by largest shares can leave a float residue such as
-/// -2e-15 on a unit; the instance rightly refuses negative weights, so only such noise is zeroed.
-fn demand_sites(demand: &DemandStage) -> Vec<DemandSite> {
+/// The solver's objective for the study's.
+pub fn objective(o: SitingObjective) -> Objective {
+    match o {
+        SitingObjective::Arrests => Objective::Arrests,
+        SitingObjective::Residents => Objective::Residents,
+        SitingObjective::Residents65Plus => Objective::Residents65Plus,
+        SitingObjective::DeprivedResidents => Objective::DeprivedResidents,
+    }
+}
+
+/// Demand as siting sites, with each point's residents aged 65+ and residents in deciles
+/// 1-3 when `equity_weights` gives them (else 0).
+fn demand_sites(demand: &DemandStage, equity_weights: Option<&[(f64, f64)]>) -> Vec<DemandSite> {
     demand
         .points
         .iter()
-        .map(|d| DemandSite {
-            id: d.id.clone(),
-            x_m: d.x_m,
-            y_m: d.y_m,
-            arrests: if d.weight.abs() < 1e-9 { 0.0 } else { d.weight },
-            residents: d.residents,
+        .enumerate()
+        .map(|(i, d)| {
+            let (old, deprived) = equity_weights
+                .and_then(|w| w.get(i).copied())
+                .unwrap_or((0.0, 0.0));
+            DemandSite {
+                id: d.id.clone(),
+                x_m: d.x_m,
+                y_m: d.y_m,
+                arrests: d.weight,
+                residents: d.residents,
+                residents_65_plus: old,
+                deprived_residents: deprived,
+            }
         })
         .collect()
 }

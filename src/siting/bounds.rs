@@ -104,6 +104,7 @@ mod tests {
                 y_m: 0.0,
                 arrests: 1.0,
                 residents: 1.0,
+                ..Default::default()
             })
             .collect();
         let cands = crate::siting::demand_candidates(&demand);

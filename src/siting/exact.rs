@@ -22,15 +22,13 @@
 
 use std::time::Instant;
 
-use good_lp::{
-    Expression, ResolutionError, Solution, SolverModel, Variable, WithInitialSolution,
-    WithTimeLimit, microlp, variable, variables,
-};
 use rustc_hash::FxHashMap;
 
 use super::SitingError;
+use super::bound::lagrangian_bound;
 use super::greedy::{GreedyResult, greedy};
 use super::instance::CoveringInstance;
+use super::local::{LocalOptions, local_search};
 
 /// Solver settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,11 +101,11 @@ pub struct ExactResult {
 
 /// The reduced instance the MIP sees.
 struct Reduced {
-    weights: Vec<f64>,
+    pub weights: Vec<f64>,
     /// Per group, the kept candidates (indices into `kept`).
-    group_candidates: Vec<Vec<u32>>,
+    pub group_candidates: Vec<Vec<u32>>,
     /// Original candidate index of each kept candidate.
-    kept: Vec<usize>,
+    pub kept: Vec<usize>,
     /// For each original candidate dropped as dominated, the candidate dominating it.
     dominated_by: Vec<Option<usize>>,
     reduction: Reduction,
@@ -201,15 +199,16 @@ fn reduce(instance: &CoveringInstance) -> Reduced {
     }
 }
 
-/// Greedy's picks as kept-candidate indices (for the warm start). A pick that reduction
+/// A solution's sites as kept-candidate indices (for the warm start). A site that reduction
 /// dropped is replaced by the kept candidate that dominates it, which covers a superset.
-fn greedy_in_kept(g: &GreedyResult, red: &Reduced) -> Vec<usize> {
+fn in_kept(chosen: &[usize], red: &Reduced) -> Vec<usize> {
     let mut pos = vec![usize::MAX; red.dominated_by.len()];
     for (nj, &j) in red.kept.iter().enumerate() {
         pos[j] = nj;
     }
     let mut out: Vec<usize> = Vec::new();
-    for mut j in g.chosen() {
+    for &j0 in chosen {
+        let mut j = j0;
         while let Some(o) = red.dominated_by[j] {
             j = o;
         }
@@ -220,36 +219,103 @@ fn greedy_in_kept(g: &GreedyResult, red: &Reduced) -> Vec<usize> {
     out
 }
 
-fn lp_relaxation_bound(red: &Reduced, k: usize, time_limit_s: f64) -> Option<f64> {
+/// What a MIP backend found within its time.
+struct MipAnswer {
+    /// Chosen kept-candidate indices.
+    pub chosen_kept: Vec<usize>,
+    /// The solver proved optimality.
+    pub optimal: bool,
+    /// The best proven bound on the reduced instance's optimum.
+    pub best_bound: f64,
+}
+
+/// The MIP solver: microlp (pure Rust, through good_lp).
+pub fn mip_solver() -> &'static str {
+    "microlp"
+}
+
+/// microlp checks its clock only between branch-and-bound nodes and can overrun it by far,
+/// so it runs on its own thread and is abandoned at the deadline (the thread then ends at
+/// microlp's own limit; a CLI run exits before).
+fn solve_mip(red: &Reduced, k: usize, start: &[usize], seconds: f64) -> Option<MipAnswer> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let weights = red.weights.clone();
+    let groups = red.group_candidates.clone();
+    let n_kept = red.kept.len();
+    let start = start.to_vec();
+    std::thread::spawn(move || {
+        let _ = tx.send(solve_microlp(&weights, &groups, n_kept, k, &start, seconds));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs_f64(seconds.max(0.001)))
+        .ok()
+        .flatten()
+}
+
+fn solve_microlp(
+    weights: &[f64],
+    groups: &[Vec<u32>],
+    n_kept: usize,
+    k: usize,
+    start: &[usize],
+    seconds: f64,
+) -> Option<MipAnswer> {
+    use good_lp::{
+        Expression, Solution, SolverModel, Variable, WithInitialSolution, WithTimeLimit, microlp,
+        variable, variables,
+    };
     let mut vars = variables!();
-    let x: Vec<Variable> = red
-        .kept
+    let x: Vec<Variable> = (0..n_kept).map(|_| vars.add(variable().binary())).collect();
+    let y: Vec<Variable> = weights
         .iter()
         .map(|_| vars.add(variable().min(0).max(1)))
         .collect();
-    let y: Vec<Variable> = red
-        .weights
-        .iter()
-        .map(|_| vars.add(variable().min(0).max(1)))
-        .collect();
-    let objective: Expression = y.iter().zip(&red.weights).map(|(v, &w)| w * *v).sum();
+    let objective: Expression = y.iter().zip(weights).map(|(v, &w)| w * *v).sum();
     let mut model = vars
-        .maximise(objective.clone())
+        .maximise(objective)
         .using(microlp)
-        .with_time_limit(time_limit_s.max(1.0));
-    for (g, cands) in red.group_candidates.iter().enumerate() {
+        .with_time_limit(seconds.max(0.001));
+    for (gi, cands) in groups.iter().enumerate() {
         let cover: Expression = cands.iter().map(|&nj| x[nj as usize]).sum();
-        model.add_constraint((y[g] - cover).leq(0));
+        model.add_constraint((y[gi] - cover).leq(0));
     }
     let total: Expression = x.iter().copied().sum();
     model.add_constraint(total.leq(k as f64));
-    let sol = model.solve().ok()?;
-    Some(sol.eval(&objective))
+    let mut on = vec![false; n_kept];
+    for &nj in start {
+        on[nj] = true;
+    }
+    let hint = x
+        .iter()
+        .zip(&on)
+        .map(|(v, &o)| (*v, if o { 1.0 } else { 0.0 }))
+        .chain(groups.iter().zip(&y).map(|(cands, v)| {
+            let c = cands.iter().any(|&nj| on[nj as usize]);
+            (*v, if c { 1.0 } else { 0.0 })
+        }))
+        .collect::<Vec<_>>();
+    let sol = model.with_initial_solution(hint).solve().ok()?;
+    let optimal = matches!(sol.status(), good_lp::SolutionStatus::Optimal);
+    let chosen_kept: Vec<usize> = (0..n_kept).filter(|&j| sol.value(x[j]) > 0.5).collect();
+    let best_bound = sol.into_inner().stats().best_bound.unwrap_or(f64::INFINITY);
+    Some(MipAnswer {
+        chosen_kept,
+        optimal,
+        best_bound,
+    })
 }
 
-/// Solves the covering problem for `k` sites exactly, within `options.time_limit_s`.
+/// The seconds left before `deadline`.
+fn left_s(deadline: Instant) -> f64 {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .as_secs_f64()
+}
+
+/// Solves the covering problem for `k` sites exactly, within `options.time_limit_s` of wall
+/// time in all (greedy, reduction, the local-search warm start, the bound and the MIP).
 ///
-/// `greedy_result` (computed here when `None`) gives the warm start and the fallback.
+/// `greedy_result` (computed here when `None`) gives the first start; local search improves
+/// it for the warm start, which is also the answer when the MIP finds nothing better in time.
 pub fn exact(
     instance: &CoveringInstance,
     k: usize,
@@ -257,6 +323,7 @@ pub fn exact(
     greedy_result: Option<&GreedyResult>,
 ) -> Result<ExactResult, SitingError> {
     let started = Instant::now();
+    let deadline = started + std::time::Duration::from_secs_f64(options.time_limit_s.max(0.0));
     let owned;
     let g = match greedy_result {
         Some(g) => g,
@@ -271,21 +338,18 @@ pub fn exact(
         chosen.sort_unstable();
         let value = instance.value_of(&chosen).0;
         let upper_bound = upper.max(value).min(g.upper_bound().max(value));
-        let gap = if status == ExactStatus::Optimal || upper_bound <= 0.0 {
+        let gap = if upper_bound <= 0.0 {
             0.0
         } else {
             ((upper_bound - value) / upper_bound).max(0.0)
         };
+        let proven = status == ExactStatus::Optimal || gap <= 1e-12;
         ExactResult {
             chosen,
             value,
             upper_bound,
-            gap,
-            status: if gap <= 1e-12 {
-                ExactStatus::Optimal
-            } else {
-                status
-            },
+            gap: if gap <= 1e-12 { 0.0 } else { gap },
+            status: if proven { ExactStatus::Optimal } else { status },
             greedy_value: g.value,
             solve_time_s: started.elapsed().as_secs_f64(),
             reduction: red.reduction,
@@ -299,80 +363,57 @@ pub fn exact(
         return Ok(finish(all, upper, ExactStatus::Optimal));
     }
 
-    let mut vars = variables!();
-    let x: Vec<Variable> = red
-        .kept
-        .iter()
-        .map(|_| vars.add(variable().binary()))
-        .collect();
-    let y: Vec<Variable> = red
-        .weights
-        .iter()
-        .map(|_| vars.add(variable().min(0).max(1)))
-        .collect();
-    let objective: Expression = y.iter().zip(&red.weights).map(|(v, &w)| w * *v).sum();
-    let mut model = vars
-        .maximise(objective)
-        .using(microlp)
-        .with_time_limit(options.time_limit_s.max(0.001));
-    for (gi, cands) in red.group_candidates.iter().enumerate() {
-        let cover: Expression = cands.iter().map(|&nj| x[nj as usize]).sum();
-        model.add_constraint((y[gi] - cover).leq(0));
-    }
-    let total: Expression = x.iter().copied().sum();
-    model.add_constraint(total.leq(k as f64));
-
-    if options.warm_start {
-        let start = greedy_in_kept(g, &red);
-        let mut on = vec![false; red.kept.len()];
-        for &nj in &start {
-            on[nj] = true;
-        }
-        let hint = x
-            .iter()
-            .zip(&on)
-            .map(|(v, &o)| (*v, if o { 1.0 } else { 0.0 }))
-            .chain(red.group_candidates.iter().zip(&y).map(|(cands, v)| {
-                let c = cands.iter().any(|&nj| on[nj as usize]);
-                (*v, if c { 1.0 } else { 0.0 })
-            }))
-            .collect::<Vec<_>>();
-        model = model.with_initial_solution(hint);
-    }
-
-    match model.solve() {
-        Ok(sol) => {
-            let chosen: Vec<usize> = x
-                .iter()
-                .zip(&red.kept)
-                .filter(|(v, _)| sol.value(**v) > 0.5)
-                .map(|(_, &j)| j)
-                .collect();
-            let optimal = matches!(sol.status(), good_lp::SolutionStatus::Optimal);
-            let stats = sol.into_inner().stats();
+    let (start, start_value) = warm_start(instance, g, options, started, deadline);
+    let iterations = if left_s(deadline) >= 1.0 { 50 } else { 0 };
+    let fallback_upper = lagrangian_bound(instance, k, start_value, iterations).upper_bound;
+    let start_kept = in_kept(&start, &red);
+    let answer = if left_s(deadline) > 0.0 {
+        solve_mip(&red, k, &start_kept, left_s(deadline))
+    } else {
+        None
+    };
+    match answer {
+        Some(a) => {
+            let chosen: Vec<usize> = a.chosen_kept.iter().map(|&nj| red.kept[nj]).collect();
             let mip_value = instance.value_of(&chosen).0;
-            let upper = if optimal {
-                mip_value
-            } else {
-                stats.best_bound.unwrap_or(f64::INFINITY)
-            };
-            // Keep greedy if the interrupted MIP found something worse.
-            if !optimal && g.value > mip_value {
-                return Ok(finish(g.chosen(), upper, ExactStatus::TimeLimit));
+            let upper = a.best_bound.min(fallback_upper);
+            if !a.optimal && start_value > mip_value {
+                return Ok(finish(start, upper, ExactStatus::TimeLimit));
             }
-            let status = if optimal {
+            let status = if a.optimal {
                 ExactStatus::Optimal
             } else {
                 ExactStatus::TimeLimit
             };
+            let upper = if a.optimal { mip_value } else { upper };
             Ok(finish(chosen, upper, status))
         }
-        Err(ResolutionError::Other(_)) => {
-            let upper = lp_relaxation_bound(&red, k, options.time_limit_s).unwrap_or(f64::INFINITY);
-            Ok(finish(g.chosen(), upper, ExactStatus::TimeLimitGreedyKept))
-        }
-        Err(e) => Err(SitingError::Solver(e.to_string())),
+        None => Ok(finish(
+            start,
+            fallback_upper,
+            ExactStatus::TimeLimitGreedyKept,
+        )),
     }
+}
+
+/// Greedy improved by local search for at most a fifth of the time limit.
+fn warm_start(
+    instance: &CoveringInstance,
+    g: &GreedyResult,
+    options: ExactOptions,
+    started: Instant,
+    deadline: Instant,
+) -> (Vec<usize>, f64) {
+    if !options.warm_start {
+        return (g.chosen(), g.value);
+    }
+    let budget = deadline.saturating_duration_since(started) / 5;
+    let opts = LocalOptions {
+        deadline: Some(started + budget),
+        ..LocalOptions::default()
+    };
+    let l = local_search(instance, &g.chosen(), opts);
+    (l.chosen, l.value)
 }
 
 #[cfg(test)]

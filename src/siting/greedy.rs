@@ -234,6 +234,7 @@ pub(crate) mod tests {
                 y_m: next() * 2000.0,
                 arrests: (next() * 5.0).floor() + 1.0,
                 residents: (next() * 100.0).floor(),
+                ..Default::default()
             })
             .collect();
         let candidates: Vec<CandidateSite> = (0..n_cand)
@@ -314,6 +315,7 @@ pub(crate) mod tests {
                 y_m: 0.0,
                 arrests: a,
                 residents: 100.0 * a,
+                ..Default::default()
             })
             .collect();
         let cand = demand_candidates(&demand);

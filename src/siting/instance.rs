@@ -15,7 +15,7 @@ use super::SitingError;
 use crate::csvhead::Headers;
 
 /// A demand point: arrests and residents at one place, in metric coordinates.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DemandSite {
     pub id: String,
     pub x_m: f64,
@@ -24,6 +24,11 @@ pub struct DemandSite {
     pub arrests: f64,
     /// Usual residents at this point.
     pub residents: f64,
+    /// Residents aged 65 or over (0 when the study has no age table).
+    pub residents_65_plus: f64,
+    /// Residents when the point lies in an LSOA of IMD deciles 1-3, else 0 (0 when the study
+    /// has no deprivation table).
+    pub deprived_residents: f64,
 }
 
 /// A place where a new cabinet could go, in metric coordinates.
@@ -51,6 +56,10 @@ pub enum Objective {
     Arrests,
     /// Usual residents.
     Residents,
+    /// Residents aged 65 or over ([`DemandSite::residents_65_plus`]).
+    Residents65Plus,
+    /// Residents of LSOAs in IMD deciles 1-3 ([`DemandSite::deprived_residents`]).
+    DeprivedResidents,
     /// `alpha · arrests + (1 − alpha) · residents / residents_per_arrest`.
     ///
     /// `residents_per_arrest` puts residents on the arrest scale: with 1,000 it counts a
@@ -84,6 +93,8 @@ impl Objective {
         match *self {
             Objective::Arrests => d.arrests,
             Objective::Residents => d.residents,
+            Objective::Residents65Plus => d.residents_65_plus,
+            Objective::DeprivedResidents => d.deprived_residents,
             Objective::Mix {
                 alpha,
                 residents_per_arrest,
@@ -91,11 +102,14 @@ impl Objective {
         }
     }
 
-    /// Short label for summaries: `arrests`, `residents`, `mix(alpha=0.7,residents_per_arrest=…)`.
+    /// Short label for summaries: `arrests`, `residents`, `residents_65_plus`,
+    /// `deprived_residents`, `mix(alpha=0.7,residents_per_arrest=…)`.
     pub fn label(&self) -> String {
         match *self {
             Objective::Arrests => "arrests".to_string(),
             Objective::Residents => "residents".to_string(),
+            Objective::Residents65Plus => "residents_65_plus".to_string(),
+            Objective::DeprivedResidents => "deprived_residents".to_string(),
             Objective::Mix {
                 alpha,
                 residents_per_arrest,
@@ -568,6 +582,7 @@ mod tests {
             y_m: y,
             arrests,
             residents: 10.0 * arrests,
+            ..Default::default()
         }
     }
 
@@ -671,5 +686,62 @@ mod tests {
             "{:?}",
             got.unplaced
         );
+    }
+
+    /// Four places 1 km apart, each best for one objective: one site within 100 m of each.
+    fn four_places() -> Vec<DemandSite> {
+        // (arrests, residents, residents_65_plus, deprived_residents)
+        let w = [
+            (5.0, 10.0, 1.0, 0.0),
+            (1.0, 100.0, 2.0, 0.0),
+            (1.0, 20.0, 15.0, 0.0),
+            (0.0, 30.0, 0.0, 30.0),
+        ];
+        w.iter()
+            .enumerate()
+            .map(|(i, &(a, r, old, dep))| DemandSite {
+                id: format!("p{i}"),
+                x_m: 1000.0 * i as f64,
+                y_m: 0.0,
+                arrests: a,
+                residents: r,
+                residents_65_plus: old,
+                deprived_residents: dep,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_objective_picks_its_own_best_site_and_counts_its_own_weight() {
+        let demand = four_places();
+        let cases = [
+            (Objective::Arrests, "p0", 5.0),
+            (Objective::Residents, "p1", 100.0),
+            (Objective::Residents65Plus, "p2", 15.0),
+            (Objective::DeprivedResidents, "p3", 30.0),
+        ];
+        for (objective, site, value) in cases {
+            let inst = CoveringInstance::build(
+                demand.clone(),
+                demand_candidates(&demand),
+                &[],
+                InstanceOptions {
+                    radius_m: 100.0,
+                    min_distance_from_existing_m: 0.0,
+                    objective,
+                },
+            )
+            .unwrap();
+            let g = crate::siting::greedy(&inst, 1);
+            let chosen = g.chosen();
+            assert_eq!(inst.candidates[chosen[0]].id, site, "{}", objective.label());
+            assert_eq!(g.value, value, "{}", objective.label());
+            // Arrests and residents are still those of the chosen place, whatever the objective.
+            let (_, arrests, residents) = inst.value_of(&chosen);
+            let d = demand.iter().find(|d| d.id == site).unwrap();
+            assert_eq!((arrests, residents), (d.arrests, d.residents));
+        }
+        assert_eq!(Objective::Residents65Plus.label(), "residents_65_plus");
+        assert_eq!(Objective::DeprivedResidents.label(), "deprived_residents");
     }
 }

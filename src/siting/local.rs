@@ -1,6 +1,7 @@
 //! Local search after greedy: best-improvement swaps (one chosen site out, one candidate in)
 //! with incremental gains, then a fixed number of perturbed restarts from the best
-//! solution found. Deterministic: a seeded generator and a round count, never the clock.
+//! solution found. Deterministic: a seeded generator and a round count, never the clock
+//! (unless a deadline is given, as the exact solver does for its warm start).
 //!
 //! For every chosen site `s`, `loss[s]` is the weight only `s` covers. For a candidate `u`,
 //! one pass over the demand it covers gives `fresh(u)` (weight no chosen site covers) and,
@@ -21,6 +22,9 @@ pub struct LocalOptions {
     /// Sites replaced at random in each restart.
     pub kick: usize,
     pub seed: u64,
+    /// No restart begins after this instant (the exact solver's budget). `None`, the default,
+    /// keeps the search deterministic: a round count, never the clock.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for LocalOptions {
@@ -29,6 +33,7 @@ impl Default for LocalOptions {
             restarts: 30,
             kick: 2,
             seed: 0x5eed_aed5,
+            deadline: None,
         }
     }
 }
@@ -59,6 +64,12 @@ pub fn local_search(inst: &CoveringInstance, start: &[usize], opts: LocalOptions
     let mut restarts = 0;
     if k > 0 && n > k {
         for _ in 0..opts.restarts {
+            if opts
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
+            {
+                break;
+            }
             restarts += 1;
             state = State::new(inst, &best.0);
             for _ in 0..opts.kick.min(k) {
@@ -255,6 +266,7 @@ mod tests {
                 y_m: 0.0,
                 arrests: 1.0,
                 residents: 0.0,
+                ..Default::default()
             })
             .collect();
         let cand = |id: &str, x: f64| CandidateSite {

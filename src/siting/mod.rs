@@ -3,7 +3,7 @@
 //!
 //! [`CoveringInstance`] holds sparse coverage lists built from an R-tree; [`greedy`] is the
 //! lazy greedy solver for any size, with the bounds it proves; [`exact`] is the MIP solver
-//! (good_lp + microlp) with a time limit and a proven gap; [`budget`] turns a budget in
+//! (good_lp + microlp) with a time limit kept on every path and a proven gap; [`budget`] turns a budget in
 //! pounds into a number of sites and prices the result.
 
 pub mod bound;
@@ -18,7 +18,7 @@ pub mod report;
 pub use bound::{LagrangianBound, lagrangian_bound};
 pub use bounds::{fewest_sites, upper_bounds_by_k};
 pub use budget::{CostModel, CostPerArrest, SiteCost};
-pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact};
+pub use exact::{ExactOptions, ExactResult, ExactStatus, Reduction, exact, mip_solver};
 pub use greedy::{GreedyResult, RankedSite, greedy};
 pub use instance::{
     AlreadyCovered, CandidateSite, CoveringInstance, DemandSite, ExistingSite, InstanceOptions,

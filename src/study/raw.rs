@@ -37,6 +37,7 @@ struct RawEquity {
     lsoa_geojson: Option<Vec<S>>,
     best_case: Option<bool>,
     best_case_exact_time_limit_s: Option<Spanned<f64>>,
+    best_case_lagrangian_iterations: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -330,6 +331,9 @@ fn equity(
         },
         best_case: e.best_case.unwrap_or(false).then_some(BestCase {
             exact_time_limit_s: limit,
+            lagrangian_iterations: e
+                .best_case_lagrangian_iterations
+                .unwrap_or(BestCase::DEFAULT_LAGRANGIAN_ITERATIONS),
         }),
     })
 }
