@@ -23,6 +23,7 @@ mod export_geojson;
 mod export_maps;
 mod export_open_data;
 mod import_open_data;
+mod outputs_and_accounts;
 mod pipeline_cli;
 mod population_open_data;
 mod registry_cli;
