@@ -98,6 +98,9 @@ pub struct Study {
     pub output: Output,
     /// Deprivation and age of the residents, and the best case from counts (`[equity]`).
     pub equity: Option<Equity>,
+    /// Stop at the first bad row of any input file (`--strict`); otherwise bad rows are
+    /// skipped, counted and named.
+    pub strict: bool,
 }
 
 /// The `[equity]` section: where the LSOAs' deprivation and ages come from, and whether to

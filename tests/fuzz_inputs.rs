@@ -242,7 +242,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 fn mutate_once(rng: &mut Rng, b: &[u8]) -> Vec<u8> {
     let mut ls = lines(b);
     match rng.below(10) {
-        0 | 1 | 2 => {
+        0..=2 => {
             let spans = number_spans(b);
             if spans.is_empty() {
                 return b.to_vec();

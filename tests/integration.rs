@@ -24,6 +24,7 @@ mod export_maps;
 mod export_open_data;
 mod fuzz_inputs;
 mod import_open_data;
+mod outputs_and_accounts;
 mod pipeline_cli;
 mod population_open_data;
 mod registry_cli;

@@ -23,6 +23,9 @@ pub struct AnalyseArgs {
     /// deprived_residents (the last two need the study's `[equity]`).
     #[arg(long)]
     pub objective: Option<String>,
+    /// Stop at the first bad row of any input file (default: skip it, count it and name it).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
@@ -30,6 +33,7 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
         Some(path) => crate::study::Study::load(path)?,
         None => crate::pipeline::builtin::study()?,
     };
+    study.strict |= args.strict;
     if let Some(d) = args.distance.distance(1.0)? {
         study.analysis.distance = d;
     }
@@ -45,6 +49,7 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<()> {
     let (run, written) =
         crate::pipeline::run_and_write(study, &args.out, &progress).with_context(|| what)?;
     super::print_run(&run, &written);
+    super::print_account(&run);
     println!("start with {}", written.dir.join("report.md").display());
     Ok(())
 }

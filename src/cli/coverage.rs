@@ -128,6 +128,7 @@ pub fn study(a: &CoverageArgs) -> anyhow::Result<Study> {
             report_districts: false,
         },
         equity: None,
+        strict: a.demand.strict,
     })
 }
 
@@ -142,6 +143,7 @@ pub fn run(a: CoverageArgs) -> anyhow::Result<()> {
             t.radius_m, t.pct_covered, t.demand_covered, t.demand_total
         );
     }
+    super::print_account(&run);
     super::print_walk(&run);
     eprintln!("metric CRS {} ({})", run.crs_label(), run.crs_reason);
     eprintln!("wrote {}", written.dir.display());

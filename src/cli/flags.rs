@@ -35,6 +35,9 @@ pub struct DemandFlags {
     /// of the data), EPSG:nnnn or a +proj string.
     #[arg(long, default_value = "auto")]
     pub metric_crs: String,
+    /// Stop at the first bad row of any input file (default: skip it, count it and name it).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The demand-related parts of a study.
@@ -144,6 +147,15 @@ pub fn registry_flag(path: &Path, source: Option<&str>) -> anyhow::Result<Regist
         known_total: None,
         source: source_flag("--aeds-source", source)?,
     })
+}
+
+/// The run's one-line account on stderr (read, used, skipped, unmatched), and a warning
+/// when most of the demand matched nothing. Every command that runs the pipeline ends so.
+pub fn print_account(run: &crate::pipeline::StudyRun) {
+    if let Some(w) = run.demand_warning() {
+        eprintln!("{w}");
+    }
+    eprintln!("{}", run.account());
 }
 
 /// What a run printed for its user: headline figures and the files written.

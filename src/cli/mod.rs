@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-pub use flags::{DemandFlags, print_run, print_walk, registry_flag, source_flag};
+pub use flags::{DemandFlags, print_account, print_run, print_walk, registry_flag, source_flag};
 
 pub mod analyse;
 pub mod coverage;
@@ -47,6 +47,21 @@ pub enum Command {
     Data(data::DataCommand),
     /// Serve OGC API – Features, /nearest, /map and authenticated registry edits.
     Serve(serve::ServeArgs),
+}
+
+/// The exit code of a failed command: 3–6 when nothing usable remained (see
+/// [`crate::pipeline::Unusable`]), else 1.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain()
+        .find_map(|c| {
+            c.downcast_ref::<crate::pipeline::Unusable>().or_else(|| {
+                match c.downcast_ref::<crate::pipeline::PipelineError>() {
+                    Some(crate::pipeline::PipelineError::Unusable(u)) => Some(u),
+                    _ => None,
+                }
+            })
+        })
+        .map_or(1, crate::pipeline::Unusable::exit_code)
 }
 
 /// Run one parsed command.

@@ -93,6 +93,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         let crit = crate::coverage::criticality::read_criticality_csv(path, args.radius)
             .context("reading --criticality")?;
         report.triage.rank_by_criticality(&crit);
+        criticality_matched(&report.triage, path, crit.len())?;
     }
     let mut err = std::io::stderr().lock();
     for w in &report.warnings {
@@ -109,6 +110,13 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
             report.row_errors.len()
         )?;
     }
+    let account = check_account(&args.aeds, &report);
+    writeln!(
+        err,
+        "{}",
+        crate::pipeline::account::registry_line(Some(&account))
+    )?;
+    crate::pipeline::account::check_registry(Some(&account))?;
     let mut out = std::io::stdout().lock();
     if args.csv {
         report.triage.write_csv(&mut out)?;
@@ -119,6 +127,48 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         report.triage.write_summary(&mut out)?;
     }
     Ok(())
+}
+
+/// The AED file's rows read, used and skipped.
+fn check_account(
+    aeds: &std::path::Path,
+    report: &crate::registry::CheckReport,
+) -> crate::pipeline::FileAccount {
+    let file = aeds.file_name().map_or_else(
+        || aeds.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let skipped = report.aed_bad_rows;
+    crate::pipeline::FileAccount {
+        read: report.aed_rows_seen,
+        used: report.aed_rows_seen.saturating_sub(skipped),
+        skipped,
+        first: report
+            .row_errors
+            .iter()
+            .filter(|e| e.file == file)
+            .take(crate::pipeline::account::FIRST_SKIPS)
+            .map(|e| e.to_string())
+            .collect(),
+        file,
+    }
+}
+
+/// A criticality file none of whose ids is a listed device would silently drop the ranking.
+fn criticality_matched(
+    triage: &crate::registry::Triage,
+    path: &std::path::Path,
+    ids: usize,
+) -> anyhow::Result<()> {
+    if triage.devices.is_empty() || triage.devices.iter().any(|d| d.criticality.is_some()) {
+        return Ok(());
+    }
+    Err(crate::pipeline::Unusable::NoCriticality(format!(
+        "{}: none of its {ids} AED ids is one of the {} devices listed, so nothing could be ranked (is it the criticality.csv of this registry, at this --radius?)",
+        path.display(),
+        triage.devices.len()
+    ))
+    .into())
 }
 
 pub fn run(command: RegistryCommand) -> anyhow::Result<()> {

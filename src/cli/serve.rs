@@ -110,6 +110,7 @@ fn analyse(
     let progress = crate::export::Progress::new(true);
     let (run, _) = crate::pipeline::run_and_write(study, out, &progress)
         .with_context(|| format!("analysing {}", study_path.display()))?;
+    super::print_account(&run);
     eprintln!(
         "analysis of {:?} written to {}",
         run.study.title,

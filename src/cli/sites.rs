@@ -166,6 +166,7 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
             report_districts: false,
         },
         equity: None,
+        strict: a.demand.strict,
     })
 }
 
@@ -174,6 +175,7 @@ pub fn run(a: &SitesArgs) -> anyhow::Result<()> {
     let progress = crate::export::Progress::new(true);
     let (run, written) =
         crate::pipeline::run_and_write(study, &a.out, &progress).context("sites")?;
+    super::print_account(&run);
     if let Some(s) = &run.siting {
         let sm = &s.summary;
         eprintln!(

@@ -229,7 +229,14 @@ mod tests {
             residents: 5.0,
         }];
         let r = assess(&idx, &demand, &CoverageConfig::default()).unwrap();
-        let s = area_stats(&areas, &idx, &demand, &r, &BTreeMap::new());
+        let s = area_stats(
+            &areas,
+            &idx,
+            &demand,
+            &r,
+            &BTreeMap::new(),
+            LandWithin::Discs,
+        );
         assert_eq!((s[0].median_distance_m, s[0].p90_distance_m), (None, None));
     }
 

@@ -148,8 +148,46 @@ fn open(path: &Path) -> Result<(csv::Reader<InputReader>, Headers), DemandError>
     Ok((rdr, header))
 }
 
-/// Reads counts by postcode. A negative weight is an error.
+/// A demand file as read: the good rows in file order and every bad row skipped.
+#[derive(Debug)]
+pub struct DemandRows<T> {
+    pub rows: Vec<T>,
+    /// The bad rows, in file order, each naming `file:line: column: reason (value)`.
+    pub skipped: Vec<DemandError>,
+}
+
+impl<T> Default for DemandRows<T> {
+    fn default() -> Self {
+        DemandRows {
+            rows: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+}
+
+impl<T> DemandRows<T> {
+    /// Data rows read: used and skipped.
+    pub fn read(&self) -> usize {
+        self.rows.len() + self.skipped.len()
+    }
+}
+
+/// Keeps a bad row's error, or returns it at once in strict mode.
+fn skip(skipped: &mut Vec<DemandError>, strict: bool, e: DemandError) -> Result<(), DemandError> {
+    if strict {
+        return Err(e);
+    }
+    skipped.push(e);
+    Ok(())
+}
+
+/// Reads counts by postcode; the first bad row (a negative weight, say) is the error.
 pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
+    read_counts_with(path, true).map(|r| r.rows)
+}
+
+/// Reads counts by postcode: bad rows are skipped and kept (`strict`: the first is the error).
+pub fn read_counts_with(path: &Path, strict: bool) -> Result<DemandRows<CountRow>, DemandError> {
     let (mut rdr, header) = open(path)?;
     let pc_col = header
         .find_any(&[
@@ -171,30 +209,57 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
         .unwrap_or_default();
-    let mut rows = Vec::new();
+    let mut out = DemandRows::default();
     for rec in rdr.records() {
-        let rec = rec.map_err(|source| DemandError::Csv {
-            path: path.to_path_buf(),
-            line: source.position().map(|p| p.line()).unwrap_or(0),
-            source,
-        })?;
-        let weight = match w_col {
-            Some(c) => weight(path, &rec, line_of(&rec), c, label(&header, c))?,
-            None => 1.0,
-        };
-        rows.push(CountRow {
-            source: format!("{file}:{}", line_of(&rec)),
-            postcode: rec.get(pc_col).unwrap_or("").trim().to_string(),
-            weight,
-        });
+        let row = rec
+            .map_err(|source| DemandError::Csv {
+                path: path.to_path_buf(),
+                line: source.position().map(|p| p.line()).unwrap_or(0),
+                source,
+            })
+            .and_then(|rec| count_row(path, &header, &file, pc_col, w_col, &rec));
+        match row {
+            Ok(r) => out.rows.push(r),
+            Err(e) => skip(&mut out.skipped, strict, e)?,
+        }
     }
-    Ok(rows)
+    Ok(out)
+}
+
+/// One row of a counts file.
+fn count_row(
+    path: &Path,
+    header: &Headers,
+    file: &str,
+    pc_col: usize,
+    w_col: Option<usize>,
+    rec: &csv::StringRecord,
+) -> Result<CountRow, DemandError> {
+    let weight = match w_col {
+        Some(c) => weight(path, rec, line_of(rec), c, label(header, c))?,
+        None => 1.0,
+    };
+    Ok(CountRow {
+        source: format!("{file}:{}", line_of(rec)),
+        postcode: rec.get(pc_col).unwrap_or("").trim().to_string(),
+        weight,
+    })
 }
 
 /// Reads demand points. Large files without quotes are cut at line ends and read on every
 /// core; the points come out in file order, and the first bad row (in file order) is the
 /// error, with its line.
 pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, DemandError> {
+    read_points_with(path, crs, true).map(|r| r.rows)
+}
+
+/// Reads demand points: bad rows are skipped and kept, in file order (`strict`: the first
+/// bad row in file order is the error).
+pub fn read_points_with(
+    path: &Path,
+    crs: &PointCrs,
+    strict: bool,
+) -> Result<DemandRows<DemandPoint>, DemandError> {
     let open_error = |e: std::io::Error| DemandError::Open {
         path: path.to_path_buf(),
         source: csv::Error::from(e),
@@ -217,14 +282,17 @@ pub fn read_points(path: &Path, crs: &PointCrs) -> Result<Vec<DemandPoint>, Dema
         header: &header,
         cols,
         crs,
+        strict,
     };
-    let parts: Vec<Result<Vec<DemandPoint>, DemandError>> = pieces
+    let parts: Vec<Result<DemandRows<DemandPoint>, DemandError>> = pieces
         .into_par_iter()
         .map(|(piece, line)| read_piece(&ctx, piece, line))
         .collect();
-    let mut out = Vec::new();
+    let mut out = DemandRows::default();
     for part in parts {
-        out.extend(part?);
+        let part = part?;
+        out.rows.extend(part.rows);
+        out.skipped.extend(part.skipped);
     }
     Ok(out)
 }
@@ -294,6 +362,7 @@ struct PointContext<'a> {
     header: &'a Headers,
     cols: PointColumns,
     crs: &'a PointCrs,
+    strict: bool,
 }
 
 /// Reads one piece whose first record is on line `first_line`.
@@ -301,31 +370,37 @@ fn read_piece(
     ctx: &PointContext<'_>,
     piece: &[u8],
     first_line: u64,
-) -> Result<Vec<DemandPoint>, DemandError> {
+) -> Result<DemandRows<DemandPoint>, DemandError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(piece);
-    let mut out = Vec::with_capacity(piece.len() / 24);
+    let mut out = DemandRows {
+        rows: Vec::with_capacity(piece.len() / 24),
+        skipped: Vec::new(),
+    };
     let mut brec = csv::ByteRecord::new();
     loop {
         let line_in_piece = rdr.position().line();
-        match rdr.read_byte_record(&mut brec) {
+        let point = match rdr.read_byte_record(&mut brec) {
             Ok(false) => break,
-            Ok(true) => {}
-            Err(source) => {
-                return Err(DemandError::Csv {
-                    path: ctx.path.to_path_buf(),
-                    line: first_line + source.position().map_or(line_in_piece, |p| p.line()) - 1,
-                    source,
-                });
+            Ok(true) => {
+                let line = first_line + brec.position().map_or(line_in_piece, |p| p.line()) - 1;
+                match fast_point(ctx, &brec, line) {
+                    Some(p) => Ok(p),
+                    None => checked_point(ctx, &brec, line),
+                }
             }
+            Err(source) => Err(DemandError::Csv {
+                path: ctx.path.to_path_buf(),
+                line: first_line + source.position().map_or(line_in_piece, |p| p.line()) - 1,
+                source,
+            }),
+        };
+        match point {
+            Ok(p) => out.rows.push(p),
+            Err(e) => skip(&mut out.skipped, ctx.strict, e)?,
         }
-        let line = first_line + brec.position().map_or(line_in_piece, |p| p.line()) - 1;
-        out.push(match fast_point(ctx, &brec, line) {
-            Some(p) => p,
-            None => checked_point(ctx, &brec, line)?,
-        });
     }
     Ok(out)
 }
@@ -479,6 +554,34 @@ mod tests {
             let e = read_points(f.path(), &crs).unwrap_err().to_string();
             assert!(e.contains(":2: lon,lat: "), "{e}");
         }
+    }
+
+    #[test]
+    fn bad_rows_are_skipped_and_kept_unless_strict() {
+        let f = file("postcode,count\nLE1,3\nLE2,three\nLE3,-1\nLE4,2\n");
+        let r = read_counts_with(f.path(), false).unwrap();
+        assert_eq!((r.rows.len(), r.skipped.len(), r.read()), (2, 2, 4));
+        assert!(
+            r.skipped[0]
+                .to_string()
+                .ends_with(":3: count: not a number (\"three\")")
+        );
+        assert!(
+            r.skipped[1]
+                .to_string()
+                .contains(":4: count: negative weight")
+        );
+        let e = read_counts_with(f.path(), true).unwrap_err().to_string();
+        assert!(e.contains(":3:"), "{e}");
+        let f = file("id,easting,northing\na,454000,304000\nb,x,304000\nc,454100,304000\n");
+        let r = read_points_with(f.path(), &PointCrs::Bng, false).unwrap();
+        assert_eq!((r.rows.len(), r.skipped.len()), (2, 1));
+        assert!(
+            r.skipped[0]
+                .to_string()
+                .contains(":3: easting: not a number")
+        );
+        assert!(read_points_with(f.path(), &PointCrs::Bng, true).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod csv_out;
 pub mod geojson;
 pub mod map_png;
 pub mod map_svg;
+pub mod outdir;
 pub mod progress;
 pub mod reproject;
 pub mod validate;
@@ -22,6 +23,7 @@ pub use map_svg::{
     AreaFill, Choropleth, CoverageLayer, GapLayer, MapAed, MapArea, MapBase, MapSite, MapSpec,
     render_svg,
 };
+pub use outdir::{MANIFEST, OutDirError, Staging};
 pub use progress::{Bar, Progress};
 pub use reproject::{bng_to_wgs84_geometry, to_wgs84_geometry};
 pub use validate::{Rule, Violation, check_file, ogrinfo_check};

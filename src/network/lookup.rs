@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::{Foot, WalkNetwork, walk};
 
 /// Targets (e.g. counted AEDs) on a walkable network.
+#[derive(Clone)]
 pub struct WalkLookup {
     pub net: Arc<WalkNetwork>,
     feet: Vec<Option<Foot>>,

@@ -77,6 +77,7 @@ pub fn study() -> Result<Study, super::PipelineError> {
                 lagrangian_iterations: crate::study::BestCase::DEFAULT_LAGRANGIAN_ITERATIONS,
             }),
         }),
+        strict: false,
     })
 }
 

@@ -5,7 +5,9 @@ use rayon::prelude::*;
 
 use super::PipelineError;
 use crate::coverage::DemandPoint;
-use crate::demand::{PointCrs, SpreadReport, UnitTable, read_counts, residents_as_demand, spread};
+use crate::demand::{
+    PointCrs, SpreadReport, UnitTable, read_counts_with, residents_as_demand, spread,
+};
 use crate::export::Progress;
 use crate::geography::{
     AreaLayer, AreaOptions, Crs, MetricProjection, PostcodeIndex, ResidentsByPostcode, UnitPosition,
@@ -26,6 +28,8 @@ pub struct RegistryStage {
     /// The OSM extract the AEDs were imported from, kept until [`network`] has read its
     /// walkable ways when the study's network is the same file (so it is read once).
     pub extract: Option<std::sync::Arc<crate::network::OsmData>>,
+    /// Rows read, used and skipped; `None` without a registry.
+    pub account: Option<super::FileAccount>,
 }
 
 /// Demand in the run's metres, with its accounting.
@@ -38,6 +42,8 @@ pub struct DemandStage {
     /// `point`, `counts`, `residents`, `postcode_units` or `grid`.
     pub kind: &'static str,
     pub sources: Sources,
+    /// The demand file's rows read, used and skipped, when demand comes from a file.
+    pub file: Option<super::FileAccount>,
 }
 
 /// Stage 1: the AEDs and guardians.
@@ -51,26 +57,25 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
             source: Source::undeclared("registry"),
             known_total: None,
             extract: None,
+            account: None,
         });
     };
-    let opts = crate::registry::ReadOptions::default();
+    let opts = crate::registry::ReadOptions {
+        strict: study.strict,
+    };
     let mut extract = None;
-    let (aeds, bad_rows, own_source) = match &reg.input {
+    let (aeds, bad_rows, own_source, account) = match &reg.input {
         RegistryInput::Aeds(path) => {
             let f = crate::registry::read_aeds(path, opts)?;
-            for e in f.errors.iter().take(20) {
-                notes.push(format!("registry row skipped: {e}"));
-            }
+            let account = aed_file_account(file_name(path), &f, notes);
             let bad = f.bad_rows();
-            (f.aeds, bad, Source::undeclared("registry"))
+            (f.aeds, bad, Source::undeclared("registry"), account)
         }
         RegistryInput::Embedded { name, text } => {
             let f = crate::registry::read_aeds_from_reader(name, text.as_bytes(), opts)?;
-            for e in f.errors.iter().take(20) {
-                notes.push(format!("registry row skipped: {e}"));
-            }
+            let account = aed_file_account(name.to_string(), &f, notes);
             let bad = f.bad_rows();
-            (f.aeds, bad, Source::undeclared(name))
+            (f.aeds, bad, Source::undeclared(name), account)
         }
         RegistryInput::Import { kind, path } => {
             let (aeds, rep) = match kind {
@@ -88,7 +93,9 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
             for r in rep.rejected.iter().take(20) {
                 notes.push(format!("AED record not imported: {r}"));
             }
-            (aeds, rep.rejected.len(), rep.source.clone())
+            let skips: Vec<String> = rep.rejected.iter().map(|r| r.to_string()).collect();
+            let account = super::FileAccount::new(file_name(path), aeds.len(), &skips);
+            (aeds, rep.rejected.len(), rep.source.clone(), account)
         }
     };
     let source = reg.source.clone().unwrap_or(own_source);
@@ -118,7 +125,39 @@ pub fn registry(study: &Study, notes: &mut Vec<String>) -> Result<RegistryStage,
         source,
         known_total: reg.known_total,
         extract,
+        account: Some(account),
     })
+}
+
+/// A registry file's account; its first skipped rows become notes.
+fn aed_file_account(
+    file: String,
+    f: &crate::registry::AedFile,
+    notes: &mut Vec<String>,
+) -> super::FileAccount {
+    for e in f.errors.iter().take(20) {
+        notes.push(format!("registry row skipped: {e}"));
+    }
+    super::FileAccount {
+        file,
+        read: f.rows_seen,
+        used: f.aeds.len(),
+        skipped: f.rows_seen.saturating_sub(f.aeds.len()),
+        first: f
+            .errors
+            .iter()
+            .take(super::account::FIRST_SKIPS)
+            .map(|e| e.to_string())
+            .collect(),
+    }
+}
+
+/// A path's file name, as messages name it.
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// A points file as read, before projection: read once, for the CRS choice and the demand.
@@ -126,6 +165,8 @@ pub struct RawPoints {
     pub points: Vec<DemandPoint>,
     /// lat/lon columns (else projected easting/northing columns).
     pub lonlat: bool,
+    /// Its rows read, used and skipped.
+    pub account: super::FileAccount,
 }
 
 /// Reads the study's demand points unprojected, when its demand is points.
@@ -133,9 +174,12 @@ pub fn raw_points(study: &Study) -> Result<Option<RawPoints>, PipelineError> {
     let Demand::Points { path, .. } = &study.demand else {
         return Ok(None);
     };
+    let rows = crate::demand::read_points_with(path, &PointCrs::Raw, study.strict)?;
+    let skips: Vec<String> = rows.skipped.iter().map(|e| e.to_string()).collect();
     Ok(Some(RawPoints {
         lonlat: crate::demand::point_columns_are_lonlat(path)?,
-        points: crate::demand::read_points(path, &PointCrs::Raw)?,
+        account: super::FileAccount::new(file_name(path), rows.rows.len(), &skips),
+        points: rows.rows,
     }))
 }
 
@@ -232,10 +276,15 @@ pub fn demand(
         placed_total: total(pts),
         ..Default::default()
     };
+    let mut file = None;
     let (points, report, kind) = match &study.demand {
         Demand::PostcodeCounts { path, level } => {
-            let rows = read_counts(path)?;
-            let (pts, rep) = spread(&rows, need_units()?, *level);
+            let rows = read_counts_with(path, study.strict)?;
+            let skips: Vec<String> = rows.skipped.iter().map(|e| e.to_string()).collect();
+            let account = super::FileAccount::new(file_name(path), rows.rows.len(), &skips);
+            skipped_notes(&account, &skips, notes);
+            file = Some(account);
+            let (pts, rep) = spread(&rows.rows, need_units()?, *level);
             (pts, rep, "counts")
         }
         Demand::ReportArrests => {
@@ -273,6 +322,8 @@ pub fn demand(
                     PipelineError::Unsupported("points demand without points".into())
                 })?,
             };
+            skipped_notes(&raw.account, &raw.account.first, notes);
+            file = Some(raw.account.clone());
             let pts = points(path, raw, crs.as_ref(), projection)?;
             let rep = whole(&pts);
             (pts, rep, "point")
@@ -311,7 +362,22 @@ pub fn demand(
         units,
         kind,
         sources,
+        file,
     })
+}
+
+/// The number of bad demand rows and the first of them, as notes.
+fn skipped_notes(account: &super::FileAccount, skips: &[String], notes: &mut Vec<String>) {
+    if account.skipped == 0 {
+        return;
+    }
+    notes.push(format!(
+        "{}: {} bad rows skipped",
+        account.file, account.skipped
+    ));
+    for e in skips.iter().take(20) {
+        notes.push(format!("demand row skipped: {e}"));
+    }
 }
 
 /// Points from a CSV, projected into the run's CRS (lat/lon anywhere, or projected columns).
@@ -324,6 +390,7 @@ fn points(
     let RawPoints {
         points: mut pts,
         lonlat,
+        ..
     } = raw;
     let column_crs = if lonlat {
         None

@@ -18,6 +18,7 @@
 //!
 //! The service ([`crate::api`]) serves a [`StudyRun`]'s registry and layers from memory.
 
+pub mod account;
 pub mod areas;
 pub mod assess;
 pub mod best_case;
@@ -40,6 +41,7 @@ use crate::geography::MetricProjection;
 use crate::sources::{Source, Sources};
 use crate::study::{OutputSet, Study};
 
+pub use account::{FileAccount, Unusable};
 pub use write::{WriteSummary, write};
 
 /// Why a run failed: the stage and the cause, with its chain.
@@ -77,6 +79,8 @@ pub enum PipelineError {
     Seeds(#[from] crate::seeds::SeedError),
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
+    #[error(transparent)]
+    OutDir(#[from] crate::export::OutDirError),
     #[error("{path}: cannot write: {source}")]
     Io {
         path: std::path::PathBuf,
@@ -85,6 +89,9 @@ pub enum PipelineError {
     /// The study asks for something its inputs cannot give (named in the message).
     #[error("{0}")]
     Unsupported(String),
+    /// Nothing usable remains (no AED, no demand, no candidate): its own exit code.
+    #[error(transparent)]
+    Unusable(#[from] Unusable),
 }
 
 /// Everything a run produced; writers and the service read it.
@@ -142,12 +149,14 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     let mut registry = progress.step("reading the registry", || {
         inputs::registry(&study, &mut notes)
     })?;
+    account::check_registry(registry.account.as_ref())?;
     sources.add(registry.source.clone());
     let raw = progress.step("reading demand points", || inputs::raw_points(&study))?;
     let (projection, crs_reason) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
     let demand = progress.step("demand", || {
         inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)
     })?;
+    account::check_demand(&study, &demand)?;
     let network = inputs::network(&study, &projection, registry.extract.take(), progress)?;
     if network.is_some() {
         sources.add(Source::osm());
@@ -321,6 +330,7 @@ pub fn rerun_with_registry(
         source: run.registry.source.clone(),
         known_total: run.registry.known_total,
         extract: None,
+        account: None,
     };
     let mut notes = vec![format!(
         "registry edited: {} AEDs re-assessed against the demand loaded at the first run",

@@ -89,6 +89,15 @@ pub fn site(
         }
         None => CoveringInstance::build(demand_sites, candidates, &existing, options)?,
     };
+    if inst.candidates.is_empty() {
+        return Err(super::Unusable::NoCandidate(format!(
+            "{candidates_given} candidates given ({}), {} of them within {} m of an existing AED",
+            s.candidates.label(),
+            inst.dropped_near_existing,
+            s.min_distance_from_existing_m
+        ))
+        .into());
+    }
     let t = Instant::now();
     let g = greedy(&inst, k);
     let greedy_s = t.elapsed().as_secs_f64();

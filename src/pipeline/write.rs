@@ -1,5 +1,6 @@
-//! Writing a [`StudyRun`]'s files: each through its one writer (GeoJSON, CSV, JSON, maps),
-//! each via a temporary file and a rename, in a fixed order.
+//! Writing a [`StudyRun`]'s files: each through its one writer (GeoJSON, CSV, JSON, maps), in
+//! a fixed order, into a staging folder that [`crate::export::Staging`] swaps into place whole
+//! with its `manifest.json` (the previous complete outputs or the new ones, never a mix).
 
 use std::path::{Path, PathBuf};
 
@@ -10,23 +11,28 @@ use crate::study::OutputSet;
 /// DPI of the PNG maps: sharp on screen and in a printed A4 report, still small.
 pub const MAP_DPI: f32 = 120.0;
 
-/// The files written, in order.
+/// The files written, in order (the manifest last).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteSummary {
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
 }
 
+/// The staging folder and the names written into it, in order.
 struct Out {
     dir: PathBuf,
-    files: Vec<PathBuf>,
+    files: Vec<String>,
 }
 
 impl Out {
     fn path(&mut self, file: &str) -> PathBuf {
-        let p = self.dir.join(file);
-        self.files.push(p.clone());
-        p
+        self.files.push(file.to_owned());
+        self.dir.join(file)
+    }
+    fn written(&mut self, path: &Path) {
+        if let Some(n) = path.file_name() {
+            self.files.push(n.to_string_lossy().into_owned());
+        }
     }
     fn layer(&mut self, layer: &Layer) -> Result<(), PipelineError> {
         let p = self.path(&format!("{}.geojson", layer.name));
@@ -53,32 +59,37 @@ impl Out {
     }
 }
 
-/// Writes the run's output set into `dir` (created if needed).
+/// Writes the run's output set into `dir` (created if needed), all at once: on any error
+/// nothing in `dir` changes.
 pub fn write(
     run: &StudyRun,
     dir: &Path,
     progress: &Progress,
 ) -> Result<WriteSummary, PipelineError> {
-    std::fs::create_dir_all(dir).map_err(|source| PipelineError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let staging = crate::export::Staging::begin(dir)?;
     let mut out = Out {
-        dir: dir.to_path_buf(),
+        dir: staging.dir().to_path_buf(),
         files: Vec::new(),
     };
+    if let Err(e) = write_files(run, &mut out, progress) {
+        staging.abandon();
+        return Err(e);
+    }
+    let dir = staging.publish(&out.files)?;
+    let mut files: Vec<PathBuf> = out.files.iter().map(|f| dir.join(f)).collect();
+    files.push(dir.join(crate::export::MANIFEST));
+    Ok(WriteSummary { dir, files })
+}
+
+fn write_files(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), PipelineError> {
     match run.study.output.set {
-        OutputSet::Analysis => analysis(run, &mut out, progress)?,
-        OutputSet::Coverage => coverage(run, &mut out, progress)?,
-        OutputSet::Sites => sites(run, &mut out)?,
+        OutputSet::Analysis => analysis(run, out, progress)?,
+        OutputSet::Coverage => coverage(run, out, progress)?,
+        OutputSet::Sites => sites(run, out)?,
     }
     let summary = serde_json::to_string_pretty(&run.summary())
         .map_err(|e| PipelineError::Unsupported(format!("summary.json: {e}")))?;
-    out.text("summary.json", &(summary + "\n"))?;
-    Ok(WriteSummary {
-        dir: out.dir,
-        files: out.files,
-    })
+    out.text("summary.json", &(summary + "\n"))
 }
 
 fn analysis(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), PipelineError> {
@@ -104,8 +115,8 @@ fn analysis(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), Pi
         let mut names = Vec::new();
         for plan in run.maps() {
             let (svg, png) = crate::export::write_map(&out.dir, &plan.stem, &plan.spec, MAP_DPI)?;
-            out.files.push(svg);
-            out.files.push(png);
+            out.written(&svg);
+            out.written(&png);
             names.push(format!("{}.png", plan.stem));
         }
         Ok(names)

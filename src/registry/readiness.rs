@@ -483,6 +483,9 @@ fn clip(s: &str, max: usize) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckReport {
     pub triage: Triage,
+    /// Data rows of the AED file, and how many were not loaded.
+    pub aed_rows_seen: usize,
+    pub aed_bad_rows: usize,
     /// Bad values in both files (the AED file's first).
     pub row_errors: Vec<RowError>,
     pub warnings: Vec<String>,
@@ -505,6 +508,7 @@ pub fn check_files(
     );
     triage.summary.bad_rows =
         aed_file.bad_rows() + guardian_file.as_ref().map_or(0, |g| g.bad_rows());
+    let (aed_rows_seen, aed_bad_rows) = (aed_file.rows_seen, aed_file.bad_rows());
     let mut row_errors = aed_file.errors;
     let mut warnings = aed_file.warnings;
     if let Some(g) = guardian_file {
@@ -513,6 +517,8 @@ pub fn check_files(
     }
     Ok(CheckReport {
         triage,
+        aed_rows_seen,
+        aed_bad_rows,
         row_errors,
         warnings,
     })

@@ -444,6 +444,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
             report_districts: raw.output.report_districts.unwrap_or(false),
         },
         equity,
+        strict: false,
     })
 }
 
