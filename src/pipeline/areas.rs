@@ -86,7 +86,7 @@ pub fn areas(
                 }
                 None => gaps(area, &a.index, &demand.points, &a.result, main_k),
             };
-            without_empty_slivers(g)
+            without_slivers(g, notes)
         })),
         (None, false) => {
             notes.push("no area polygons: no study area, so gaps were not computed".into());
@@ -108,11 +108,34 @@ pub fn areas(
     })
 }
 
-/// Drops gaps under 1 m² with no demand in them (slivers of polygon overlay, which no layer
-/// can draw), renumbering ranks and ids so that every count and layer agree.
-fn without_empty_slivers(gaps: Vec<Gap>) -> Vec<Gap> {
-    gaps.into_iter()
-        .filter(|g| g.area_km2 * 1e6 >= 1.0 || g.demand_points > 0)
+/// Drops the gaps the layer cannot draw (an outline under 1 m²: a sliver of polygon overlay),
+/// naming them in a note, and renumbers ranks and ids, so that the report, summary.json,
+/// gaps.geojson and the service's `/collections/gaps` hold the same gaps.
+fn without_slivers(gaps: Vec<Gap>, notes: &mut Vec<String>) -> Vec<Gap> {
+    let (kept, dropped): (Vec<Gap>, Vec<Gap>) = gaps
+        .into_iter()
+        .partition(|g| super::layers::polygon_without_slivers(&g.polygon).is_some());
+    let named: Vec<String> = dropped
+        .iter()
+        .filter(|g| g.demand_points > 0)
+        .map(|g| {
+            format!(
+                "{} ({:.3} m², demand {}, {} points)",
+                g.id,
+                g.area_km2 * 1e6,
+                g.demand,
+                g.demand_points
+            )
+        })
+        .collect();
+    if !named.is_empty() {
+        notes.push(format!(
+            "{} gaps under 1 m² with demand points in them left out of every count and layer (slivers of polygon overlay): {}",
+            named.len(),
+            named.join(", ")
+        ));
+    }
+    kept.into_iter()
         .enumerate()
         .map(|(i, mut g)| {
             g.rank = i + 1;
@@ -244,4 +267,48 @@ fn coverage_shapes(
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{Rect, coord};
+
+    fn gap(id: &str, side_m: f64, demand_points: usize) -> Gap {
+        Gap {
+            id: id.into(),
+            rank: 0,
+            radius_m: 500.0,
+            polygon: Rect::new(coord! {x: 0.0, y: 0.0}, coord! {x: side_m, y: side_m}).to_polygon(),
+            area_km2: side_m * side_m / 1e6,
+            demand: 0.0,
+            residents: 0.0,
+            demand_points,
+        }
+    }
+
+    #[test]
+    fn a_sliver_with_a_zero_demand_point_is_dropped_by_name_from_every_count() {
+        let mut notes = Vec::new();
+        let kept = without_slivers(
+            vec![
+                gap("gap-0001", 100.0, 2),
+                gap("gap-0002", 0.5, 1),
+                gap("gap-0003", 0.1, 0),
+            ],
+            &mut notes,
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].id.as_str(), kept[0].rank), ("gap-0001", 1));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("gap-0002 (0.250 m², demand 0, 1 points)"),
+            "{notes:?}"
+        );
+        // Everything kept, the layer draws.
+        assert!(
+            kept.iter()
+                .all(|g| super::super::layers::polygon_without_slivers(&g.polygon).is_some())
+        );
+    }
 }

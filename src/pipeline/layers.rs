@@ -364,7 +364,9 @@ pub fn without_slivers(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     MultiPolygon::new(mp.0.iter().filter_map(polygon_without_slivers).collect())
 }
 
-fn polygon_without_slivers(p: &geo_types::Polygon<f64>) -> Option<geo_types::Polygon<f64>> {
+pub(crate) fn polygon_without_slivers(
+    p: &geo_types::Polygon<f64>,
+) -> Option<geo_types::Polygon<f64>> {
     const MIN_M2: f64 = 1.0;
     let ring_area =
         |r: &geo_types::LineString<f64>| geo_types::Polygon::new(r.clone(), vec![]).unsigned_area();
