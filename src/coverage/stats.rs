@@ -9,9 +9,8 @@
 
 use super::circles::{CircleFit, circles_union};
 use super::engine::{CoverageResult, DemandPoint, FacilityIndex, pct};
-use geo::{Area, BoundingRect, Intersects, MultiPolygon, Point};
+use geo::{Area, MultiPolygon};
 use rayon::prelude::*;
-use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 use std::collections::BTreeMap;
 
 /// An area of a polygon layer: id, name and geometry in metres.
@@ -49,28 +48,10 @@ pub struct AreaStats {
 
 /// Finds, for each point, the first area (index into `areas`) containing it.
 pub fn locate_points(areas: &[AreaInput], points: &[(f64, f64)]) -> Vec<Option<u32>> {
-    let entries: Vec<GeomWithData<Rectangle<[f64; 2]>, u32>> = areas
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (_, _, g))| {
-            let b = g.bounding_rect()?;
-            Some(GeomWithData::new(
-                Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
-                i as u32,
-            ))
-        })
-        .collect();
-    let tree = RTree::bulk_load(entries);
-    points
-        .par_iter()
-        .with_min_len(1024)
-        .map(|&(x, y)| {
-            let pt = Point::new(x, y);
-            tree.locate_in_envelope_intersecting(&AABB::from_point([x, y]))
-                .filter(|e| areas[e.data as usize].2.intersects(&pt))
-                .map(|e| e.data)
-                .min()
-        })
+    crate::geography::pip::AreaLocator::new(areas.iter().map(|a| &a.2))
+        .locate_all(points)
+        .into_iter()
+        .map(|a| a.map(|i| i as u32))
         .collect()
 }
 

@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use geo::{Area as _, BoundingRect, Centroid, Coord, Intersects, MultiPolygon, Point, Polygon};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+use geo::{Area as _, Centroid, Coord, MultiPolygon, Polygon};
 
 use super::crs::{CrsError, bng_to_wgs84};
 use super::repair::{RepairNote, repair_polygons};
@@ -112,13 +110,11 @@ impl Area {
     }
 }
 
-type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
-
-/// A set of areas with an R-tree of their bounding boxes.
+/// A set of areas, prepared for point-in-area lookups.
 #[derive(Debug, Clone)]
 pub struct AreaLayer {
     areas: Vec<Area>,
-    tree: RTree<BoxEntry>,
+    locator: super::pip::AreaLocator,
 }
 
 impl AreaLayer {
@@ -193,19 +189,8 @@ impl AreaLayer {
 
     /// A layer from areas already in metres (geometry assumed valid).
     pub fn new(areas: Vec<Area>) -> AreaLayer {
-        let entries = areas
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| {
-                let r = a.geometry_m.bounding_rect()?;
-                let rect = Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-                Some(GeomWithData::new(rect, i))
-            })
-            .collect();
-        AreaLayer {
-            areas,
-            tree: RTree::bulk_load(entries),
-        }
+        let locator = super::pip::AreaLocator::new(areas.iter().map(|a| &a.geometry_m));
+        AreaLayer { areas, locator }
     }
 
     pub fn areas(&self) -> &[Area] {
@@ -235,12 +220,7 @@ impl AreaLayer {
     /// A point on a boundary belongs to the area; where areas share the boundary, the one read
     /// first wins, so the answer is deterministic.
     pub fn locate(&self, x_m: f64, y_m: f64) -> Option<usize> {
-        let p = Point::new(x_m, y_m);
-        self.tree
-            .locate_in_envelope_intersecting(&AABB::from_point([x_m, y_m]))
-            .map(|e| e.data)
-            .filter(|&i| self.areas[i].geometry_m.intersects(&p))
-            .min()
+        self.locator.locate(x_m, y_m)
     }
 
     /// Total area of all areas, km².

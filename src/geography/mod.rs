@@ -7,6 +7,7 @@ pub mod deprivation;
 pub mod derive;
 pub mod geocode;
 pub mod geometry_check;
+pub mod pip;
 pub mod population;
 pub mod postcode;
 pub mod repair;

@@ -146,19 +146,13 @@ pub fn repair_polygons(
     let mut problems = read_problems;
     let mut repaired_any = false;
     let mut parts: Vec<Polygon<f64>> = Vec::with_capacity(polys.len());
-    let single = polys.len() == 1;
+    if plainly_valid_all(&polys) {
+        // Simple rings that never meet, nested as they should be: valid, and geo's quadratic
+        // check is skipped.
+        let geometry = MultiPolygon::new(polys);
+        return finish(area_id, geometry, before_m2, problems, false, false);
+    }
     for (i, p) in polys.into_iter().enumerate() {
-        if single && plainly_valid(&p) {
-            // One simple ring without holes: valid, and geo's quadratic check is skipped.
-            return finish(
-                area_id,
-                MultiPolygon::new(vec![p]),
-                before_m2,
-                problems,
-                false,
-                false,
-            );
-        }
         let errors = p.validation_errors();
         if errors.is_empty() {
             parts.push(p);
@@ -218,28 +212,94 @@ fn finish(
     (geometry, Some(note))
 }
 
-/// A polygon with no holes whose exterior has at least 4 finite positions, is closed and does
-/// not cross or touch itself: valid by geo's rules, decided in O(n log n) with an R-tree of
-/// the ring's segments (geo's own check compares every pair of segments).
+/// One polygon that [`plainly_valid_all`] accepts.
+#[cfg(test)]
 fn plainly_valid(p: &Polygon<f64>) -> bool {
-    let ring = p.exterior();
-    p.interiors().is_empty()
-        && ring.0.len() >= 4
-        && ring.is_closed()
-        && ring.0.iter().all(|c| c.x.is_finite() && c.y.is_finite())
-        && !ring_self_intersects(ring)
+    plainly_valid_all(std::slice::from_ref(p))
 }
 
-/// Whether two segments of `ring` meet other than end to start (geo's
-/// `linestring_has_self_intersection` rule), using an R-tree of segment boxes.
+/// Polygons valid by geo's rules (as one MultiPolygon), decided in O(n log n): every ring has
+/// at least 4 finite positions and is closed; no ring crosses or touches itself or any other
+/// ring (an R-tree of all segments); and then, since no boundaries meet, one vertex decides
+/// each containment: every hole lies inside its exterior and outside the other holes, and no
+/// part lies inside another. geo's own check compares every pair of segments. Rings that
+/// touch (allowed at a point by geo) are left to geo's check.
+fn plainly_valid_all(polys: &[Polygon<f64>]) -> bool {
+    let rings: Vec<&LineString<f64>> = polys
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .collect();
+    let simple = |r: &LineString<f64>| {
+        r.0.len() >= 4 && r.is_closed() && r.0.iter().all(|c| c.x.is_finite() && c.y.is_finite())
+    };
+    rings.iter().all(|r| simple(r))
+        && !rings_meet(&rings)
+        && polys.iter().all(holes_nest_plainly)
+        && !a_part_inside_another(polys)
+}
+
+/// The first vertex of a ring (rings here have at least 4).
+fn first(r: &LineString<f64>) -> Coord<f64> {
+    r.0[0]
+}
+
+/// Every hole inside the exterior and outside every other hole (rings known not to meet).
+fn holes_nest_plainly(p: &Polygon<f64>) -> bool {
+    if p.interiors().is_empty() {
+        return true;
+    }
+    let shell = MultiPolygon::new(vec![Polygon::new(p.exterior().clone(), vec![])]);
+    let shell = super::pip::PreparedPolygon::new(&shell);
+    let holes: Vec<MultiPolygon<f64>> = p
+        .interiors()
+        .iter()
+        .map(|h| MultiPolygon::new(vec![Polygon::new(h.clone(), vec![])]))
+        .collect();
+    let locator = super::pip::AreaLocator::new(&holes);
+    p.interiors().iter().enumerate().all(|(i, h)| {
+        let v = first(h);
+        shell.intersects(v.x, v.y) && locator.containing(v.x, v.y).all(|j| j == i)
+    })
+}
+
+/// Whether any part's exterior lies inside another part (rings known not to meet, so one
+/// vertex tells; a part inside another's hole is outside it).
+fn a_part_inside_another(polys: &[Polygon<f64>]) -> bool {
+    if polys.len() < 2 {
+        return false;
+    }
+    let parts: Vec<MultiPolygon<f64>> = polys
+        .iter()
+        .map(|p| MultiPolygon::new(vec![p.clone()]))
+        .collect();
+    let locator = super::pip::AreaLocator::new(&parts);
+    polys.iter().enumerate().any(|(i, p)| {
+        let v = first(p.exterior());
+        locator.containing(v.x, v.y).any(|j| j != i)
+    })
+}
+
+/// Whether a ring crosses or touches itself (segments meeting other than end to start, geo's
+/// `linestring_has_self_intersection` rule).
+#[cfg(test)]
 fn ring_self_intersects(ring: &LineString<f64>) -> bool {
+    rings_meet(&[ring])
+}
+
+/// Whether two segments meet: of one ring, other than end to start (geo's rule); of two
+/// rings, at all. An R-tree of segment boxes keeps it O(n log n).
+fn rings_meet(rings: &[&LineString<f64>]) -> bool {
     use geo::Intersects;
     use rstar::primitives::{GeomWithData, Rectangle};
-    let lines: Vec<geo::Line<f64>> = ring.lines().collect();
+    let lines: Vec<(usize, geo::Line<f64>)> = rings
+        .iter()
+        .enumerate()
+        .flat_map(|(r, ring)| ring.lines().map(move |l| (r, l)))
+        .collect();
     let boxes: Vec<GeomWithData<Rectangle<[f64; 2]>, usize>> = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| {
+        .map(|(i, (_, l))| {
             GeomWithData::new(
                 Rectangle::from_corners([l.start.x, l.start.y], [l.end.x, l.end.y]),
                 i,
@@ -247,14 +307,15 @@ fn ring_self_intersects(ring: &LineString<f64>) -> bool {
         })
         .collect();
     let tree = rstar::RTree::bulk_load(boxes);
-    lines.iter().enumerate().any(|(i, line)| {
+    lines.iter().enumerate().any(|(i, (ring, line))| {
         let env = rstar::AABB::from_corners(
             [line.start.x.min(line.end.x), line.start.y.min(line.end.y)],
             [line.start.x.max(line.end.x), line.start.y.max(line.end.y)],
         );
         tree.locate_in_envelope_intersecting(&env).any(|e| {
-            let (j, other) = (e.data, &lines[e.data]);
-            i != j && line.intersects(other) && line.start != other.end && line.end != other.start
+            let (j, (other_ring, other)) = (e.data, &lines[e.data]);
+            let joined = ring == other_ring && (line.start == other.end || line.end == other.start);
+            i != j && line.intersects(other) && !joined
         })
     })
 }
@@ -292,6 +353,90 @@ mod tests {
         );
         assert!(ring_self_intersects(bow.exterior()) && !bow.is_valid());
         assert!(!plainly_valid(&bow));
+    }
+
+    fn square(x0: f64, y0: f64, side: f64) -> LineString<f64> {
+        LineString::from(vec![
+            (x0, y0),
+            (x0 + side, y0),
+            (x0 + side, y0 + side),
+            (x0, y0 + side),
+            (x0, y0),
+        ])
+    }
+
+    /// Holes and several parts take the fast path too, and it accepts only what geo accepts.
+    #[test]
+    fn holes_and_parts_are_checked_without_comparing_every_pair() {
+        let n = 100_000;
+        let circle: Vec<Coord<f64>> = (0..=n)
+            .map(|i| {
+                let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+                Coord {
+                    x: 1000.0 * a.cos(),
+                    y: 1000.0 * a.sin(),
+                }
+            })
+            .collect();
+        let big = Polygon::new(
+            LineString(circle),
+            vec![square(-100.0, -100.0, 50.0), square(100.0, 100.0, 50.0)],
+        );
+        let island = Polygon::new(square(110.0, 110.0, 10.0), vec![]);
+        let away = Polygon::new(square(5000.0, 0.0, 10.0), vec![]);
+        let started = std::time::Instant::now();
+        let polys = vec![big.clone(), island.clone(), away.clone()];
+        assert!(plainly_valid_all(&polys));
+        let (g, note) = repair_polygons("big", polys, Vec::new());
+        assert!(note.is_none() && g.0.len() == 3);
+        assert!(started.elapsed().as_secs() < 30, "no pairwise comparison");
+        let small = |holes: Vec<LineString<f64>>| Polygon::new(square(0.0, 0.0, 100.0), holes);
+        for (name, polys, fast) in [
+            (
+                "hole and island",
+                vec![
+                    small(vec![square(10.0, 10.0, 20.0)]),
+                    Polygon::new(square(12.0, 12.0, 5.0), vec![]),
+                ],
+                true,
+            ),
+            (
+                "hole outside",
+                vec![small(vec![square(200.0, 10.0, 20.0)])],
+                false,
+            ),
+            (
+                "nested holes",
+                vec![small(vec![
+                    square(10.0, 10.0, 50.0),
+                    square(20.0, 20.0, 5.0),
+                ])],
+                false,
+            ),
+            (
+                "part inside a part",
+                vec![small(vec![]), Polygon::new(square(10.0, 10.0, 5.0), vec![])],
+                false,
+            ),
+            (
+                "hole touching its shell",
+                vec![small(vec![square(0.0, 10.0, 20.0)])],
+                false,
+            ),
+            (
+                "parts sharing an edge",
+                vec![
+                    small(vec![]),
+                    Polygon::new(square(100.0, 0.0, 100.0), vec![]),
+                ],
+                false,
+            ),
+        ] {
+            assert_eq!(plainly_valid_all(&polys), fast, "{name}");
+            if fast {
+                assert!(MultiPolygon::new(polys).is_valid(), "{name}");
+            }
+        }
     }
 
     #[test]
