@@ -5,9 +5,13 @@
 //! environment variable `AEDCOVER_MAX_INPUT_BYTES`. Reading is also bounded by the cap, so a
 //! file that grows while it is read cannot exhaust memory. Errors are `std::io::Error`s of kind
 //! `InvalidInput`, so every reader keeps its own error type and adds the path.
+//!
+//! Every input is UTF-8 text except OSM PBF, so a file that starts as UTF-16 text (with or
+//! without a byte-order mark, as spreadsheet programs save "Unicode text") is refused here
+//! with its encoding named, instead of reaching a reader that would find no usable row.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::Path;
 
 /// The default size cap on one input file, in bytes (2 GB).
@@ -75,10 +79,55 @@ fn check_within(path: &Path, cap: u64) -> io::Result<u64> {
     Ok(meta.len())
 }
 
-/// Opens `path` for reading after [`check`]; reads through the handle stop at the cap.
+/// How many leading bytes [`utf16`] looks at.
+const HEAD_BYTES: usize = 64;
+
+/// Names the encoding when `head` (the first bytes of a file) is UTF-16 text: a byte-order
+/// mark, or (without one) ASCII characters each paired with a zero byte. OSM PBF starts with
+/// a 4-byte big-endian length and never matches.
+fn utf16(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xFF, 0xFE, ..] => return Some("UTF-16 little-endian text (byte-order mark FF FE)"),
+        [0xFE, 0xFF, ..] => return Some("UTF-16 big-endian text (byte-order mark FE FF)"),
+        _ => {}
+    }
+    let pairs = &head[..head.len().min(HEAD_BYTES) / 2 * 2];
+    if pairs.len() < 8 {
+        return None;
+    }
+    let ascii_then = |zero_at: usize| {
+        pairs
+            .chunks_exact(2)
+            .all(|c| c[zero_at] == 0 && c[1 - zero_at] != 0 && c[1 - zero_at] < 0x80)
+    };
+    if ascii_then(1) {
+        Some("UTF-16 little-endian text (no byte-order mark)")
+    } else if ascii_then(0) {
+        Some("UTF-16 big-endian text (no byte-order mark)")
+    } else {
+        None
+    }
+}
+
+fn refuse_utf16(head: &[u8]) -> io::Result<()> {
+    match utf16(head) {
+        Some(kind) => Err(invalid(format!(
+            "the file is {kind}; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Opens `path` for reading after [`check`] and the UTF-16 test; reads through the handle stop
+/// at the cap.
 pub fn open(path: &Path) -> io::Result<io::Take<File>> {
     check(path)?;
-    Ok(File::open(path)?.take(max_input_bytes()))
+    let mut file = File::open(path)?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    refuse_utf16(&head)?;
+    file.rewind()?;
+    Ok(file.take(max_input_bytes()))
 }
 
 /// The whole file as bytes, after [`check`].
@@ -92,6 +141,7 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
             "file grew past the input size cap of {cap} bytes while being read"
         )));
     }
+    refuse_utf16(&buf)?;
     Ok(buf)
 }
 
@@ -111,6 +161,56 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn utf16le(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    #[test]
+    fn utf16_text_is_refused_by_name_with_or_without_a_byte_order_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "postcode,count\nLE1 1AA,3\n";
+        let mut with_bom = vec![0xFF, 0xFE];
+        with_bom.extend(utf16le(csv));
+        let big_endian: Vec<u8> = csv.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (name, bytes, kind) in [
+            (
+                "bom.csv",
+                with_bom,
+                "little-endian text (byte-order mark FF FE)",
+            ),
+            (
+                "nobom.csv",
+                utf16le(csv),
+                "little-endian text (no byte-order mark)",
+            ),
+            ("be.csv", big_endian, "big-endian text (no byte-order mark)"),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            for e in [
+                read(&p).unwrap_err(),
+                read_to_string(&p).unwrap_err(),
+                open(&p).unwrap_err(),
+            ] {
+                assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+                assert!(e.to_string().contains(kind), "{name}: {e}");
+                assert!(e.to_string().contains("save it as UTF-8"), "{name}: {e}");
+            }
+        }
+        // UTF-8 text, short files and a PBF header (4-byte big-endian length) still open.
+        for (name, bytes) in [
+            ("utf8.csv", csv.as_bytes().to_vec()),
+            ("short.csv", b"a\n".to_vec()),
+            ("head.pbf", b"\0\0\0\x0d\x0a\x09OSMHeader\x18\x7c".to_vec()),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, &bytes).unwrap();
+            let mut back = Vec::new();
+            open(&p).unwrap().read_to_end(&mut back).unwrap();
+            assert_eq!(back, bytes, "{name}");
+        }
+    }
 
     #[test]
     fn devices_directories_and_fifos_are_refused_by_name() {

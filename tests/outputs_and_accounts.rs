@@ -165,6 +165,41 @@ fn no_demand_matched_exits_4() {
     assert!(e.contains("2 rows, 0 matched, 2 unmatched"), "{e}");
 }
 
+/// The case: a Code-Point file saved as UTF-16 matched 2 of 544 arrests and printed
+/// "0.00% (0 of 0)". It is now refused before any figure, naming the file and its encoding.
+#[test]
+fn a_utf16_codepoint_file_is_refused_by_name() {
+    let tmp = inputs();
+    let d = tmp.path();
+    std::fs::write(d.join("counts.csv"), "postcode,count\nLE1 1AA,2\n").unwrap();
+    let cp = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/codepoint_native/Data/CSV/l.csv");
+    let text = std::fs::read_to_string(cp).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(d.join("cp16.csv"), utf16).unwrap();
+    let o = aedcover(
+        d,
+        &[
+            "coverage",
+            "--aeds",
+            "aeds.csv",
+            "--demand",
+            "counts.csv",
+            "--postcodes",
+            "cp16.csv",
+            "--out",
+            "c",
+        ],
+    );
+    let e = stderr(&o);
+    assert_ne!(code(&o), 0, "{e}");
+    assert!(e.contains("cp16.csv"), "{e}");
+    assert!(e.contains("UTF-16 little-endian"), "{e}");
+    assert!(!e.contains("% ("), "no figure printed: {e}");
+    assert!(!d.join("c").exists(), "no outputs");
+}
+
 #[test]
 fn no_placeable_candidate_exits_5() {
     let tmp = inputs();
