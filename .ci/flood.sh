@@ -7,6 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uptime
-cargo test --test api_durability -- --nocapture --test-threads 1 \
-  a_flood_of_half_open_connections a_restart_on_unchanged_inputs 2>&1 \
+cargo test --test integration -- --nocapture --test-threads 1 \
+  api_durability::a_flood_of_half_open_connections api_durability::a_restart_on_unchanged_inputs 2>&1 \
   | grep -E '^(flood|restart|NOTE|test )'
