@@ -73,6 +73,9 @@ impl Body for TimedBody {
     }
 }
 
+/// The number of connections open at once that counts as a flood worth trimming after.
+const FLOOD_CONNECTIONS: usize = 64;
+
 /// Connections open now and the most since memory was last handed back.
 #[derive(Default)]
 struct Live {
@@ -86,13 +89,15 @@ impl Live {
         self.peak.fetch_max(now, Ordering::SeqCst);
     }
 
-    /// After a flood ebbs (from at least 256 connections to a quarter of them), hands the
-    /// memory its connections freed back to the system: glibc's allocator otherwise keeps
-    /// it in its per-thread arenas, and the server would stay at the flood's size.
+    /// Each time a flood ebbs to a quarter of its peak (from at least [`FLOOD_CONNECTIONS`];
+    /// 2,000 → 500 → 125 → 31), hands the memory its connections freed back to the system:
+    /// glibc's allocator otherwise keeps it in its per-thread arenas, and the server would stay
+    /// at the flood's size. Trimming again as the tail closes brings the server back to its
+    /// baseline, not to where it was when a quarter of the flood was still open.
     fn closed(&self) {
         let now = self.now.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
         let peak = self.peak.load(Ordering::SeqCst);
-        if peak >= 256
+        if peak >= FLOOD_CONNECTIONS
             && now <= peak / 4
             && self
                 .peak
