@@ -398,10 +398,10 @@ fn a_flood_of_half_open_connections_does_not_stall_health_or_hold_memory() {
         worst_ms < 2000.0,
         "/health took {worst_ms} ms during the flood"
     );
-    // Freed connection memory goes back to the system (allocators keep some): a server
-    // that kept what the flood took would be at its peak.
+    // Freed connection memory goes back to the system: within 10 % of the baseline (issue
+    // 15); a server that kept what the flood took would be at its peak.
     assert!(
-        after < baseline + (peak.saturating_sub(baseline)) / 2,
+        after * 10 <= baseline * 11,
         "RSS baseline {baseline} kB, peak {peak} kB, after {after} kB"
     );
     assert!(
