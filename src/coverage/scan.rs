@@ -133,17 +133,29 @@ struct ChunkSums {
 struct MaskSums {
     order: Vec<([u64; 3], Weights)>,
     slot: FxHashMap<[u64; 3], usize>,
+    /// The slot added to last: neighbouring points mostly share a mask.
+    last: usize,
 }
 
 impl MaskSums {
     fn add(&mut self, mask: [u64; 3], w: Weights) {
-        match self.slot.get(&mask) {
-            Some(&s) => self.order[s].1.add(w),
+        if let Some(entry) = self.order.get_mut(self.last)
+            && entry.0 == mask
+        {
+            entry.1.add(w);
+            return;
+        }
+        self.last = match self.slot.get(&mask) {
+            Some(&s) => {
+                self.order[s].1.add(w);
+                s
+            }
             None => {
                 self.slot.insert(mask, self.order.len());
                 self.order.push((mask, w));
+                self.order.len() - 1
             }
-        }
+        };
     }
 }
 
@@ -273,22 +285,19 @@ fn scan_chunk(
         .enumerate()
         .map(|(j, p)| {
             let i = first + j;
-            if shape.needs_neighbours() {
-                count_point(index, shape, i, p, &mut seen, &mut sums);
-            }
-            nearest_point(index, shape, i, p)
+            let nearest = if shape.needs_neighbours() {
+                count_point(index, shape, i, p, &mut seen, &mut sums)
+            } else {
+                index.nearest_to(i, p)
+            };
+            point_coverage(shape, nearest)
         })
         .collect();
     (points, sums)
 }
 
-fn nearest_point(
-    index: &impl Neighbours,
-    shape: &Shape<'_>,
-    i: usize,
-    p: &DemandPoint,
-) -> PointCoverage {
-    match index.nearest_to(i, p) {
+fn point_coverage(shape: &Shape<'_>, nearest: Option<(u32, f64)>) -> PointCoverage {
+    match nearest {
         Some((f, d2)) => PointCoverage {
             nearest: Some(f),
             distance_m: d2.sqrt(),
@@ -306,6 +315,7 @@ fn nearest_point(
     }
 }
 
+/// Counts point `i` into `sums` and returns its nearest facility (one look at the index).
 fn count_point(
     index: &impl Neighbours,
     shape: &Shape<'_>,
@@ -313,13 +323,13 @@ fn count_point(
     p: &DemandPoint,
     seen: &mut Seen,
     sums: &mut ChunkSums,
-) {
+) -> Option<(u32, f64)> {
     seen.count.iter_mut().for_each(|c| *c = 0);
     seen.mask.iter_mut().for_each(|m| *m = [0; 3]);
     let nr = shape.nr;
     let avail = shape.wants.hours;
     let crit = shape.wants.criticality;
-    index.within(i, p, shape.r_max, |f, d2| {
+    let nearest = index.within_and_nearest(i, p, shape.r_max, |f, d2| {
         for k in 0..nr {
             if d2 <= shape.r2[k] {
                 seen.count[k] += 1;
@@ -348,4 +358,5 @@ fn count_point(
             sums.masks[k].add(seen.mask[k], w);
         }
     }
+    nearest
 }
