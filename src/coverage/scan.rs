@@ -58,12 +58,17 @@ pub fn scan(
         .enumerate()
         .map(|(c, pts)| (c * CHUNK_POINTS, pts))
         .collect();
+    // One set of sums per chunk of a wave, emptied and reused by the next wave.
+    let mut wave_sums: Vec<ChunkSums> = (0..CHUNKS_PER_WAVE.min(chunks.len()))
+        .map(|_| ChunkSums::new(&shape))
+        .collect();
     for wave in chunks.chunks(CHUNKS_PER_WAVE) {
-        let done: Vec<(Vec<PointCoverage>, ChunkSums)> = wave
+        let done: Vec<Vec<PointCoverage>> = wave
             .par_iter()
-            .map(|&(first, pts)| scan_chunk(index, &shape, first, pts))
+            .zip(wave_sums.par_iter_mut())
+            .map(|(&(first, pts), sums)| scan_chunk(index, &shape, first, pts, sums))
             .collect();
-        for (p, sums) in done {
+        for (p, sums) in done.into_iter().zip(&mut wave_sums) {
             points.extend(p);
             total.add(sums);
         }
@@ -177,17 +182,22 @@ impl ChunkSums {
         }
     }
 
-    fn add(&mut self, other: ChunkSums) {
-        for (a, b) in self.within.iter_mut().zip(&other.within) {
-            *a += b;
+    /// Adds `other` into these sums and leaves `other` empty (all zero, no mask).
+    fn add(&mut self, other: &mut ChunkSums) {
+        for (a, b) in self.within.iter_mut().zip(&mut other.within) {
+            *a += *b;
+            *b = 0.0;
         }
-        for (a, b) in self.sole.iter_mut().zip(&other.sole) {
+        for (a, b) in self.sole.iter_mut().zip(&mut other.sole) {
             a.add(*b);
+            *b = Weights::default();
         }
-        for (a, b) in self.masks.iter_mut().zip(other.masks) {
-            for (mask, w) in b.order {
+        for (a, b) in self.masks.iter_mut().zip(&mut other.masks) {
+            for (mask, w) in b.order.drain(..) {
                 a.add(mask, w);
             }
+            b.slot.clear();
+            b.last = 0;
         }
     }
 
@@ -268,32 +278,31 @@ struct Seen {
     mask: Vec<[u64; 3]>,
 }
 
+/// Scans the chunk of points starting at number `first`, counting into the empty `sums`.
 fn scan_chunk(
     index: &impl Neighbours,
     shape: &Shape<'_>,
     first: usize,
     pts: &[DemandPoint],
-) -> (Vec<PointCoverage>, ChunkSums) {
-    let mut sums = ChunkSums::new(shape);
+    sums: &mut ChunkSums,
+) -> Vec<PointCoverage> {
     let mut seen = Seen {
         count: vec![0; shape.nr],
         sole: vec![0; shape.nr],
         mask: vec![[0; 3]; shape.nr],
     };
-    let points = pts
-        .iter()
+    pts.iter()
         .enumerate()
         .map(|(j, p)| {
             let i = first + j;
             let nearest = if shape.needs_neighbours() {
-                count_point(index, shape, i, p, &mut seen, &mut sums)
+                count_point(index, shape, i, p, &mut seen, sums)
             } else {
                 index.nearest_to(i, p)
             };
             point_coverage(shape, nearest)
         })
-        .collect();
-    (points, sums)
+        .collect()
 }
 
 fn point_coverage(shape: &Shape<'_>, nearest: Option<(u32, f64)>) -> PointCoverage {

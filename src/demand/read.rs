@@ -288,7 +288,13 @@ pub fn read_points_with(
         .into_par_iter()
         .map(|(piece, line)| read_piece(&ctx, piece, line))
         .collect();
-    let mut out = DemandRows::default();
+    drop(bytes);
+    // Sized once: growing by doubling would hold up to three copies of the points at once.
+    let rows: usize = parts.iter().flatten().map(|p| p.rows.len()).sum();
+    let mut out = DemandRows {
+        rows: Vec::with_capacity(rows),
+        skipped: Vec::new(),
+    };
     for part in parts {
         let part = part?;
         out.rows.extend(part.rows);
