@@ -243,7 +243,9 @@ mod tests {
 
     #[test]
     fn pushed_numbers_match_the_formatter() {
-        let mut values = vec![0.0, 0.05, 0.25, 0.75, 1.0, 2.5, 9.95, 99.96, 499.95, 1e8, 3e9];
+        let mut values = vec![
+            0.0, 0.05, 0.25, 0.75, 1.0, 2.5, 9.95, 99.96, 499.95, 1e8, 3e9,
+        ];
         values.extend((0..20_000).map(|i| f64::from(i).sqrt() * 3.7));
         values.extend([-0.0, -1.0, -2.5, 1e15, 1e16, 0.1 + 0.2, f64::INFINITY]);
         for v in values {
@@ -253,7 +255,11 @@ mod tests {
             if v.is_finite() {
                 let mut b = Vec::new();
                 push_fixed1(&mut b, v);
-                assert_eq!(String::from_utf8(b).unwrap(), format!("{v:.1}"), "fixed1 {v}");
+                assert_eq!(
+                    String::from_utf8(b).unwrap(),
+                    format!("{v:.1}"),
+                    "fixed1 {v}"
+                );
             }
         }
         for s in ["LE1 1AA", "a,b", "say \"hi\"", "two\nlines", ""] {
