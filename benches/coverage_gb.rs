@@ -1,78 +1,141 @@
-//! GB-scale coverage: every located Code-Point Open GB postcode as demand (weight 1)
-//! against 100,000 AEDs taken from every 17th postcode position, radii 100/200/500 m.
-//! Parsing is excluded; the timed part is index build + the parallel pass.
-//! Target (issue 4): under 0.5 s on the 2-core build machine.
+//! GB-scale coverage (issue 13 items 1 and 6): every located Code-Point Open GB postcode as
+//! demand (weight 1) against 100,000 AEDs at every 17th postcode (+37 m east, −23 m north),
+//! radii 100/200/500 m.
+//!
+//! - `command_all_outputs`: the default `coverage` command end to end — both CSV files read,
+//!   the pass with criticality and hour of week, and every output written (points CSV,
+//!   criticality, hours, areas, gaps, summary). Target: ≤ 0.6 s on the 2-core build machine.
+//! - `scan_all_outputs`: the pass alone (index built, criticality and hours counted).
+//!
+//! Every iteration checks its answer: the points covered at each radius (440,418 / 963,290 /
+//! 1,491,675), one criticality row per AED and 168 hours.
 
-use aedcover::coverage::{CoverageConfig, DemandPoint, Facility, FacilityIndex, assess};
+#[path = "support/gb_files.rs"]
+mod gb_files;
+
+use std::path::Path;
+
+use aedcover::cli::{Cli, Command};
+use aedcover::coverage::{
+    CoverageConfig, DemandPoint, FacilityIndex, MissingHoursRule, Scan, ScanWants, availability,
+    scan,
+};
+use aedcover::demand::{PointCrs, read_points};
+use aedcover::export::Progress;
+use aedcover::registry::{ReadOptions, read_aeds};
+use clap::Parser;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
-fn load() -> Option<(Vec<DemandPoint>, Vec<Facility>)> {
-    let path =
-        aedcover::opendata::file_for_test("codepoint_open/codepoint_open_2025-10_GB_compact.csv")?;
-    let mut rdr = csv::Reader::from_path(path).ok()?;
-    let mut demand = Vec::with_capacity(1_750_000);
-    for rec in rdr.records() {
-        let rec = rec.ok()?;
-        let e: f64 = rec.get(2)?.parse().ok()?;
-        let n: f64 = rec.get(3)?.parse().ok()?;
-        if e == 0.0 && n == 0.0 {
-            continue; // PQI 90: no coordinates
-        }
-        demand.push(DemandPoint {
-            id: rec.get(0)?.to_string(),
-            x_m: e,
-            y_m: n,
-            weight: 1.0,
-            residents: 0.0,
-        });
-    }
-    let facilities = demand
+/// Postcodes within 100, 200 and 500 m of an AED (checked against GeoPandas
+/// `sjoin_nearest` by `benches/coverage_vs_geopandas.sh`).
+const COVERED: [usize; 3] = [440_418, 963_290, 1_491_675];
+const POINTS: usize = 1_745_013;
+const AEDS: usize = 100_000;
+
+/// The `coverage` command as a user types it, run through the library.
+fn command(demand: &Path, aeds: &Path, out: &Path) {
+    let cli = Cli::parse_from([
+        "aedcover".as_ref(),
+        "coverage".as_ref(),
+        "--aeds".as_ref(),
+        aeds.as_os_str(),
+        "--demand".as_ref(),
+        demand.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let Command::Coverage(args) = cli.command else {
+        unreachable!("parsed a coverage command")
+    };
+    let study = aedcover::cli::coverage::study(&args).expect("the flags make a study");
+    let (run, written) = aedcover::pipeline::run_and_write(study, out, &Progress::hidden())
+        .expect("the command runs");
+    let covered: Vec<usize> = run
+        .assessment
+        .totals
         .iter()
-        .step_by(17)
-        .take(100_000)
-        .enumerate()
-        .map(|(i, p)| Facility {
-            id: format!("AED{i:06}"),
-            x_m: p.x_m,
-            y_m: p.y_m,
-        })
+        .map(|t| t.points_covered)
         .collect();
-    Some((demand, facilities))
+    assert_eq!(covered, COVERED);
+    assert_eq!(
+        run.assessment.criticality.as_ref().map(Vec::len),
+        Some(AEDS)
+    );
+    assert_eq!(
+        run.assessment.hours.as_ref().map(|h| h.hours.len()),
+        Some(168)
+    );
+    for file in [
+        "coverage_points.csv",
+        "criticality.csv",
+        "hours.csv",
+        "summary.json",
+    ] {
+        assert!(written.files.iter().any(|f| f.ends_with(file)), "{file}");
+    }
+}
+
+fn check_scan(s: &Scan, demand: &[DemandPoint]) {
+    let covered: Vec<usize> = s
+        .result
+        .totals(demand)
+        .iter()
+        .map(|t| t.points_covered)
+        .collect();
+    assert_eq!(covered, COVERED);
+    assert_eq!(s.criticality.as_ref().map(Vec::len), Some(AEDS));
+    assert_eq!(s.hours.as_ref().map(|h| h.hours.len()), Some(168));
 }
 
 fn bench(c: &mut Criterion) {
-    let Some((demand, facilities)) = load() else {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some((demand_csv, aeds_csv)) = gb_files::write(dir.path()) else {
+        eprintln!("SKIPPED: Code-Point Open GB not found (set AEDCOVER_OPEN_DATA)");
         return;
     };
-    assert_eq!(demand.len(), 1_745_013);
-    assert_eq!(facilities.len(), 100_000);
-    let cfg = CoverageConfig::default();
-    // Check the answer once: every AED sits on a postcode, so at least 100,000 postcodes
-    // are at distance 0 and covered at every radius.
-    let idx = FacilityIndex::new(facilities.clone());
-    let r = assess(&idx, &demand, &cfg).unwrap();
-    let t = r.totals(&demand);
-    assert!(t[0].points_covered >= 100_000);
-    assert!(
-        t[0].points_covered <= t[1].points_covered && t[1].points_covered <= t[2].points_covered
-    );
-    for x in &t {
-        eprintln!(
-            "radius {} m: {} of {} postcodes covered ({:.3}%)",
-            x.radius_m, x.points_covered, x.points_total, x.pct_covered
-        );
-    }
+    let out = dir.path().join("out");
     let mut g = c.benchmark_group("coverage_gb");
     g.sample_size(10);
-    g.bench_function("engine_index_and_pass", |b| {
+    g.bench_function("command_all_outputs", |b| {
+        b.iter(|| command(black_box(&demand_csv), &aeds_csv, &out))
+    });
+
+    let demand = read_points(&demand_csv, &PointCrs::Bng).expect("demand reads");
+    assert_eq!(demand.len(), POINTS);
+    let registry = read_aeds(&aeds_csv, ReadOptions::default()).expect("registry reads");
+    let facilities: Vec<_> = registry
+        .aeds
+        .iter()
+        .map(|a| match a.location.as_ref().map(|l| l.coord) {
+            Some(aedcover::registry::Coord::Bng {
+                easting_m,
+                northing_m,
+            }) => aedcover::coverage::Facility {
+                id: a.id.clone(),
+                x_m: easting_m,
+                y_m: northing_m,
+            },
+            other => panic!("{}: not a BNG position ({other:?})", a.id),
+        })
+        .collect();
+    let closed = MissingHoursRule { public_24_7: false };
+    let hours: Vec<_> = registry
+        .aeds
+        .iter()
+        .map(|a| availability(a.opening_hours.as_deref(), closed))
+        .collect();
+    let cfg = CoverageConfig::default();
+    let wants = ScanWants {
+        criticality: true,
+        hours: Some(&hours),
+    };
+    g.bench_function("scan_all_outputs", |b| {
         b.iter(|| {
             let idx = FacilityIndex::new(black_box(facilities.clone()));
-            assess(&idx, black_box(&demand), &cfg).unwrap()
+            let s = scan(&idx, black_box(&demand), &cfg, wants).expect("valid radii");
+            check_scan(&s, &demand);
         })
-    });
-    g.bench_function("engine_pass_only", |b| {
-        b.iter(|| assess(&idx, black_box(&demand), &cfg).unwrap())
     });
     g.finish();
 }

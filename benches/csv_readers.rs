@@ -1,10 +1,10 @@
 //! The demand-points and registry CSV readers on the GB-scale files of issue 13: every
 //! located Code-Point GB postcode as a demand point, and 100,000 AEDs at every 17th one
-//! (+37 m, −23 m). The files are written once into a temporary folder (the same rule as
-//! `benches/gb_inputs.py`). Target: ≥ 300 MB/s for each reader.
+//! (+37 m, −23 m). The files are written once into a temporary folder
+//! (`support/gb_files.rs`, the same rule as `benches/gb_inputs.py`). Target: ≥ 300 MB/s for each reader.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+#[path = "support/gb_files.rs"]
+mod gb_files;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -12,39 +12,9 @@ use std::hint::black_box;
 use aedcover::demand::{PointCrs, read_points};
 use aedcover::registry::{ReadOptions, read_aeds};
 
-/// Writes demand.csv and aeds.csv into `dir`; `None` without the open data.
-fn gb_inputs(dir: &Path) -> Option<(PathBuf, PathBuf)> {
-    let path =
-        aedcover::opendata::file_for_test("codepoint_open/codepoint_open_2025-10_GB_compact.csv")?;
-    let mut rdr = csv::Reader::from_path(path).ok()?;
-    let mut located = Vec::with_capacity(1_750_000);
-    for rec in rdr.records() {
-        let rec = rec.ok()?;
-        let (e, n): (i64, i64) = (rec[2].parse().ok()?, rec[3].parse().ok()?);
-        if (e, n) != (0, 0) {
-            located.push((rec[0].to_string(), e, n));
-        }
-    }
-    let demand = dir.join("demand.csv");
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&demand).ok()?);
-    writeln!(w, "id,easting,northing,weight").ok()?;
-    for (pc, e, n) in &located {
-        writeln!(w, "{pc},{e},{n},1").ok()?;
-    }
-    w.flush().ok()?;
-    let aeds = dir.join("aeds.csv");
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&aeds).ok()?);
-    writeln!(w, "id,easting,northing").ok()?;
-    for (i, (_, e, n)) in located.iter().step_by(17).take(100_000).enumerate() {
-        writeln!(w, "AED{i:06},{},{}", e + 37, n - 23).ok()?;
-    }
-    w.flush().ok()?;
-    Some((demand, aeds))
-}
-
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let Some((demand, aeds)) = gb_inputs(dir.path()) else {
+    let Some((demand, aeds)) = gb_files::write(dir.path()) else {
         eprintln!("SKIPPED: Code-Point Open GB not found (set AEDCOVER_OPEN_DATA)");
         return;
     };

@@ -352,6 +352,15 @@ impl FacilityIndex {
 
     /// Every facility within `radius_m` of (x, y) (inclusive), calling `f(facility, d2)`.
     pub fn for_each_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
+        self.for_each_site_within(x_m, y_m, radius_m, |s, d2| {
+            for &m in &self.sites[s as usize].members {
+                f(m, d2);
+            }
+        });
+    }
+
+    /// Every site within `radius_m` of (x, y) (inclusive), calling `f(site, d2)`.
+    fn for_each_site_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
         let r2 = radius_m * radius_m;
         let mut visit = |s: u32| {
             let site = &self.sites[s as usize];
@@ -359,9 +368,7 @@ impl FacilityIndex {
             let dy = site.y_m - y_m;
             let d2 = dx * dx + dy * dy;
             if d2 <= r2 {
-                for &m in &site.members {
-                    f(m, d2);
-                }
+                f(s, d2);
             }
         };
         if self.grid.for_each_candidate(x_m, y_m, radius_m, &mut visit) {
@@ -392,6 +399,19 @@ pub trait Neighbours: Sync {
     /// Calls `f(facility, d2)` for every facility within `radius_m` (inclusive) of demand
     /// point number `i`.
     fn within(&self, i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64));
+
+    /// [`Neighbours::within`] and then [`Neighbours::nearest_to`]; an index may answer both
+    /// from one look.
+    fn within_and_nearest(
+        &self,
+        i: usize,
+        p: &DemandPoint,
+        radius_m: f64,
+        f: impl FnMut(u32, f64),
+    ) -> Option<(u32, f64)> {
+        self.within(i, p, radius_m, f);
+        self.nearest_to(i, p)
+    }
 }
 
 impl Neighbours for FacilityIndex {
@@ -405,6 +425,30 @@ impl Neighbours for FacilityIndex {
 
     fn within(&self, _i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64)) {
         self.for_each_within(p.x_m, p.y_m, radius_m, f)
+    }
+
+    /// The nearest site within the radius is the nearest of all (every site outside is
+    /// farther), so the separate nearest search runs only when none is within.
+    fn within_and_nearest(
+        &self,
+        _i: usize,
+        p: &DemandPoint,
+        radius_m: f64,
+        mut f: impl FnMut(u32, f64),
+    ) -> Option<(u32, f64)> {
+        let mut best: Option<(u32, f64)> = None;
+        self.for_each_site_within(p.x_m, p.y_m, radius_m, |s, d2| {
+            if best.is_none_or(|(b, bd2)| d2 < bd2 || (d2 == bd2 && s < b)) {
+                best = Some((s, d2));
+            }
+            for &m in &self.sites[s as usize].members {
+                f(m, d2);
+            }
+        });
+        match best {
+            Some((s, d2)) => Some((self.sites[s as usize].members[0], d2)),
+            None => self.nearest(p.x_m, p.y_m),
+        }
     }
 }
 

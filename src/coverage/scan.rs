@@ -58,12 +58,17 @@ pub fn scan(
         .enumerate()
         .map(|(c, pts)| (c * CHUNK_POINTS, pts))
         .collect();
+    // One set of sums per chunk of a wave, emptied and reused by the next wave.
+    let mut wave_sums: Vec<ChunkSums> = (0..CHUNKS_PER_WAVE.min(chunks.len()))
+        .map(|_| ChunkSums::new(&shape))
+        .collect();
     for wave in chunks.chunks(CHUNKS_PER_WAVE) {
-        let done: Vec<(Vec<PointCoverage>, ChunkSums)> = wave
+        let done: Vec<Vec<PointCoverage>> = wave
             .par_iter()
-            .map(|&(first, pts)| scan_chunk(index, &shape, first, pts))
+            .zip(wave_sums.par_iter_mut())
+            .map(|(&(first, pts), sums)| scan_chunk(index, &shape, first, pts, sums))
             .collect();
-        for (p, sums) in done {
+        for (p, sums) in done.into_iter().zip(&mut wave_sums) {
             points.extend(p);
             total.add(sums);
         }
@@ -133,17 +138,29 @@ struct ChunkSums {
 struct MaskSums {
     order: Vec<([u64; 3], Weights)>,
     slot: FxHashMap<[u64; 3], usize>,
+    /// The slot added to last: neighbouring points mostly share a mask.
+    last: usize,
 }
 
 impl MaskSums {
     fn add(&mut self, mask: [u64; 3], w: Weights) {
-        match self.slot.get(&mask) {
-            Some(&s) => self.order[s].1.add(w),
+        if let Some(entry) = self.order.get_mut(self.last)
+            && entry.0 == mask
+        {
+            entry.1.add(w);
+            return;
+        }
+        self.last = match self.slot.get(&mask) {
+            Some(&s) => {
+                self.order[s].1.add(w);
+                s
+            }
             None => {
                 self.slot.insert(mask, self.order.len());
                 self.order.push((mask, w));
+                self.order.len() - 1
             }
-        }
+        };
     }
 }
 
@@ -165,17 +182,22 @@ impl ChunkSums {
         }
     }
 
-    fn add(&mut self, other: ChunkSums) {
-        for (a, b) in self.within.iter_mut().zip(&other.within) {
-            *a += b;
+    /// Adds `other` into these sums and leaves `other` empty (all zero, no mask).
+    fn add(&mut self, other: &mut ChunkSums) {
+        for (a, b) in self.within.iter_mut().zip(&mut other.within) {
+            *a += *b;
+            *b = 0.0;
         }
-        for (a, b) in self.sole.iter_mut().zip(&other.sole) {
+        for (a, b) in self.sole.iter_mut().zip(&mut other.sole) {
             a.add(*b);
+            *b = Weights::default();
         }
-        for (a, b) in self.masks.iter_mut().zip(other.masks) {
-            for (mask, w) in b.order {
+        for (a, b) in self.masks.iter_mut().zip(&mut other.masks) {
+            for (mask, w) in b.order.drain(..) {
                 a.add(mask, w);
             }
+            b.slot.clear();
+            b.last = 0;
         }
     }
 
@@ -256,39 +278,35 @@ struct Seen {
     mask: Vec<[u64; 3]>,
 }
 
+/// Scans the chunk of points starting at number `first`, counting into the empty `sums`.
 fn scan_chunk(
     index: &impl Neighbours,
     shape: &Shape<'_>,
     first: usize,
     pts: &[DemandPoint],
-) -> (Vec<PointCoverage>, ChunkSums) {
-    let mut sums = ChunkSums::new(shape);
+    sums: &mut ChunkSums,
+) -> Vec<PointCoverage> {
     let mut seen = Seen {
         count: vec![0; shape.nr],
         sole: vec![0; shape.nr],
         mask: vec![[0; 3]; shape.nr],
     };
-    let points = pts
-        .iter()
+    pts.iter()
         .enumerate()
         .map(|(j, p)| {
             let i = first + j;
-            if shape.needs_neighbours() {
-                count_point(index, shape, i, p, &mut seen, &mut sums);
-            }
-            nearest_point(index, shape, i, p)
+            let nearest = if shape.needs_neighbours() {
+                count_point(index, shape, i, p, &mut seen, sums)
+            } else {
+                index.nearest_to(i, p)
+            };
+            point_coverage(shape, nearest)
         })
-        .collect();
-    (points, sums)
+        .collect()
 }
 
-fn nearest_point(
-    index: &impl Neighbours,
-    shape: &Shape<'_>,
-    i: usize,
-    p: &DemandPoint,
-) -> PointCoverage {
-    match index.nearest_to(i, p) {
+fn point_coverage(shape: &Shape<'_>, nearest: Option<(u32, f64)>) -> PointCoverage {
+    match nearest {
         Some((f, d2)) => PointCoverage {
             nearest: Some(f),
             distance_m: d2.sqrt(),
@@ -306,6 +324,7 @@ fn nearest_point(
     }
 }
 
+/// Counts point `i` into `sums` and returns its nearest facility (one look at the index).
 fn count_point(
     index: &impl Neighbours,
     shape: &Shape<'_>,
@@ -313,13 +332,13 @@ fn count_point(
     p: &DemandPoint,
     seen: &mut Seen,
     sums: &mut ChunkSums,
-) {
+) -> Option<(u32, f64)> {
     seen.count.iter_mut().for_each(|c| *c = 0);
     seen.mask.iter_mut().for_each(|m| *m = [0; 3]);
     let nr = shape.nr;
     let avail = shape.wants.hours;
     let crit = shape.wants.criticality;
-    index.within(i, p, shape.r_max, |f, d2| {
+    let nearest = index.within_and_nearest(i, p, shape.r_max, |f, d2| {
         for k in 0..nr {
             if d2 <= shape.r2[k] {
                 seen.count[k] += 1;
@@ -348,4 +367,5 @@ fn count_point(
             sums.masks[k].add(seen.mask[k], w);
         }
     }
+    nearest
 }

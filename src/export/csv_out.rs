@@ -154,6 +154,59 @@ pub fn field(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Appends the decimal digits of `n`.
+fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[at..]);
+}
+
+/// Appends [`exact`]`(v)` without a temporary string.
+pub fn push_exact(buf: &mut Vec<u8>, v: f64) {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let i = v as i64;
+        if i < 0 {
+            buf.push(b'-');
+        }
+        push_u64(buf, i.unsigned_abs());
+    } else {
+        let _ = std::io::Write::write_fmt(buf, format_args!("{v}"));
+    }
+}
+
+/// Appends `format!("{:.1}", v)` for a distance: exact integer arithmetic where the
+/// rounding is unambiguous (|10v − (n + ½)| > 10⁻⁶ for v < 10⁸ m, far above the error of
+/// `10 * v`), the formatter otherwise.
+pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
+    let tenths = v * 10.0;
+    let near_half = (tenths - tenths.floor() - 0.5).abs() < 1e-6;
+    if !(v.is_sign_positive() && v < 1e8) || near_half {
+        let _ = std::io::Write::write_fmt(buf, format_args!("{v:.1}"));
+        return;
+    }
+    let n = tenths.round() as u64;
+    push_u64(buf, n / 10);
+    buf.push(b'.');
+    buf.push(b'0' + (n % 10) as u8);
+}
+
+/// Appends [`field`]`(s)`.
+pub fn push_field(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        buf.extend_from_slice(field(s).as_bytes());
+    } else {
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +239,34 @@ mod tests {
         let path = dir.path().join("t.csv");
         let e = write_table(&path, &t).unwrap_err().to_string();
         assert!(e.contains("t.csv") && e.contains("row 2"), "{e}");
+    }
+
+    #[test]
+    fn pushed_numbers_match_the_formatter() {
+        let mut values = vec![
+            0.0, 0.05, 0.25, 0.75, 1.0, 2.5, 9.95, 99.96, 499.95, 1e8, 3e9,
+        ];
+        values.extend((0..20_000).map(|i| f64::from(i).sqrt() * 3.7));
+        values.extend([-0.0, -1.0, -2.5, 1e15, 1e16, 0.1 + 0.2, f64::INFINITY]);
+        for v in values {
+            let mut b = Vec::new();
+            push_exact(&mut b, v);
+            assert_eq!(String::from_utf8(b).unwrap(), exact(v), "exact {v}");
+            if v.is_finite() {
+                let mut b = Vec::new();
+                push_fixed1(&mut b, v);
+                assert_eq!(
+                    String::from_utf8(b).unwrap(),
+                    format!("{v:.1}"),
+                    "fixed1 {v}"
+                );
+            }
+        }
+        for s in ["LE1 1AA", "a,b", "say \"hi\"", "two\nlines", ""] {
+            let mut b = Vec::new();
+            push_field(&mut b, s);
+            assert_eq!(String::from_utf8(b).unwrap(), field(s));
+        }
     }
 
     #[test]

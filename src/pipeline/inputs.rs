@@ -198,23 +198,29 @@ pub fn choose_crs(
             "auto: postcode inputs (Code-Point Open) are in Great Britain".into(),
         ));
     }
+    let demand_points = match (&study.demand, raw) {
+        (Demand::Points { crs, .. }, Some(raw)) => Some((crs, raw)),
+        _ => None,
+    };
+    if let Some((crs, raw)) = demand_points
+        && !raw.lonlat
+    {
+        // Projected columns: their own CRS when metric and given, else BNG. Decided before
+        // any AED is converted to lon/lat (100,000 OSTN15 lookups at GB scale).
+        let crs = crs.clone().unwrap_or(Crs::Bng);
+        return Ok((
+            MetricProjection::new(&crs)?,
+            format!("auto: the demand's projected columns are in {crs}"),
+        ));
+    }
     let mut lonlats: Vec<(f64, f64)> = registry
         .aeds
         .iter()
         .filter_map(|a| a.location.as_ref())
         .filter_map(|l| lonlat_of(&l.coord))
         .collect();
-    if let (Demand::Points { crs, .. }, Some(raw)) = (&study.demand, raw) {
-        if raw.lonlat {
-            lonlats.extend(raw.points.iter().map(|p| (p.x_m, p.y_m)));
-        } else {
-            // Projected columns: their own CRS when metric and given, else BNG.
-            let crs = crs.clone().unwrap_or(Crs::Bng);
-            return Ok((
-                MetricProjection::new(&crs)?,
-                format!("auto: the demand's projected columns are in {crs}"),
-            ));
-        }
+    if let Some((_, raw)) = demand_points {
+        lonlats.extend(raw.points.iter().map(|p| (p.x_m, p.y_m)));
     }
     let (crs, why) = MetricProjection::auto_for_all(&lonlats).ok_or_else(|| {
         PipelineError::Unsupported(

@@ -9,7 +9,7 @@ use super::layers::{radius_name, round};
 use super::{PipelineError, StudyRun};
 use crate::coverage::stats::AreaRadiusStats;
 use crate::export::CsvTable;
-use crate::export::csv_out::{exact, field, num, round6, text};
+use crate::export::csv_out::{exact, num, push_exact, push_field, push_fixed1, round6, text};
 
 type RadiusGet = fn(&AreaRadiusStats) -> f64;
 
@@ -122,10 +122,10 @@ impl StudyRun {
     /// criticality.csv: counted AEDs ranked by demand only they cover at the main radius.
     pub fn criticality_table(&self) -> Option<CsvTable> {
         let a = &self.assessment;
-        let mut crit = a.criticality.clone()?;
+        let mut crit: Vec<&crate::coverage::Criticality> = a.criticality.as_ref()?.iter().collect();
         let k = self.study.analysis.main_index();
         let facs = a.index.facilities();
-        crit.sort_by(|x, y| {
+        crit.par_sort_by(|x, y| {
             y.demand_sole[k].total_cmp(&x.demand_sole[k]).then(
                 facs[x.facility as usize]
                     .id
@@ -138,17 +138,21 @@ impl StudyRun {
             &["demand_sole", "residents_sole", "demand_within"],
         ));
         let mut t = CsvTable::new(headers);
-        for (i, c) in crit.iter().enumerate() {
-            let mut cells = vec![(i + 1).to_string(), text(&facs[c.facility as usize].id)];
-            cells.extend(
-                c.demand_sole
-                    .iter()
-                    .chain(&c.residents_sole)
-                    .chain(&c.demand_within)
-                    .map(|v| round6(*v)),
-            );
-            t.push(cells);
-        }
+        t.rows = crit
+            .par_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut cells = vec![(i + 1).to_string(), text(&facs[c.facility as usize].id)];
+                cells.extend(
+                    c.demand_sole
+                        .iter()
+                        .chain(&c.residents_sole)
+                        .chain(&c.demand_within)
+                        .map(|v| round6(*v)),
+                );
+                cells
+            })
+            .collect();
         Some(t)
     }
 
@@ -250,7 +254,8 @@ impl StudyRun {
     }
 
     /// coverage_points.csv: id, weight, residents, nearest AED and distance (0.1 m), covered
-    /// per radius as 1/0; in demand order, written in parallel chunks.
+    /// per radius as 1/0; in demand order. Rows are formatted in parallel chunks, a wave of
+    /// chunks at a time, so only one wave's text is held in memory.
     pub fn write_points(&self, path: &Path) -> Result<(), PipelineError> {
         let a = &self.assessment;
         let mut head = String::from("id,weight,residents,nearest_aed,distance_m");
@@ -259,47 +264,70 @@ impl StudyRun {
             head.push_str(&h);
         }
         head.push('\n');
-        let nr = a.config.radii_m.len();
-        let facs = a.index.facilities();
-        let chunks: Vec<Vec<u8>> = self
+        let rows = PointRows {
+            facilities: a.index.facilities(),
+            radii: a.config.radii_m.len(),
+        };
+        let tmp = path.with_extension("csv.tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(io(path))?;
+        f.write_all(head.as_bytes()).map_err(io(path))?;
+        let waves = self
             .demand
             .points
-            .par_chunks(16_384)
-            .zip(a.result.points.par_chunks(16_384))
-            .map(|(ds, cs)| {
-                let mut buf = Vec::with_capacity(ds.len() * 48);
-                for (d, c) in ds.iter().zip(cs) {
-                    let _ = write!(
-                        buf,
-                        "{},{},{},",
-                        field(&d.id),
-                        exact(d.weight),
-                        exact(d.residents)
-                    );
-                    match c.nearest {
-                        Some(f) => {
-                            let _ =
-                                write!(buf, "{},{:.1}", field(&facs[f as usize].id), c.distance_m);
-                        }
-                        None => buf.extend_from_slice(b","),
-                    }
-                    for k in 0..nr {
-                        buf.extend_from_slice(if c.covered(k) { b",1" } else { b",0" });
-                    }
-                    buf.push(b'\n');
-                }
-                buf
-            })
-            .collect();
-        let tmp = path.with_extension("csv.tmp");
-        let file = std::fs::File::create(&tmp).map_err(io(path))?;
-        let mut f = std::io::BufWriter::new(file);
-        f.write_all(head.as_bytes()).map_err(io(path))?;
-        for c in chunks {
-            f.write_all(&c).map_err(io(path))?;
+            .chunks(POINT_ROWS_PER_WAVE)
+            .zip(a.result.points.chunks(POINT_ROWS_PER_WAVE));
+        for (ds, cs) in waves {
+            let chunks: Vec<Vec<u8>> = ds
+                .par_chunks(POINT_ROWS_PER_CHUNK)
+                .zip(cs.par_chunks(POINT_ROWS_PER_CHUNK))
+                .map(|(ds, cs)| rows.format(ds, cs))
+                .collect();
+            for c in chunks {
+                f.write_all(&c).map_err(io(path))?;
+            }
         }
         f.flush().map_err(io(path))?;
         drop(f);
         std::fs::rename(&tmp, path).map_err(io(path))
+    }
+}
+
+/// Rows of coverage_points.csv formatted per parallel task, and per wave of tasks.
+const POINT_ROWS_PER_CHUNK: usize = 16_384;
+const POINT_ROWS_PER_WAVE: usize = 8 * POINT_ROWS_PER_CHUNK;
+
+/// Formats coverage_points.csv rows straight into bytes.
+struct PointRows<'a> {
+    facilities: &'a [crate::coverage::Facility],
+    radii: usize,
+}
+
+impl PointRows<'_> {
+    fn format(
+        &self,
+        demand: &[crate::coverage::DemandPoint],
+        cover: &[crate::coverage::PointCoverage],
+    ) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(demand.len() * 48);
+        for (d, c) in demand.iter().zip(cover) {
+            push_field(&mut buf, &d.id);
+            buf.push(b',');
+            push_exact(&mut buf, d.weight);
+            buf.push(b',');
+            push_exact(&mut buf, d.residents);
+            buf.push(b',');
+            if let Some(f) = c.nearest {
+                push_field(&mut buf, &self.facilities[f as usize].id);
+                buf.push(b',');
+                push_fixed1(&mut buf, c.distance_m);
+            } else {
+                buf.push(b',');
+            }
+            for k in 0..self.radii {
+                buf.extend_from_slice(if c.covered(k) { b",1" } else { b",0" });
+            }
+            buf.push(b'\n');
+        }
+        buf
     }
 }

@@ -96,22 +96,18 @@ pub fn check_aed(aed: &Aed, today: NaiveDate) -> Vec<Invalid> {
         out.push(Invalid::new("last_checked", "in the future", d.to_string()));
     }
     if let Some(loc) = &aed.location {
-        let (column, zero, value) = match loc.coord {
-            Coord::Wgs84 { lon, lat } => ("lon", lon == 0.0 && lat == 0.0, format!("{lon},{lat}")),
+        let (column, (a, b)) = match loc.coord {
+            Coord::Wgs84 { lon, lat } => ("lon", (lon, lat)),
             Coord::Bng {
                 easting_m,
                 northing_m,
-            } => (
-                "easting",
-                easting_m == 0.0 && northing_m == 0.0,
-                format!("{easting_m},{northing_m}"),
-            ),
+            } => ("easting", (easting_m, northing_m)),
         };
-        if zero {
+        if a == 0.0 && b == 0.0 {
             out.push(Invalid::new(
                 column,
                 "position 0,0 (null island) is a missing position written as zeros; leave it empty",
-                value,
+                format!("{a},{b}"),
             ));
         }
     }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Issue 13 item 2: the GB-scale `coverage` command and GeoPandas `sjoin_nearest` side by side,
+# one after the other in one run, on the same files.
+#
+# Inputs (benches/gb_inputs.py): every located Code-Point Open GB postcode as a demand point
+# (weight 1) and 100,000 AEDs at every 17th one (+37 m east, -23 m north). GeoPandas is
+# installed with pip into a venv the first time. Prints both wall times, the ratio, the
+# shares covered at 100/200/500 m from each, whether they agree to 3 decimals, and `uptime`.
+#
+# Usage: benches/coverage_vs_geopandas.sh [WORK_DIR]   (default: a new temporary folder)
+# Env:   AEDCOVER_OPEN_DATA (default ../shared/data), GEOPANDAS_VENV (default WORK_DIR/venv)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+data=${AEDCOVER_OPEN_DATA:-$repo/../shared/data}
+work=${1:-$(mktemp -d)}
+venv=${GEOPANDAS_VENV:-$work/venv}
+codepoint=$data/codepoint_open/codepoint_open_2025-10_GB_compact.csv
+mkdir -p "$work"
+
+[ -f "$work/demand.csv" ] && [ -f "$work/aeds.csv" ] || python3 "$repo/benches/gb_inputs.py" "$codepoint" "$work"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import geopandas' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet geopandas
+fi
+(cd "$repo" && cargo build --release --quiet --bin aedcover)
+
+cat > "$work/geopandas_run.py" <<'EOF'
+import sys, time
+import geopandas as gpd
+import pandas as pd
+work = sys.argv[1]
+t0 = time.perf_counter()
+d = pd.read_csv(f"{work}/demand.csv")
+a = pd.read_csv(f"{work}/aeds.csv")
+dg = gpd.GeoDataFrame(d, geometry=gpd.points_from_xy(d.easting, d.northing), crs=27700)
+ag = gpd.GeoDataFrame(a[["id"]].rename(columns={"id": "nearest_aed"}),
+                      geometry=gpd.points_from_xy(a.easting, a.northing), crs=27700)
+j = gpd.sjoin_nearest(dg, ag, how="left", max_distance=500, distance_col="distance_m")
+j = j[~j.index.duplicated(keep="first")]
+out = pd.DataFrame({"id": j["id"], "weight": j["weight"], "nearest_aed": j["nearest_aed"],
+                    "distance_m": j["distance_m"].round(1)})
+for r in (100, 200, 500):
+    out[f"covered_{r}m"] = (j["distance_m"] <= r).astype(int)
+out.to_csv(f"{work}/geopandas_points.csv", index=False)
+shares = [100 * out[f"covered_{r}m"].sum() / len(out) for r in (100, 200, 500)]
+print(" ".join(f"{s:.3f}" for s in shares))
+print(f"{time.perf_counter() - t0:.3f}", file=sys.stderr)
+EOF
+
+echo "load before: $(uptime)"
+start=$(date +%s.%N)
+"$repo/target/release/aedcover" coverage --aeds "$work/aeds.csv" --demand "$work/demand.csv" \
+    --out "$work/ours" 2> "$work/ours.txt"
+ours_s=$(echo "$(date +%s.%N) - $start" | bc)
+ours_shares=$(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(" ".join("%.3f" % (100 * r["demand_covered"] / r["demand_total"]) for r in s["radii"]))
+' "$work/ours/summary.json")
+gp_shares=$("$venv/bin/python" "$work/geopandas_run.py" "$work" 2> "$work/geopandas_time.txt")
+gp_s=$(tail -1 "$work/geopandas_time.txt")
+echo "load after:  $(uptime)"
+echo "aedcover coverage: ${ours_s} s wall (shares at 100/200/500 m: $ours_shares)"
+echo "geopandas:         ${gp_s} s (shares: $gp_shares)"
+echo "ratio: $(echo "scale=1; $gp_s / $ours_s" | bc)x"
+if [ "$ours_shares" = "$gp_shares" ]; then
+    echo "shares agree to 3 decimals"
+else
+    echo "shares DIFFER"
+    exit 1
+fi
