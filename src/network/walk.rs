@@ -1,7 +1,7 @@
-//! Walking distance between snapped points: snap(point) + network distance between the two
-//! feet (through either end of each edge, or along the edge when both feet lie on one edge)
-//! + snap(AED). Bounded Dijkstra on dense per-node arrays with a radix heap on the distances'
-//! bits; every search is cut at `max_m`.
+//! Walking distance between snapped points: snap(point) plus the network distance between
+//! the two feet (through either end of each edge, or along the edge when both feet lie on
+//! one edge) plus snap(AED). Bounded Dijkstra on dense per-node arrays with a radix heap on
+//! the distances' bits; every search is cut at `max_m`.
 
 use std::cell::RefCell;
 
