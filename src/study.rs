@@ -362,6 +362,9 @@ pub enum Candidates {
     },
     /// A CSV of named sites (lat/lon, or postcode with Code-Point).
     Named(PathBuf),
+    /// Junctions and dead ends of the walkable network (walking distance only), thinned as
+    /// [`crate::network::node_candidates`] says.
+    NetworkNodes,
 }
 
 impl Candidates {
@@ -371,6 +374,7 @@ impl Candidates {
             Candidates::Demand => "demand".into(),
             Candidates::Grid { spacing_m } => format!("grid:{spacing_m}"),
             Candidates::Named(p) => p.display().to_string(),
+            Candidates::NetworkNodes => "network_nodes".into(),
         }
     }
 }
@@ -582,11 +586,17 @@ pub fn parse_level(s: &str) -> Result<DemandLevel, String> {
     })
 }
 
-/// Parses candidates: `postcodes`, `demand`, `grid:<metres>`, else a file path.
+/// Why `network_nodes` candidates are refused without a network.
+pub const NETWORK_NODES_NEED_WALK: &str =
+    "network_nodes needs walking distance (distance = \"walk\" with a network)";
+
+/// Parses candidates: `postcodes`, `demand`, `grid:<metres>`, `network_nodes`, else a file
+/// path.
 pub fn parse_candidates(s: &str, base: &Path) -> Result<Candidates, String> {
     Ok(match s.trim() {
         "postcodes" => Candidates::Postcodes,
         "demand" => Candidates::Demand,
+        "network_nodes" => Candidates::NetworkNodes,
         g if g.starts_with("grid:") => {
             let m: f64 = g[5..]
                 .parse()
@@ -596,7 +606,11 @@ pub fn parse_candidates(s: &str, base: &Path) -> Result<Candidates, String> {
             Candidates::Grid { spacing_m: m }
         }
         f if f.ends_with(".csv") => Candidates::Named(raw::resolve_path(base, f)?),
-        _ => return Err("expected postcodes, demand, grid:<metres> or a .csv file".into()),
+        _ => {
+            return Err(
+                "expected postcodes, demand, grid:<metres>, network_nodes or a .csv file".into(),
+            );
+        }
     })
 }
 

@@ -298,3 +298,167 @@ fn rutland_walking_and_straight_line_coverage() {
         }
     }
 }
+
+/// Siting with network nodes as candidates (`--candidates network_nodes`): on the star the
+/// only site that covers all three path ends within 500 m walking is the junction, a network
+/// node no demand point is near; demand points as candidates cover one end each.
+#[test]
+fn network_node_candidates_find_the_junction() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("demand.csv"),
+        "id,lat,lon,weight\nnorth,52.673596,-0.73,1\neast,52.67,-0.724079,1\nwest,52.67,-0.735921,1\n",
+    )
+    .unwrap();
+    let run = |candidates: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_aedcover"))
+            .current_dir(dir.path())
+            .args([
+                "sites",
+                "--demand",
+                "demand.csv",
+                "--distance",
+                "walk",
+                "--network",
+            ])
+            .arg(fixture("star.osm"))
+            .args(["--k", "1", "--candidates", candidates, "--out"])
+            .arg(candidates)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{candidates}: {err}");
+        let sites = std::fs::read_to_string(dir.path().join(candidates).join("sites.csv")).unwrap();
+        (err, sites)
+    };
+    let (err, sites) = run("network_nodes");
+    assert!(
+        err.contains("1 sites (greedy+local_search) cover 3 more arrests"),
+        "{err}"
+    );
+    assert!(sites.contains("osm_node:1"), "{sites}");
+    // The thinning: 5 nodes, 4 of them junctions or ends (node 5 is mid-way), all near demand.
+    let summary = std::fs::read_to_string(dir.path().join("network_nodes/summary.json")).unwrap();
+    assert!(
+        summary.contains("candidates: 4 network nodes of 5 (4 junctions and dead ends"),
+        "{summary}"
+    );
+    let (err, _) = run("demand");
+    assert!(
+        err.contains("1 sites (greedy+local_search) cover 1 more arrests"),
+        "{err}"
+    );
+    // Without walking distance the option is refused, naming the flag.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_aedcover"))
+        .current_dir(dir.path())
+        .args([
+            "sites",
+            "--demand",
+            "demand.csv",
+            "--k",
+            "1",
+            "--candidates",
+            "network_nodes",
+            "--out",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success()
+            && err.contains("--candidates")
+            && err.contains("network_nodes needs walking distance"),
+        "{err}"
+    );
+}
+
+/// Equity by walking (Rutland with `[equity]`): coverage by decile and the residents-weighted
+/// medians follow the distance kind. The walking figures agree with the assessment's walking
+/// coverage point by point, are never better than the straight line's, and `equity.csv` names
+/// its distance columns as walking.
+#[test]
+fn rutland_equity_follows_walking_distance() {
+    let needed = [
+        "osm_rutland/rutland-latest_2022-07-19.osm.pbf",
+        "codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv",
+        "imd2025_llr/imd2025_lsoa21_llr.csv",
+        "population_census2021/lsoa21_population_llr.csv",
+        "ons_boundaries_llr/lsoa21_E06000017.geojson",
+    ];
+    if needed
+        .iter()
+        .any(|f| aedcover::opendata::file_for_test(f).is_none())
+    {
+        return;
+    }
+    let study_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/rutland-walk.toml");
+    let walk_text = std::fs::read_to_string(&study_file).unwrap()
+        + "\n[population]\nlsoa_csv = \"${AEDCOVER_OPEN_DATA}/population_census2021/lsoa21_population_llr.csv\"\n\
+           lsoa_geojson = [\"${AEDCOVER_OPEN_DATA}/ons_boundaries_llr/lsoa21_E06000017.geojson\"]\n\
+           [equity]\nimd_csv = \"${AEDCOVER_OPEN_DATA}/imd2025_llr/imd2025_lsoa21_llr.csv\"\n";
+    let straight_text = walk_text
+        .replace("distance = \"walk\"\n", "")
+        .lines()
+        .filter(|l| !l.starts_with("network = "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let run = |text: &str| {
+        let study = aedcover::study::Study::from_str_at(text, &study_file).unwrap();
+        aedcover::pipeline::run(study, &aedcover::export::Progress::new(false)).unwrap()
+    };
+    let walk = run(&walk_text);
+    let straight = run(&straight_text);
+    let (we, se) = (
+        walk.equity.as_ref().unwrap(),
+        straight.equity.as_ref().unwrap(),
+    );
+    assert!(we.by_walking && !se.by_walking);
+    // The walking residents covered at each radius are the assessment's walking coverage.
+    for k in 0..3 {
+        let covered: f64 = walk
+            .demand
+            .points
+            .iter()
+            .zip(&walk.assessment.result.points)
+            .filter(|(_, c)| c.covered(k))
+            .map(|(p, _)| p.residents)
+            .sum();
+        let got = we.overall.residents_covered[k];
+        assert!(
+            (covered - got).abs() < 1e-6 * got.max(1.0),
+            "radius {k}: {covered} vs {got}"
+        );
+    }
+    for (w, s) in we.groups.iter().zip(&se.groups) {
+        assert_eq!(w.key, s.key);
+        for k in 0..3 {
+            assert!(
+                w.residents_covered[k] <= s.residents_covered[k] + 1e-9,
+                "{}",
+                w.key
+            );
+        }
+        match (w.median_distance_m, s.median_distance_m) {
+            (Some(wm), Some(sm)) => assert!(wm >= sm - 1e-9, "{}: {wm} < {sm}", w.key),
+            (None, _) => {}
+            (Some(_), None) => panic!("{}: walking median without a straight one", w.key),
+        }
+    }
+    // Medians are not cut at the largest radius: most of Rutland is beyond 500 m walking.
+    let m = we.overall.median_distance_m.unwrap();
+    assert!(
+        m > 500.0 && m >= se.overall.median_distance_m.unwrap(),
+        "{m}"
+    );
+    let head = walk.equity_table().unwrap().headers.join(",");
+    assert!(
+        head.contains(",median_walking_distance_m,p90_walking_distance_m,"),
+        "{head}"
+    );
+    let head = straight.equity_table().unwrap().headers.join(",");
+    assert!(
+        head.contains(",median_distance_m,p90_distance_m,"),
+        "{head}"
+    );
+}

@@ -25,8 +25,9 @@ pub struct SitesArgs {
     pub demand: DemandFlags,
     #[command(flatten)]
     pub distance: super::flags::DistanceFlags,
-    /// Candidates: `demand`, `postcodes`, `grid:<metres>`, or a CSV of named sites (name +
-    /// lat/lon, or postcode with --postcodes).
+    /// Candidates: `demand`, `postcodes`, `grid:<metres>`, `network_nodes` (junctions and
+    /// dead ends of the walkable network; needs --distance walk), or a CSV of named sites
+    /// (name + lat/lon, or postcode with --postcodes).
     #[arg(long, default_value = "demand")]
     pub candidates: String,
     /// Number of new sites.
@@ -111,6 +112,17 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
             &a.objective
         ));
     }
+    let distance = a
+        .distance
+        .distance(1.0)?
+        .unwrap_or(Distance::Straight { detour_factor: 1.0 });
+    if candidates == crate::study::Candidates::NetworkNodes && distance.network().is_none() {
+        anyhow::bail!(flag_error(
+            "--candidates",
+            crate::study::NETWORK_NODES_NEED_WALK,
+            &a.candidates
+        ));
+    }
     let registry = a
         .aeds
         .as_deref()
@@ -129,10 +141,7 @@ pub fn study(a: &SitesArgs) -> anyhow::Result<Study> {
         analysis: Analysis {
             radii_m: vec![a.radius],
             main_radius_m: a.radius,
-            distance: a
-                .distance
-                .distance(1.0)?
-                .unwrap_or(Distance::Straight { detour_factor: 1.0 }),
+            distance,
             counted: Counted::default(),
             study_area: StudyArea::AreasOnly,
             skip: Skip {

@@ -42,8 +42,13 @@ pub struct Graph {
     /// CSR: the (neighbour, edge) pairs of node `n` are `adj[start[n]..start[n + 1]]`.
     start: Vec<u32>,
     adj: Vec<(u32, u32)>,
+    /// `adj[i]`'s neighbour and the length of its edge, metres, side by side: a search
+    /// reads one record per arc instead of the pair plus the edge.
+    arcs: Vec<(u32, f64)>,
     /// Component id of each node (ids in order of first node).
     pub component: Vec<u32>,
+    /// The OSM id of each node; empty for a graph not read from OSM.
+    pub osm_ids: Vec<i64>,
     pub stats: NetworkStats,
 }
 
@@ -65,10 +70,12 @@ impl Graph {
         // Only nodes with a position become graph nodes.
         let mut node_of = vec![u32::MAX; used.len()];
         let mut xy_m = Vec::with_capacity(used.len());
+        let mut osm_ids = Vec::with_capacity(used.len());
         for (i, p) in projected.iter().enumerate() {
             if let Some(p) = p {
                 node_of[i] = xy_m.len() as u32;
                 xy_m.push(*p);
+                osm_ids.push(used[i]);
             }
         }
         let lookup = |id: i64| {
@@ -88,6 +95,7 @@ impl Graph {
             }
         }
         let mut g = Graph::from_pairs(xy_m, &pairs);
+        g.osm_ids = osm_ids;
         g.stats.walkable_ways = data.walkable_ways.len();
         g.stats.missing_node_refs = missing_node_refs;
         g.stats.unprojectable_nodes = unprojectable;
@@ -121,9 +129,12 @@ impl Graph {
         let start = degree;
         let mut fill = start.clone();
         let mut adj = vec![(0u32, 0u32); 2 * edges.len()];
+        let mut arcs = vec![(0u32, 0.0); 2 * edges.len()];
         for (k, e) in edges.iter().enumerate() {
             for (from, to) in [(e.a, e.b), (e.b, e.a)] {
-                adj[fill[from as usize] as usize] = (to, k as u32);
+                let i = fill[from as usize] as usize;
+                adj[i] = (to, k as u32);
+                arcs[i] = (to, e.len_m);
                 fill[from as usize] += 1;
             }
         }
@@ -132,7 +143,9 @@ impl Graph {
             edges,
             start,
             adj,
+            arcs,
             component: Vec::new(),
+            osm_ids: Vec::new(),
             stats: NetworkStats::default(),
         };
         g.label_components();
@@ -147,6 +160,17 @@ impl Graph {
     /// The (neighbour, edge id) pairs of node `n`.
     pub fn neighbours(&self, n: u32) -> &[(u32, u32)] {
         &self.adj[self.start[n as usize] as usize..self.start[n as usize + 1] as usize]
+    }
+
+    /// The neighbours of node `n` with the length of the edge to each, metres.
+    #[inline]
+    pub fn arcs(&self, n: u32) -> &[(u32, f64)] {
+        &self.arcs[self.start[n as usize] as usize..self.start[n as usize + 1] as usize]
+    }
+
+    /// The number of edges at node `n` (an edge repeated between the same pair counts each time).
+    pub fn degree(&self, n: u32) -> usize {
+        (self.start[n as usize + 1] - self.start[n as usize]) as usize
     }
 
     fn label_components(&mut self) {

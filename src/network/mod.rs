@@ -6,7 +6,9 @@
 //! multi-source search for every point's nearest AED, one search per AED for every AED
 //! within the largest radius. [`WalkNetwork`] and [`WalkDistances`] tie them together.
 
+pub mod candidates;
 pub mod graph;
+mod heap;
 pub mod lookup;
 pub mod osm;
 pub mod reach;
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use candidates::{NodeCandidates, node_candidates};
 pub use graph::{Edge, Graph, NetworkStats};
 pub use lookup::WalkLookup;
 pub use osm::{OsmData, OsmError, Place, read_osm};
@@ -79,10 +82,56 @@ impl WalkNetwork {
     /// Snaps positions (metres) to the network; `None` beyond `max_m`.
     pub fn snap_all(&self, xy: &[(f64, f64)], max_m: f64) -> Vec<Option<Foot>> {
         use rayon::prelude::*;
-        xy.par_iter()
+        let snap = |&(x, y): &(f64, f64)| self.index.snap(&self.graph, x, y, max_m);
+        if xy.len() < 4096 {
+            return xy.iter().map(snap).collect();
+        }
+        // Scattered points read the index and the graph at random; in cell order, neighbours
+        // in the queue share cells, which stay in cache. Each answer is the same either way.
+        let mut order: Vec<(u64, u32)> = xy
+            .par_iter()
+            .enumerate()
+            .map(|(i, &(x, y))| (self.index.cell_key(x, y), i as u32))
+            .collect();
+        order.par_sort_unstable();
+        let sorted: Vec<Option<Foot>> = order
+            .par_iter()
             .with_min_len(1024)
-            .map(|&(x, y)| self.index.snap(&self.graph, x, y, max_m))
-            .collect()
+            .map(|&(_, i)| snap(&xy[i as usize]))
+            .collect();
+        let mut out = vec![None; xy.len()];
+        for (&(_, i), f) in order.iter().zip(sorted) {
+            out[i as usize] = f;
+        }
+        out
+    }
+}
+
+/// Every point's nearest AED by walking, with the feet of both.
+pub struct Nearest {
+    pub aed_feet: Vec<Option<Foot>>,
+    pub point_feet: Vec<Option<Foot>>,
+    /// Per point: (AED index, walking metres), `None` beyond `max_m`; as
+    /// [`walk::nearest_within`].
+    pub nearest: Vec<Option<(u32, f64)>>,
+}
+
+impl WalkNetwork {
+    /// Snaps AEDs and points (metres) and finds every point's nearest AED within `max_m`
+    /// walking: the points are snapped while the multi-source Dijkstra runs, which needs only
+    /// the AEDs' feet.
+    pub fn nearest(&self, aed_xy: &[(f64, f64)], point_xy: &[(f64, f64)], max_m: f64) -> Nearest {
+        let aed_feet = self.snap_all(aed_xy, max_m);
+        let (point_feet, best) = rayon::join(
+            || self.snap_all(point_xy, max_m),
+            || walk::multi_source(&self.graph, &aed_feet, max_m),
+        );
+        let nearest = walk::nearest_from(&self.graph, &best, &aed_feet, &point_feet, max_m);
+        Nearest {
+            aed_feet,
+            point_feet,
+            nearest,
+        }
     }
 }
 
@@ -140,9 +189,11 @@ impl WalkDistances {
     ) -> WalkDistances {
         let aed_xy: Vec<(f64, f64)> = facilities.iter().map(|f| (f.x_m, f.y_m)).collect();
         let point_xy: Vec<(f64, f64)> = points.iter().map(|p| (p.x_m, p.y_m)).collect();
-        let aed_feet = net.snap_all(&aed_xy, max_m);
-        let point_feet = net.snap_all(&point_xy, max_m);
-        let nearest = walk::nearest_within(&net.graph, &aed_feet, &point_feet, max_m);
+        let Nearest {
+            aed_feet,
+            point_feet,
+            nearest,
+        } = net.nearest(&aed_xy, &point_xy, max_m);
         let within = walk::all_within(&net.graph, &aed_feet, &point_feet, max_m);
         let comp = |f: &Foot| net.graph.component[net.graph.edges[f.edge as usize].a as usize];
         let aed_components: std::collections::HashSet<u32> =

@@ -159,7 +159,20 @@ impl SegmentIndex {
                 while i <= i1 {
                     if i >= 0 && i < self.nx {
                         for &e in self.cell(i, j) {
-                            let f = foot_on(graph, e, p);
+                            let (t, f) = foot_point(graph, e, p);
+                            let (dx, dy) = (p[0] - f[0], p[1] - f[1]);
+                            // The square is a cheap filter; the winner is chosen on the same
+                            // `hypot` as `foot_on`, so the margin only keeps near-ties in.
+                            if best.is_some_and(|b| {
+                                dx * dx + dy * dy > b.snap_m * b.snap_m * (1.0 + 1e-9)
+                            }) {
+                                continue;
+                            }
+                            let f = Foot {
+                                edge: e,
+                                t,
+                                snap_m: dx.hypot(dy),
+                            };
                             if better(&f, &best) {
                                 best = Some(f);
                             }
@@ -172,6 +185,18 @@ impl SegmentIndex {
         best.filter(|f| f.snap_m <= max_m)
     }
 
+    /// A key that orders positions by the cell they fall in (rows of cells, south to north,
+    /// each west to east; outside the grid, the nearest cell), so queries made in key order
+    /// read the index and the graph in memory order. Non-finite positions sort last.
+    pub fn cell_key(&self, x_m: f64, y_m: f64) -> u64 {
+        if !(x_m.is_finite() && y_m.is_finite()) {
+            return u64::MAX;
+        }
+        let i = (((x_m - self.origin_m[0]) / self.cell_m).floor() as i64).clamp(0, self.nx - 1);
+        let j = (((y_m - self.origin_m[1]) / self.cell_m).floor() as i64).clamp(0, self.ny - 1);
+        (j * self.nx + i) as u64
+    }
+
     fn cell(&self, i: i64, j: i64) -> &[u32] {
         let c = (j * self.nx + i) as usize;
         &self.edges[self.start[c] as usize..self.start[c + 1] as usize]
@@ -180,6 +205,17 @@ impl SegmentIndex {
 
 /// The foot of `p` on edge `k`.
 pub fn foot_on(graph: &Graph, k: u32, p: [f64; 2]) -> Foot {
+    let (t, f) = foot_point(graph, k, p);
+    Foot {
+        edge: k,
+        t,
+        snap_m: (p[0] - f[0]).hypot(p[1] - f[1]),
+    }
+}
+
+/// Position along edge `k` (0 at `a`, 1 at `b`) of the point nearest `p`, and that point.
+#[inline]
+fn foot_point(graph: &Graph, k: u32, p: [f64; 2]) -> (f64, [f64; 2]) {
     let e = graph.edges[k as usize];
     let (a, b) = (graph.xy_m[e.a as usize], graph.xy_m[e.b as usize]);
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -189,12 +225,7 @@ pub fn foot_on(graph: &Graph, k: u32, p: [f64; 2]) -> Foot {
     } else {
         0.0
     };
-    let (fx, fy) = (a[0] + t * dx, a[1] + t * dy);
-    Foot {
-        edge: k,
-        t,
-        snap_m: (p[0] - fx).hypot(p[1] - fy),
-    }
+    (t, [a[0] + t * dx, a[1] + t * dy])
 }
 
 #[cfg(test)]

@@ -1,41 +1,52 @@
-//! Walking distance between snapped points: snap(point) + network distance between the two
-//! feet (through either end of each edge, or along the edge when both feet lie on one edge)
-//! + snap(AED). Bounded Dijkstra with a binary heap; every search is cut at `max_m`.
+//! Walking distance between snapped points: snap(point) plus the network distance between
+//! the two feet (through either end of each edge, or along the edge when both feet lie on
+//! one edge) plus snap(AED). Bounded Dijkstra on dense per-node arrays with a radix heap on
+//! the distances' bits; every search is cut at `max_m`.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::cell::RefCell;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::graph::Graph;
+use super::heap::RadixHeap;
 use super::snap::Foot;
 
-/// Feet grouped by edge: `(edge, item)` pairs sorted by edge, then item.
-struct ByEdge(Vec<(u32, u32)>);
-
-impl ByEdge {
-    fn new(feet: &[Option<Foot>]) -> ByEdge {
-        let mut v: Vec<(u32, u32)> = feet
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.map(|f| (f.edge, i as u32)))
-            .collect();
-        v.sort_unstable();
-        ByEdge(v)
-    }
-
-    fn on(&self, edge: u32) -> impl Iterator<Item = u32> + '_ {
-        let lo = self.0.partition_point(|&(e, _)| e < edge);
-        self.0[lo..]
-            .iter()
-            .take_while(move |&&(e, _)| e == edge)
-            .map(|&(_, i)| i)
-    }
+/// Feet grouped by edge (CSR): the items on edge `e` are `items[start[e]..start[e + 1]]`,
+/// ascending.
+struct ByEdge {
+    start: Vec<u32>,
+    items: Vec<u32>,
 }
 
-/// Heap key: distance bits (non-negative floats order as their bits), label, node.
-type Key = Reverse<(u64, u32, u32)>;
+impl ByEdge {
+    fn new(feet: &[Option<Foot>], edge_count: usize) -> ByEdge {
+        let mut start = vec![0u32; edge_count + 1];
+        for f in feet.iter().flatten() {
+            start[f.edge as usize + 1] += 1;
+        }
+        for e in 0..edge_count {
+            start[e + 1] += start[e];
+        }
+        let mut fill = start.clone();
+        let mut items = vec![0u32; start[edge_count] as usize];
+        for (i, f) in feet.iter().enumerate() {
+            if let Some(f) = f {
+                items[fill[f.edge as usize] as usize] = i as u32;
+                fill[f.edge as usize] += 1;
+            }
+        }
+        ByEdge { start, items }
+    }
+
+    fn on(&self, edge: u32) -> &[u32] {
+        let e = edge as usize;
+        match (self.start.get(e), self.start.get(e + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
 
 /// Seeds of a search from `foot`: its edge's two ends at snap + along-edge metres.
 fn seeds(graph: &Graph, foot: &Foot) -> [(u32, f64); 2] {
@@ -69,8 +80,25 @@ pub fn nearest_within(
     point_feet: &[Option<Foot>],
     max_m: f64,
 ) -> Vec<Option<(u32, f64)>> {
-    let best = multi_source(graph, aed_feet, max_m);
-    let aeds_on = ByEdge::new(aed_feet);
+    nearest_from(
+        graph,
+        &multi_source(graph, aed_feet, max_m),
+        aed_feet,
+        point_feet,
+        max_m,
+    )
+}
+
+/// [`nearest_within`] from the per-node result of [`multi_source`] (same `aed_feet`, same
+/// `max_m`).
+pub fn nearest_from(
+    graph: &Graph,
+    best: &[(f64, u32)],
+    aed_feet: &[Option<Foot>],
+    point_feet: &[Option<Foot>],
+    max_m: f64,
+) -> Vec<Option<(u32, f64)>> {
+    let aeds_on = ByEdge::new(aed_feet, graph.edges.len());
     point_feet
         .par_iter()
         .with_min_len(4096)
@@ -84,7 +112,7 @@ pub fn nearest_within(
                     (d + from_end(graph, p, v), f)
                 })
                 .fold((f64::INFINITY, u32::MAX), min_pair);
-            for f in aeds_on.on(p.edge) {
+            for &f in aeds_on.on(p.edge) {
                 let Some(a) = aed_feet[f as usize] else {
                     continue;
                 };
@@ -102,13 +130,17 @@ pub fn nearest_within(
 pub fn multi_source(graph: &Graph, aed_feet: &[Option<Foot>], max_m: f64) -> Vec<(f64, u32)> {
     let n = graph.node_count();
     let mut best: Vec<(f64, u32)> = vec![(f64::INFINITY, u32::MAX); n];
-    let mut heap: BinaryHeap<Key> = BinaryHeap::new();
-    let push = |best: &mut Vec<(f64, u32)>, heap: &mut BinaryHeap<Key>, v: u32, d: f64, f: u32| {
-        if d <= max_m && (d, f) < best[v as usize] {
-            best[v as usize] = (d, f);
-            heap.push(Reverse((d.to_bits(), f, v)));
-        }
-    };
+    // Values are (AED, node). Among equal distances the heap's order is arbitrary; a node
+    // improved to a smaller AED index at the same distance is pushed again, so every node
+    // ends at the least (distance, AED) over all paths whatever the order.
+    let mut heap: RadixHeap<(u32, u32)> = RadixHeap::new();
+    let push =
+        |best: &mut [(f64, u32)], heap: &mut RadixHeap<(u32, u32)>, v: u32, d: f64, f: u32| {
+            if d <= max_m && (d, f) < best[v as usize] {
+                best[v as usize] = (d, f);
+                heap.push(d.to_bits(), (f, v));
+            }
+        };
     for (f, foot) in aed_feet.iter().enumerate() {
         if let Some(foot) = foot {
             for (v, d) in seeds(graph, foot) {
@@ -116,19 +148,13 @@ pub fn multi_source(graph: &Graph, aed_feet: &[Option<Foot>], max_m: f64) -> Vec
             }
         }
     }
-    while let Some(Reverse((bits, f, u))) = heap.pop() {
+    while let Some((bits, (f, u))) = heap.pop() {
         let d = f64::from_bits(bits);
         if (d, f) != best[u as usize] {
             continue;
         }
-        for &(v, e) in graph.neighbours(u) {
-            push(
-                &mut best,
-                &mut heap,
-                v,
-                d + graph.edges[e as usize].len_m,
-                f,
-            );
+        for &(v, len_m) in graph.arcs(u) {
+            push(&mut best, &mut heap, v, d + len_m, f);
         }
     }
     best
@@ -146,13 +172,15 @@ pub fn all_within(
     point_feet: &[Option<Foot>],
     max_m: f64,
 ) -> Vec<Vec<(u32, f64)>> {
-    let points_on = ByEdge::new(point_feet);
+    let points_on = ByEdge::new(point_feet, graph.edges.len());
     let mut triples: Vec<(u32, u32, f64)> = aed_feet
         .par_iter()
         .enumerate()
         .flat_map_iter(|(f, foot)| {
             let reach = match foot {
-                Some(a) => reach_from(graph, a, point_feet, &points_on, max_m),
+                Some(a) => with_scratch(graph, |s| {
+                    reach_from(graph, s, a, point_feet, &points_on, max_m)
+                }),
                 None => Vec::new(),
             };
             reach.into_iter().map(move |(p, d)| (p, f as u32, d))
@@ -170,27 +198,27 @@ pub fn all_within(
     out
 }
 
-/// The points within `max_m` walking of one AED, each once with its distance.
+/// The points within `max_m` walking of one AED, each once with its (least) distance,
+/// ascending by point.
 fn reach_from(
     graph: &Graph,
+    s: &mut Scratch,
     a: &Foot,
     point_feet: &[Option<Foot>],
     points_on: &ByEdge,
     max_m: f64,
 ) -> Vec<(u32, f64)> {
-    let dist = bounded_dijkstra(graph, &seeds(graph, a), max_m);
-    let mut found: FxHashMap<u32, f64> = FxHashMap::default();
+    s.search(graph, &seeds(graph, a), max_m);
+    let mut found: Vec<(u32, f64)> = Vec::new();
     let mut offer = |p: u32, d: f64| {
         if d <= max_m {
-            let slot = found.entry(p).or_insert(f64::INFINITY);
-            if d < *slot {
-                *slot = d;
-            }
+            found.push((p, d));
         }
     };
-    for (&u, &du) in &dist {
+    for &u in &s.touched {
+        let du = s.dist[u as usize];
         for &(_, e) in graph.neighbours(u) {
-            for p in points_on.on(e) {
+            for &p in points_on.on(e) {
                 let Some(pf) = point_feet[p as usize] else {
                     continue;
                 };
@@ -198,40 +226,110 @@ fn reach_from(
             }
         }
     }
-    for p in points_on.on(a.edge) {
+    for &p in points_on.on(a.edge) {
         let Some(pf) = point_feet[p as usize] else {
             continue;
         };
         offer(p, a.snap_m + along_same_edge(graph, a, &pf) + pf.snap_m);
     }
-    let mut v: Vec<(u32, f64)> = found.into_iter().collect();
-    v.sort_unstable_by_key(|x| x.0);
-    v
+    found.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)));
+    found.dedup_by_key(|x| x.0);
+    found
+}
+
+/// State of one bounded search, reused from search to search on a thread: a distance per
+/// node (infinite when not reached) and the nodes the last search reached.
+#[derive(Default)]
+struct Scratch {
+    dist: Vec<f64>,
+    touched: Vec<u32>,
+    heap: RadixHeap<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch (a fresh one if it is in use).
+fn with_scratch<T>(graph: &Graph, f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => {
+            s.fit(graph);
+            f(&mut s)
+        }
+        Err(_) => {
+            let mut s = Scratch::default();
+            s.fit(graph);
+            f(&mut s)
+        }
+    })
+}
+
+impl Scratch {
+    fn fit(&mut self, graph: &Graph) {
+        self.reset();
+        if self.dist.len() < graph.node_count() {
+            self.dist.resize(graph.node_count(), f64::INFINITY);
+        }
+    }
+
+    fn reset(&mut self) {
+        for &v in &self.touched {
+            self.dist[v as usize] = f64::INFINITY;
+        }
+        self.touched.clear();
+        self.heap.clear();
+    }
+
+    /// Dijkstra from `seeds` (node, metres): afterwards `touched` lists every node within
+    /// `max_m` and `dist` holds its metres.
+    fn search(&mut self, graph: &Graph, seeds: &[(u32, f64)], max_m: f64) {
+        self.reset();
+        let Scratch {
+            dist,
+            touched,
+            heap,
+        } = self;
+        for &(v, d) in seeds {
+            relax(dist, touched, heap, v, d, max_m);
+        }
+        while let Some((bits, u)) = heap.pop() {
+            let d = f64::from_bits(bits);
+            if dist[u as usize] != d {
+                continue;
+            }
+            for &(v, len_m) in graph.arcs(u) {
+                relax(dist, touched, heap, v, d + len_m, max_m);
+            }
+        }
+    }
+}
+
+/// Offers `d` metres to node `v` in a bounded search.
+fn relax(
+    dist: &mut [f64],
+    touched: &mut Vec<u32>,
+    heap: &mut RadixHeap<u32>,
+    v: u32,
+    d: f64,
+    max_m: f64,
+) {
+    let old = dist[v as usize];
+    if d <= max_m && d < old {
+        if old == f64::INFINITY {
+            touched.push(v);
+        }
+        dist[v as usize] = d;
+        heap.push(d.to_bits(), v);
+    }
 }
 
 /// Dijkstra from `seeds` (node, metres), settling every node within `max_m`.
 pub fn bounded_dijkstra(graph: &Graph, seeds: &[(u32, f64)], max_m: f64) -> FxHashMap<u32, f64> {
-    let mut dist: FxHashMap<u32, f64> = FxHashMap::default();
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
-    let push = |dist: &mut FxHashMap<u32, f64>, heap: &mut BinaryHeap<_>, v: u32, d: f64| {
-        if d <= max_m && dist.get(&v).is_none_or(|&old| d < old) {
-            dist.insert(v, d);
-            heap.push(Reverse((d.to_bits(), v)));
-        }
-    };
-    for &(v, d) in seeds {
-        push(&mut dist, &mut heap, v, d);
-    }
-    while let Some(Reverse((bits, u))) = heap.pop() {
-        let d = f64::from_bits(bits);
-        if dist.get(&u) != Some(&d) {
-            continue;
-        }
-        for &(v, e) in graph.neighbours(u) {
-            push(&mut dist, &mut heap, v, d + graph.edges[e as usize].len_m);
-        }
-    }
-    dist
+    with_scratch(graph, |s| {
+        s.search(graph, seeds, max_m);
+        s.touched.iter().map(|&v| (v, s.dist[v as usize])).collect()
+    })
 }
 
 #[cfg(test)]

@@ -6,8 +6,11 @@
 //! deprivation row, or in one whose decile is unusable is counted as such and kept in an
 //! `unknown` group, so group totals always add up to the whole. Residents aged 65+ on a unit
 //! are its residents times its LSOA's 65+ share (Census 2021). The ages of arrests are not in
-//! the data: arrests by age are unknown, not estimated. Distances are straight lines in the
-//! run's metres to the nearest counted AED (the one counted-AED rule of the assessment).
+//! the data: arrests by age are unknown, not estimated. Distances are to the nearest counted AED
+//! (the one counted-AED rule of the assessment) in the run's metres: straight lines, or, when
+//! the study walks, walking distance (snap + network + snap, as coverage measures it, but not
+//! cut at the largest radius, so medians beyond it are real distances), and then coverage by
+//! decile and age is by walking too.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -237,6 +240,8 @@ pub struct EquityStage {
     pub gap: DeprivationGap,
     /// Per LSOA that holds units, by code.
     pub lsoas: Vec<LsoaFigures>,
+    /// Distances and coverage are by walking (else straight lines).
+    pub by_walking: bool,
 }
 
 /// Accumulates a group's figures.
@@ -336,12 +341,17 @@ pub fn equity(
     inputs: EquityInputs,
     demand: &DemandStage,
     a: &Assessment,
+    network: Option<&crate::network::WalkNetwork>,
     notes: &mut Vec<String>,
 ) -> Result<EquityStage, PipelineError> {
     let units = demand
         .units
         .as_ref()
         .ok_or_else(|| PipelineError::Unsupported("[equity] needs postcode units".into()))?;
+    let walk_m = match (network, &a.walk) {
+        (Some(net), Some(_)) => Some(walking_m(net, a, units)),
+        _ => None,
+    };
     let eff = a.config.effective_radii_m();
     let nr = eff.len();
     let mut join = JoinReport {
@@ -365,10 +375,13 @@ pub fn equity(
     let mut missing: std::collections::BTreeSet<String> = Default::default();
     for i in 0..units.len() {
         let p = units.demand_point(i, 0.0);
-        let d = a
-            .index
-            .nearest(p.x_m, p.y_m)
-            .map_or(f64::INFINITY, |(_, d2)| d2.sqrt());
+        let d = match &walk_m {
+            Some(w) => w[i],
+            None => a
+                .index
+                .nearest(p.x_m, p.y_m)
+                .map_or(f64::INFINITY, |(_, d2)| d2.sqrt()),
+        };
         let lsoa = inputs.unit_lsoa[i].as_deref();
         let decile = decile_of(&inputs, lsoa);
         match (lsoa, decile) {
@@ -460,7 +473,35 @@ pub fn equity(
         gap,
         lsoas,
         inputs,
+        by_walking: walk_m.is_some(),
     })
+}
+
+/// Walking metres from every postcode unit to its nearest counted AED, uncut (infinite when
+/// no counted AED is on the unit's piece of network): one multi-source Dijkstra.
+fn walking_m(
+    net: &crate::network::WalkNetwork,
+    a: &Assessment,
+    units: &crate::demand::UnitTable,
+) -> Vec<f64> {
+    let aeds: Vec<(f64, f64)> = a
+        .index
+        .facilities()
+        .iter()
+        .map(|f| (f.x_m, f.y_m))
+        .collect();
+    let points: Vec<(f64, f64)> = (0..units.len())
+        .map(|i| {
+            let p = units.demand_point(i, 0.0);
+            (p.x_m, p.y_m)
+        })
+        .collect();
+    let aed_feet = net.snap_all(&aeds, f64::INFINITY);
+    let point_feet = net.snap_all(&points, f64::INFINITY);
+    crate::network::walk::nearest_within(&net.graph, &aed_feet, &point_feet, f64::INFINITY)
+        .into_iter()
+        .map(|n| n.map_or(f64::INFINITY, |(_, d)| d))
+        .collect()
 }
 
 fn decile_of(inputs: &EquityInputs, lsoa: Option<&str>) -> Option<u8> {

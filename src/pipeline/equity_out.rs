@@ -24,7 +24,7 @@ fn pct_text(v: Option<f64>) -> String {
 
 /// Why a row of `equity.csv` has empty cells (empty when it has none): every empty cell is
 /// explained in the row's `note`.
-fn empty_cells_note(g: &Group) -> String {
+fn empty_cells_note(g: &Group, by_walking: bool) -> String {
     let mut why = Vec::new();
     if g.key == "imd_decile_unknown" {
         why.push("postcode units with no IMD decile (outside every LSOA of the table, or an LSOA without a deprivation row): counted here, never dropped");
@@ -35,7 +35,11 @@ fn empty_cells_note(g: &Group) -> String {
     if g.residents <= 0.0 {
         why.push("no residents, so no share or distance of residents");
     } else if g.median_distance_m.is_none() {
-        why.push("no counted AED, so no distance");
+        why.push(if by_walking {
+            "no counted AED reachable along the network, so no distance"
+        } else {
+            "no counted AED, so no distance"
+        });
     }
     match g.arrests {
         None => why.push("the ages of arrests are not in the data, so no arrests by age"),
@@ -153,7 +157,13 @@ impl StudyRun {
         for name in ["pct_residents_within", "pct_arrests_within"] {
             head.extend(radii.iter().map(|r| radius_name(name, *r)));
         }
-        head.extend(["median_distance_m", "p90_distance_m", "note"].map(String::from));
+        // The distance kind is in the names: a CSV has no metadata to say it.
+        let (median, p90) = if e.by_walking {
+            ("median_walking_distance_m", "p90_walking_distance_m")
+        } else {
+            ("median_distance_m", "p90_distance_m")
+        };
+        head.extend([median, p90, "note"].map(String::from));
         let mut t = CsvTable::new(head);
         let rows = e
             .groups
@@ -176,7 +186,7 @@ impl StudyRun {
             );
             row.push(g.median_distance_m.map_or_else(String::new, |d| num(d, 1)));
             row.push(g.p90_distance_m.map_or_else(String::new, |d| num(d, 1)));
-            row.push(empty_cells_note(g));
+            row.push(empty_cells_note(g, e.by_walking));
             t.push(row);
         }
         Some(t)
@@ -287,7 +297,11 @@ impl StudyRun {
                 .map(|g| (g.key.trim_start_matches("imd_decile_").to_string(), g.pct_residents(k)))
                 .collect(),
             notes: vec![
-                format!("Straight-line distance to the nearest counted AED; {} counted.", self.assessment.selection.counts.counted),
+                format!(
+                    "{} to the nearest counted AED; {} counted.",
+                    if e.by_walking { "Walking distance along the network" } else { "Straight-line distance" },
+                    self.assessment.selection.counts.counted
+                ),
                 "Census 2021 residents on postcode units (Code-Point Open) by LSOA 2021; MHCLG IMD 2025 (OGL v3).".into(),
             ],
         })
@@ -332,7 +346,7 @@ impl StudyRun {
             s,
             "Each postcode unit takes the IMD 2025 national decile of the LSOA 2021 that holds it (1 = the most deprived tenth of England). \
              {} LSOAs in the deprivation file{}; {} of {} postcode units have a decile, {} lie outside every LSOA loaded and {} in an LSOA without a usable decile ({} residents); {} deprivation rows were unusable. \
-             Distances are straight lines to the nearest counted AED.\n",
+             {}\n",
             j.lsoas_in_file,
             j.lsoas_with_polygon
                 .map_or_else(String::new, |m| format!(", {m} with a boundary")),
@@ -341,7 +355,12 @@ impl StudyRun {
             j.units_outside_lsoas,
             j.units_without_decile,
             num(j.residents_without_decile, 0),
-            j.bad_rows.len()
+            j.bad_rows.len(),
+            if e.by_walking {
+                "Distances and coverage here are by walking along the network to the nearest counted AED (snap + network + snap; medians are not cut at the largest radius)."
+            } else {
+                "Distances are straight lines to the nearest counted AED."
+            }
         );
         if let Some(png) = chart_png {
             let _ = writeln!(s, "![Residents within {r} m by decile]({png})\n");

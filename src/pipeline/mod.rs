@@ -278,9 +278,9 @@ fn later_stages(
     }
     let areas = areas::areas(study, projection, demand, &assessment, progress, notes)?;
     let equity = match equity_inputs {
-        Some(inp) => {
-            Some(progress.step("equity", || equity::equity(inp, demand, &assessment, notes))?)
-        }
+        Some(inp) => Some(progress.step("equity", || {
+            equity::equity(inp, demand, &assessment, network, notes)
+        })?),
         None => None,
     };
     let siting = match &study.siting {

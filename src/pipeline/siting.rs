@@ -65,7 +65,7 @@ pub fn site(
         Target::BudgetGbp(b) => costs.sites_within_budget(b)?,
     };
     let demand_sites = demand_sites(demand, equity_weights);
-    let candidates = candidates(study, s, projection, demand, &demand_sites, notes)?;
+    let candidates = candidates(study, s, projection, demand, &demand_sites, network, notes)?;
     let candidates_given = candidates.len();
     let existing: Vec<ExistingSite> = a
         .index
@@ -249,6 +249,7 @@ fn candidates(
     projection: &MetricProjection,
     demand: &DemandStage,
     demand_sites: &[DemandSite],
+    network: Option<&crate::network::WalkNetwork>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<CandidateSite>, PipelineError> {
     let filtered = study.postcodes.as_ref().is_some_and(|p| p.filtered());
@@ -267,6 +268,22 @@ fn candidates(
         // Without a unit filter the study's postcodes are those that carry demand.
         (Candidates::Postcodes | Candidates::Demand, _) => demand_candidates(demand_sites),
         (Candidates::Grid { spacing_m }, _) => grid_candidates(demand_sites, *spacing_m)?,
+        (Candidates::NetworkNodes, _) => {
+            let net = network.ok_or_else(|| {
+                PipelineError::Unsupported(crate::study::NETWORK_NODES_NEED_WALK.into())
+            })?;
+            let c = crate::network::node_candidates(net, demand_sites, s.radius_m);
+            notes.push(format!(
+                "candidates: {} network nodes of {} ({} junctions and dead ends, {} of them within {} m of demand in a straight line, at most one per {} m cell)",
+                c.sites.len(),
+                c.nodes,
+                c.junctions_and_ends,
+                c.near_demand,
+                s.radius_m,
+                crate::network::candidates::NODE_CELL_M
+            ));
+            c.sites
+        }
         (Candidates::Named(path), units) => {
             let to_metric = |lon: f64, lat: f64| projection.to_metric(lon, lat).ok();
             let lookup = |pc: &str| {

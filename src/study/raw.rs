@@ -825,6 +825,14 @@ fn siting(
             .or_else(|r| w.bad(Some(c.span()), "siting.candidates", r, c.get_ref()))?,
         None => Candidates::Postcodes,
     };
+    if candidates == Candidates::NetworkNodes && analysis.distance.network().is_none() {
+        return w.bad(
+            s.candidates.as_ref().map(|c| c.span()),
+            "siting.candidates",
+            NETWORK_NODES_NEED_WALK,
+            "network_nodes",
+        );
+    }
     let years = s.years.as_ref().map_or(10, |y| *y.get_ref());
     if !(1..=10).contains(&years) {
         return w.bad(
@@ -988,6 +996,13 @@ path = "d.csv"
         assert!(err(&t).contains("demand.level"), "{}", err(&t));
         let t = format!("{MINIMAL}[siting]\nk = 3\ncandidates = \"gird:250\"\n");
         assert!(err(&t).contains("siting.candidates"));
+        // Network nodes need a network: refused at parse time with the line.
+        let t = format!("{MINIMAL}[siting]\nk = 3\ncandidates = \"network_nodes\"\n");
+        let e = err(&t);
+        assert!(
+            e.starts_with("s.toml:10: siting.candidates: network_nodes needs walking"),
+            "{e}"
+        );
         let t = format!("crs = \"EPSG:99999999\"\n{MINIMAL}");
         assert!(err(&t).starts_with("s.toml:1: crs:"), "{}", err(&t));
     }
