@@ -341,9 +341,12 @@ pub fn render_svg(spec: &MapSpec) -> String {
     draw_scale_bar(&mut s, &t);
 
     // Title block.
-    text(&mut s, MARGIN, 15.5, 6.2, "bold", INK, "start", &spec.title);
+    let width = PAGE_W_MM - 2.0 * MARGIN;
+    let (title, size) = fitted(&spec.title, 6.2, 4.0, width);
+    text(&mut s, MARGIN, 15.5, size, "bold", INK, "start", &title);
     if let Some(sub) = &spec.subtitle {
-        text(&mut s, MARGIN, 22.0, 3.6, "normal", GREY, "start", sub);
+        let (sub, size) = fitted(sub, 3.6, 2.6, width);
+        text(&mut s, MARGIN, 22.0, size, "normal", GREY, "start", &sub);
     }
     let y = draw_legend(&mut s, spec);
     let mut y = y + 4.0;
@@ -1015,6 +1018,18 @@ fn capped(body: &str, max: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// One line of text that fits `width_mm`: drawn at `size` when it fits, else at a smaller
+/// size down to `min_size`, and cut with an ellipsis only when even that is too wide.
+fn fitted(body: &str, size: f64, min_size: f64, width_mm: f64) -> (String, f64) {
+    let wide = text_width(body, size);
+    if wide <= width_mm {
+        return (body.to_string(), size);
+    }
+    let size = (size * width_mm / wide).max(min_size);
+    let max_chars = ((width_mm / (size * 0.6)).floor() as usize).max(8);
+    (capped(body, max_chars).into_owned(), size)
+}
+
 fn text_width(body: &str, size: f64) -> f64 {
     body.chars().count() as f64 * size * 0.6
 }
@@ -1174,6 +1189,22 @@ pub fn demo_spec() -> MapSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_title_is_drawn_smaller_to_fit_the_page_and_cut_only_past_the_smallest_size() {
+        let width = PAGE_W_MM - 2.0 * MARGIN;
+        let short = "Defibrillator coverage: Rutland";
+        assert_eq!(fitted(short, 6.2, 4.0, width), (short.to_string(), 6.2));
+        let long =
+            "Defibrillator coverage by walking distance: Rutland (E06000017), every postcode unit";
+        let (t, size) = fitted(long, 6.2, 4.0, width);
+        assert_eq!(t, long);
+        assert!(size < 6.2 && size >= 4.0 && text_width(&t, size) <= width + 1e-9);
+        let huge = "x".repeat(500);
+        let (t, size) = fitted(&huge, 6.2, 4.0, width);
+        assert_eq!(size, 4.0);
+        assert!(t.ends_with('…') && text_width(&t, size) <= width);
+    }
 
     #[test]
     fn a_huge_label_is_cut_with_an_ellipsis() {
