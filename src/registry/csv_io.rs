@@ -234,7 +234,21 @@ impl From<Table<Guardian>> for GuardianFile {
 /// Read an `aeds.csv` file.
 pub fn read_aeds(path: impl AsRef<Path>, opts: ReadOptions) -> Result<AedFile, RegistryError> {
     let (name, bytes) = read_path(path.as_ref())?;
-    parse_table(&name, &bytes, AED_COLUMNS, opts, parse_aed, |a| &a.id).map(AedFile::from)
+    parse_table(
+        &name,
+        &bytes,
+        AED_COLUMNS,
+        opts,
+        aed_parser(),
+        |a| &a.id,
+        true,
+    )
+    .map(AedFile::from)
+}
+
+fn aed_parser() -> impl FnMut(&mut Row) -> Aed {
+    let today = chrono::Utc::now().date_naive();
+    move |row| parse_aed(row, today)
 }
 
 /// Read `aeds.csv` content from any reader; `name` is used in messages.
@@ -244,7 +258,16 @@ pub fn read_aeds_from_reader<R: Read>(
     opts: ReadOptions,
 ) -> Result<AedFile, RegistryError> {
     let bytes = read_all(name, reader)?;
-    parse_table(name, &bytes, AED_COLUMNS, opts, parse_aed, |a| &a.id).map(AedFile::from)
+    parse_table(
+        name,
+        &bytes,
+        AED_COLUMNS,
+        opts,
+        aed_parser(),
+        |a| &a.id,
+        true,
+    )
+    .map(AedFile::from)
 }
 
 /// Read a `guardians.csv` file.
@@ -253,9 +276,15 @@ pub fn read_guardians(
     opts: ReadOptions,
 ) -> Result<GuardianFile, RegistryError> {
     let (name, bytes) = read_path(path.as_ref())?;
-    parse_table(&name, &bytes, GUARDIAN_COLUMNS, opts, parse_guardian, |g| {
-        &g.id
-    })
+    parse_table(
+        &name,
+        &bytes,
+        GUARDIAN_COLUMNS,
+        opts,
+        parse_guardian,
+        |g| &g.id,
+        true,
+    )
     .map(GuardianFile::from)
 }
 
@@ -266,9 +295,15 @@ pub fn read_guardians_from_reader<R: Read>(
     opts: ReadOptions,
 ) -> Result<GuardianFile, RegistryError> {
     let bytes = read_all(name, reader)?;
-    parse_table(name, &bytes, GUARDIAN_COLUMNS, opts, parse_guardian, |g| {
-        &g.id
-    })
+    parse_table(
+        name,
+        &bytes,
+        GUARDIAN_COLUMNS,
+        opts,
+        parse_guardian,
+        |g| &g.id,
+        true,
+    )
     .map(GuardianFile::from)
 }
 
@@ -423,17 +458,17 @@ fn as_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, RegistryError> {
 struct Row<'r> {
     file: &'r str,
     line: u64,
-    record: &'r csv::StringRecord,
+    fields: &'r [&'r str],
     columns: &'r FxHashMap<&'static str, usize>,
     errors: Vec<RowError>,
 }
 
-impl Row<'_> {
-    fn get(&self, column: &str) -> &str {
+impl<'r> Row<'r> {
+    fn get(&self, column: &str) -> &'r str {
         self.columns
             .get(column)
-            .and_then(|&i| self.record.get(i))
-            .map(str::trim)
+            .and_then(|&i| self.fields.get(i))
+            .map(|f| f.trim())
             .unwrap_or("")
     }
 
@@ -457,56 +492,58 @@ impl Row<'_> {
     }
 
     fn date(&mut self, column: &str) -> Option<NaiveDate> {
-        let v = self.get(column).to_string();
+        let v = self.get(column);
         if v.is_empty() {
             return None;
         }
-        match super::validate::parse_date(&v) {
+        match super::validate::parse_date(v) {
             Ok(d) => Some(d),
             Err(reason) => {
-                self.error(column, reason, &v);
+                self.error(column, reason, v);
                 None
             }
         }
     }
 
     fn boolean(&mut self, column: &str) -> Option<bool> {
-        let v = self.get(column).to_string();
-        match v.to_ascii_lowercase().as_str() {
-            "" => None,
-            "yes" | "y" | "true" | "1" => Some(true),
-            "no" | "n" | "false" | "0" => Some(false),
-            _ => {
-                self.error(column, "expected yes/no, true/false or 1/0", &v);
-                None
-            }
+        let v = self.get(column);
+        let is = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
+        if v.is_empty() {
+            None
+        } else if is(&["yes", "y", "true", "1"]) {
+            Some(true)
+        } else if is(&["no", "n", "false", "0"]) {
+            Some(false)
+        } else {
+            self.error(column, "expected yes/no, true/false or 1/0", v);
+            None
         }
     }
 
     fn number_in(&mut self, column: &str, (min, max): (f64, f64), what: &str) -> Option<f64> {
-        let v = self.get(column).to_string();
+        let v = self.get(column);
         if v.is_empty() {
             return None;
         }
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() && (min..=max).contains(&x) => Some(x),
             Ok(_) => {
-                self.error(column, format!("{what} out of range {min}..{max}"), &v);
+                self.error(column, format!("{what} out of range {min}..{max}"), v);
                 None
             }
             Err(_) => {
-                self.error(column, "not a number", &v);
+                self.error(column, "not a number", v);
                 None
             }
         }
     }
 
     fn choice<T: FromStr<Err = String> + Default>(&mut self, column: &str) -> T {
-        let v = self.get(column).to_string();
+        let v = self.get(column);
         match v.parse::<T>() {
             Ok(x) => x,
             Err(reason) => {
-                self.error(column, format!("unknown value; {reason}"), &v);
+                self.error(column, format!("unknown value; {reason}"), v);
                 T::default()
             }
         }
@@ -538,9 +575,11 @@ impl Row<'_> {
     }
 }
 
-fn parse_aed(row: &mut Row) -> Aed {
+/// `today` is read once per file: the clock is a system call in some sandboxes, and one
+/// date for the whole file also keeps rows near midnight consistent.
+fn parse_aed(row: &mut Row, today: NaiveDate) -> Aed {
     let aed = parse_aed_fields(row);
-    for e in super::validate::check_aed(&aed, chrono::Utc::now().date_naive()) {
+    for e in super::validate::check_aed(&aed, today) {
         row.error(&e.column, e.reason, &e.value);
     }
     aed
@@ -653,6 +692,23 @@ fn parse_guardian(row: &mut Row) -> Guardian {
     }
 }
 
+/// The records of a text with no `"` and no `\r`: one per non-empty line, fields split at
+/// `,`. This is what the csv crate makes of such text, without copying each record, and
+/// with its line numbers: it skips empty lines, and a record's line does not count the
+/// empty lines just before it.
+fn plain_records(text: &str) -> impl Iterator<Item = (u64, &str)> {
+    let mut empty_before = 0;
+    text.split('\n').enumerate().filter_map(move |(i, l)| {
+        if l.is_empty() {
+            empty_before += 1;
+            return None;
+        }
+        let line = i as u64 + 1 - empty_before;
+        empty_before = 0;
+        Some((line, l))
+    })
+}
+
 fn parse_table<T>(
     file: &str,
     bytes: &[u8],
@@ -660,8 +716,13 @@ fn parse_table<T>(
     opts: ReadOptions,
     mut parse_row: impl FnMut(&mut Row) -> T,
     id_of: impl Fn(&T) -> &str,
+    allow_plain: bool,
 ) -> Result<Table<T>, RegistryError> {
     let text = as_text(file, bytes)?;
+    // Text without quotes or carriage returns is split directly; anything else goes
+    // through the csv crate. (`allow_plain` is false only in tests comparing the two.)
+    let mut plain = (allow_plain && memchr::memchr2(b'"', b'\r', text.as_bytes()).is_none())
+        .then(|| plain_records(text));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -672,15 +733,21 @@ fn parse_table<T>(
         message: e.to_string(),
     };
     let mut header = csv::StringRecord::new();
-    match reader.read_record(&mut header) {
-        Ok(true) => {}
-        Err(e) => return Err(csv_error(e)),
-        Ok(false) => {
-            return Err(RegistryError::Empty {
-                file: file.to_string(),
-            });
-        }
+    let have_header = match &mut plain {
+        Some(records) => match records.next() {
+            Some((_, line)) => {
+                header = line.split(',').collect();
+                true
+            }
+            None => false,
+        },
+        None => reader.read_record(&mut header).map_err(csv_error)?,
     };
+    if !have_header {
+        return Err(RegistryError::Empty {
+            file: file.to_string(),
+        });
+    }
 
     let headers = Headers::new(&header);
     // A repeated unknown column is ignored like any unknown column; a repeated known one
@@ -728,8 +795,10 @@ fn parse_table<T>(
         });
     }
 
+    // Sized from the line count, an upper bound on the rows.
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
     let mut out = Table {
-        rows: Vec::new(),
+        rows: Vec::with_capacity(lines),
         errors: Vec::new(),
         warnings: Vec::new(),
         rows_seen: 0,
@@ -740,30 +809,29 @@ fn parse_table<T>(
             unknown.join(", ")
         ));
     }
-    let mut first_line: FxHashMap<String, u64> = FxHashMap::default();
+    let mut first_line: FxHashMap<String, u64> =
+        FxHashMap::with_capacity_and_hasher(lines, Default::default());
     let mut blank_rows = 0usize;
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(csv_error)? {
-        if record.iter().all(|f| f.trim().is_empty()) {
+    let mut on_record = |line: u64, fields: &[&str]| -> Result<(), RegistryError> {
+        if fields.iter().all(|f| f.trim().is_empty()) {
             blank_rows += 1;
-            continue;
+            return Ok(());
         }
         out.rows_seen += 1;
-        let line = record.position().map_or(0, |p| p.line());
         let mut row = Row {
             file,
             line,
-            record: &record,
+            fields,
             columns: &columns,
             errors: Vec::new(),
         };
-        let item = if record.len() != header.len() {
-            let raw = record.iter().collect::<Vec<_>>().join(",");
+        let item = if fields.len() != header.len() {
+            let raw = fields.join(",");
             row.error(
                 "row",
                 format!(
                     "has {} fields, the header has {}",
-                    record.len(),
+                    fields.len(),
                     header.len()
                 ),
                 &raw.chars().take(80).collect::<String>(),
@@ -787,6 +855,25 @@ fn parse_table<T>(
                     return Err(RegistryError::Strict(row.errors.swap_remove(0)));
                 }
                 out.errors.append(&mut row.errors);
+            }
+        }
+        Ok(())
+    };
+    match plain {
+        Some(records) => {
+            let mut fields: Vec<&str> = Vec::with_capacity(header.len());
+            for (line, record) in records {
+                fields.clear();
+                fields.extend(record.split(','));
+                on_record(line, &fields)?;
+            }
+        }
+        None => {
+            let mut record = csv::StringRecord::new();
+            while reader.read_record(&mut record).map_err(csv_error)? {
+                let line = record.position().map_or(0, |p| p.line());
+                let fields: Vec<&str> = record.iter().collect();
+                on_record(line, &fields)?;
             }
         }
     }
@@ -825,6 +912,64 @@ mod tests {
             })
         );
         assert_eq!(a.pads_expiry, NaiveDate::from_ymd_opt(2025, 1, 31));
+    }
+
+    #[test]
+    fn plain_text_reads_as_the_csv_crate_reads_it() {
+        let text = "\n\u{feff}id,postcode,lat,lon,access,indoor,pads_expiry,last_checked,notes\n\
+             A1,LE12 7AB,52,-1,public_24_7,Yes,2025-01-01,,\n\
+             \n\
+             A2,,95,-1,,maybe,,,\n\
+             ,,,,,,,,\n\
+             \x20\n\
+             A3,ZZ99 9ZZ,,,,,31/02/2024,9999-01-01,x\n\
+             A4,,0,0,sometimes,no,,,\n\
+             A5,,1\n\
+             A1,,,,,,,,\n\
+             A6 ,, 52.1 ,-1.2,,N,,,last";
+        let parse = |strict: bool, allow_plain: bool| {
+            let opts = ReadOptions { strict };
+            parse_table(
+                "t.csv",
+                text.as_bytes(),
+                AED_COLUMNS,
+                opts,
+                aed_parser(),
+                |a| &a.id,
+                allow_plain,
+            )
+            .map(AedFile::from)
+        };
+        let plain = parse(false, true).unwrap();
+        assert_eq!(plain, parse(false, false).unwrap());
+        assert_eq!(plain.aeds.len(), 2);
+        assert!(plain.errors.len() >= 8, "{:#?}", plain.errors);
+        let strict = |allow_plain| parse(true, allow_plain).unwrap_err().to_string();
+        assert_eq!(strict(true), strict(false));
+        for text in [
+            "id\n",
+            "\n\nid\n\n",
+            "id;name\nA;B\n",
+            "a,b\n1,2\n",
+            "id,ID\nA,B\n",
+        ] {
+            let show = |allow_plain| {
+                format!(
+                    "{:?}",
+                    parse_table(
+                        "t.csv",
+                        text.as_bytes(),
+                        AED_COLUMNS,
+                        ReadOptions::default(),
+                        aed_parser(),
+                        |a| &a.id,
+                        allow_plain
+                    )
+                    .map(AedFile::from)
+                )
+            };
+            assert_eq!(show(true), show(false), "{text:?}");
+        }
     }
 
     #[test]
