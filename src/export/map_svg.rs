@@ -1199,7 +1199,7 @@ mod tests {
             "Defibrillator coverage by walking distance: Rutland (E06000017), every postcode unit";
         let (t, size) = fitted(long, 6.2, 4.0, width);
         assert_eq!(t, long);
-        assert!(size < 6.2 && size >= 4.0 && text_width(&t, size) <= width + 1e-9);
+        assert!((4.0..6.2).contains(&size) && text_width(&t, size) <= width + 1e-9);
         let huge = "x".repeat(500);
         let (t, size) = fitted(&huge, 6.2, 4.0, width);
         assert_eq!(size, 4.0);
