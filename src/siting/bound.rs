@@ -29,6 +29,18 @@ pub fn lagrangian_bound(
     lower: f64,
     iterations: usize,
 ) -> LagrangianBound {
+    lagrangian_bound_until(inst, k, lower, iterations, None)
+}
+
+/// [`lagrangian_bound`], stopping also at `deadline` (after at least one step, so the
+/// bound is always at least greedy's first-step bound).
+pub fn lagrangian_bound_until(
+    inst: &CoveringInstance,
+    k: usize,
+    lower: f64,
+    iterations: usize,
+    deadline: Option<std::time::Instant>,
+) -> LagrangianBound {
     let w = &inst.weights;
     let mut lambda: Vec<f64> = w.clone();
     let mut best = LagrangianBound {
@@ -39,6 +51,9 @@ pub fn lagrangian_bound(
     let mut theta = 2.0;
     let mut since_better = 0;
     for it in 0..iterations {
+        if it > 0 && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            break;
+        }
         let (value, sites) = evaluate(inst, &lambda, k);
         best.iterations = it + 1;
         if value < best.upper_bound - 1e-12 * value.abs().max(1.0) {
