@@ -67,6 +67,18 @@ fn coverage(dir: &Path, aeds: &str, out: &str, extra: &[&str]) -> Output {
     aedcover(dir, &args)
 }
 
+/// `coverage` of `aeds.csv` against `counts.csv` (counts by postcode) located by `postcodes`.
+fn counts_coverage(dir: &Path, postcodes: &str) -> Output {
+    let demand = ["--demand", "counts.csv", "--postcodes", postcodes];
+    let args = [
+        &["coverage", "--aeds", "aeds.csv"],
+        &demand[..],
+        &["--out", "c"],
+    ]
+    .concat();
+    aedcover(dir, &args)
+}
+
 #[test]
 fn every_aed_rejected_exits_3_and_names_the_first_rows() {
     let tmp = inputs();
@@ -145,20 +157,7 @@ fn no_demand_matched_exits_4() {
     .unwrap();
     let cp = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/codepoint_native/Data/CSV/l.csv");
-    let o = aedcover(
-        d,
-        &[
-            "coverage",
-            "--aeds",
-            "aeds.csv",
-            "--demand",
-            "counts.csv",
-            "--postcodes",
-            cp.to_str().unwrap(),
-            "--out",
-            "c",
-        ],
-    );
+    let o = counts_coverage(d, cp.to_str().unwrap());
     let e = stderr(&o);
     assert_eq!(code(&o), 4, "{e}");
     assert!(e.contains("no demand matched"), "{e}");
@@ -178,20 +177,7 @@ fn a_utf16_codepoint_file_is_refused_by_name() {
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     std::fs::write(d.join("cp16.csv"), utf16).unwrap();
-    let o = aedcover(
-        d,
-        &[
-            "coverage",
-            "--aeds",
-            "aeds.csv",
-            "--demand",
-            "counts.csv",
-            "--postcodes",
-            "cp16.csv",
-            "--out",
-            "c",
-        ],
-    );
+    let o = counts_coverage(d, "cp16.csv");
     let e = stderr(&o);
     assert_ne!(code(&o), 0, "{e}");
     assert!(e.contains("cp16.csv"), "{e}");

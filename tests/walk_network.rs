@@ -204,21 +204,30 @@ fn cli_imports_aeds_from_a_pbf() {
     assert!(csv.contains("osm-node-9"), "{csv}");
 }
 
+const RUTLAND_PBF: &str = "osm_rutland/rutland-latest_2022-07-19.osm.pbf";
+const CODEPOINT_LE: &str = "codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv";
+
+/// Whether every named open-data file is there (`file_for_test` says why not, and fails
+/// under `CI=true`).
+fn have_open_data(files: &[&str]) -> bool {
+    files
+        .iter()
+        .all(|f| aedcover::opendata::file_for_test(f).is_some())
+}
+
+fn rutland_study() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/rutland-walk.toml")
+}
+
 /// Rutland (SOURCES.md §7): AEDs from the PBF, every located Code-Point postcode of
 /// E06000017, walking and straight-line coverage in one run; walking never beats the straight
 /// line; the bounded searches agree with unbounded Dijkstra from every AED.
 #[test]
 fn rutland_walking_and_straight_line_coverage() {
-    if aedcover::opendata::file_for_test("osm_rutland/rutland-latest_2022-07-19.osm.pbf").is_none()
-        || aedcover::opendata::file_for_test(
-            "codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv",
-        )
-        .is_none()
-    {
+    if !have_open_data(&[RUTLAND_PBF, CODEPOINT_LE]) {
         return;
     }
-    let study_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/rutland-walk.toml");
-    let study = aedcover::study::Study::load(&study_file).unwrap();
+    let study = aedcover::study::Study::load(rutland_study()).unwrap();
     let run = aedcover::pipeline::run(study, &aedcover::export::Progress::new(false)).unwrap();
     let a = &run.assessment;
     let w = a.walk.as_ref().expect("walking assessment");
@@ -379,20 +388,16 @@ fn network_node_candidates_find_the_junction() {
 /// its distance columns as walking.
 #[test]
 fn rutland_equity_follows_walking_distance() {
-    let needed = [
-        "osm_rutland/rutland-latest_2022-07-19.osm.pbf",
-        "codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv",
+    if !have_open_data(&[
+        RUTLAND_PBF,
+        CODEPOINT_LE,
         "imd2025_llr/imd2025_lsoa21_llr.csv",
         "population_census2021/lsoa21_population_llr.csv",
         "ons_boundaries_llr/lsoa21_E06000017.geojson",
-    ];
-    if needed
-        .iter()
-        .any(|f| aedcover::opendata::file_for_test(f).is_none())
-    {
+    ]) {
         return;
     }
-    let study_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/rutland-walk.toml");
+    let study_file = rutland_study();
     let walk_text = std::fs::read_to_string(&study_file).unwrap()
         + "\n[population]\nlsoa_csv = \"${AEDCOVER_OPEN_DATA}/population_census2021/lsoa21_population_llr.csv\"\n\
            lsoa_geojson = [\"${AEDCOVER_OPEN_DATA}/ons_boundaries_llr/lsoa21_E06000017.geojson\"]\n\

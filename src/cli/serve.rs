@@ -28,7 +28,7 @@ pub struct ServeArgs {
     /// A precomputed layer, NAME=FILE.geojson (NAME: areas, gaps, coverage, sites).
     #[arg(long, value_name = "NAME=FILE")]
     layer: Vec<String>,
-    /// The public root URL every link starts from, e.g. https://aed.example.org (default:
+    /// The public root URL every link starts from, e.g. <https://aed.example.org> (default:
     /// http://ADDR). Set it behind a proxy; links never come from a request's Host header.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,

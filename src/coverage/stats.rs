@@ -9,6 +9,7 @@
 
 use super::circles::{CircleFit, circles_union};
 use super::engine::{CoverageResult, DemandPoint, FacilityIndex, pct};
+use crate::geography::pip::AreaLocator;
 use geo::{Area, MultiPolygon};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -48,11 +49,12 @@ pub struct AreaStats {
 
 /// Finds, for each point, the first area (index into `areas`) containing it.
 pub fn locate_points(areas: &[AreaInput], points: &[(f64, f64)]) -> Vec<Option<u32>> {
-    crate::geography::pip::AreaLocator::new(areas.iter().map(|a| &a.2))
-        .locate_all(points)
-        .into_iter()
-        .map(|a| a.map(|i| i as u32))
-        .collect()
+    locate_with(&AreaLocator::new(areas.iter().map(|a| &a.2)), points)
+}
+
+fn locate_with(locator: &AreaLocator, points: &[(f64, f64)]) -> Vec<Option<u32>> {
+    let found = locator.locate_all(points).into_iter();
+    found.map(|a| a.map(|i| i as u32)).collect()
 }
 
 /// Weighted quantile `q` (0..1) of (value, weight) pairs; `None` when total weight is 0.
@@ -96,9 +98,10 @@ pub fn area_stats(
         .filter(|f| f.x_m.is_finite() && f.y_m.is_finite())
         .map(|f| (f.x_m, f.y_m))
         .collect();
-    let aed_area = locate_points(areas, &centres);
+    let locator = AreaLocator::new(areas.iter().map(|a| &a.2));
+    let aed_area = locate_with(&locator, &centres);
     let pts: Vec<(f64, f64)> = demand.iter().map(|p| (p.x_m, p.y_m)).collect();
-    let point_area = locate_points(areas, &pts);
+    let point_area = locate_with(&locator, &pts);
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); areas.len()];
     for (i, a) in point_area.iter().enumerate() {
         if let Some(a) = a {

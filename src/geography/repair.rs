@@ -325,19 +325,19 @@ mod tests {
     use super::*;
     use geo::{Contains, Point, wkt};
 
+    /// A closed ring of `n` vertices on the circle of radius 1 km round the origin.
+    fn circle(n: usize) -> LineString<f64> {
+        let at = |i: usize| std::f64::consts::TAU * (i % n) as f64 / n as f64;
+        let ring = (0..=n).map(|i| Coord {
+            x: 1000.0 * at(i).cos(),
+            y: 1000.0 * at(i).sin(),
+        });
+        LineString(ring.collect())
+    }
+
     #[test]
     fn a_200k_vertex_ring_is_checked_without_comparing_every_pair() {
-        let n = 200_000;
-        let ring: Vec<Coord<f64>> = (0..=n)
-            .map(|i| {
-                let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
-                Coord {
-                    x: 1000.0 * a.cos(),
-                    y: 1000.0 * a.sin(),
-                }
-            })
-            .collect();
-        let p = Polygon::new(LineString(ring), vec![]);
+        let p = Polygon::new(circle(200_000), vec![]);
         assert!(plainly_valid(&p));
         let (g, note) = repair_polygons("big", vec![p], Vec::new());
         assert!(note.is_none() && g.0.len() == 1);
@@ -368,18 +368,8 @@ mod tests {
     /// Holes and several parts take the fast path too, and it accepts only what geo accepts.
     #[test]
     fn holes_and_parts_are_checked_without_comparing_every_pair() {
-        let n = 100_000;
-        let circle: Vec<Coord<f64>> = (0..=n)
-            .map(|i| {
-                let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
-                Coord {
-                    x: 1000.0 * a.cos(),
-                    y: 1000.0 * a.sin(),
-                }
-            })
-            .collect();
         let big = Polygon::new(
-            LineString(circle),
+            circle(100_000),
             vec![square(-100.0, -100.0, 50.0), square(100.0, 100.0, 50.0)],
         );
         let island = Polygon::new(square(110.0, 110.0, 10.0), vec![]);

@@ -234,16 +234,20 @@ impl From<Table<Guardian>> for GuardianFile {
 /// Read an `aeds.csv` file.
 pub fn read_aeds(path: impl AsRef<Path>, opts: ReadOptions) -> Result<AedFile, RegistryError> {
     let (name, bytes) = read_path(path.as_ref())?;
-    parse_table(
-        &name,
-        &bytes,
+    aeds_from_bytes(&name, &bytes, opts)
+}
+
+fn aeds_from_bytes(name: &str, bytes: &[u8], opts: ReadOptions) -> Result<AedFile, RegistryError> {
+    let table = parse_table(
+        name,
+        bytes,
         AED_COLUMNS,
         opts,
         aed_parser(),
         |a| &a.id,
         true,
-    )
-    .map(AedFile::from)
+    );
+    table.map(AedFile::from)
 }
 
 fn aed_parser() -> impl FnMut(&mut Row) -> Aed {
@@ -258,16 +262,7 @@ pub fn read_aeds_from_reader<R: Read>(
     opts: ReadOptions,
 ) -> Result<AedFile, RegistryError> {
     let bytes = read_all(name, reader)?;
-    parse_table(
-        name,
-        &bytes,
-        AED_COLUMNS,
-        opts,
-        aed_parser(),
-        |a| &a.id,
-        true,
-    )
-    .map(AedFile::from)
+    aeds_from_bytes(name, &bytes, opts)
 }
 
 /// Read a `guardians.csv` file.
@@ -276,16 +271,7 @@ pub fn read_guardians(
     opts: ReadOptions,
 ) -> Result<GuardianFile, RegistryError> {
     let (name, bytes) = read_path(path.as_ref())?;
-    parse_table(
-        &name,
-        &bytes,
-        GUARDIAN_COLUMNS,
-        opts,
-        parse_guardian,
-        |g| &g.id,
-        true,
-    )
-    .map(GuardianFile::from)
+    guardians_from_bytes(&name, &bytes, opts)
 }
 
 /// Read `guardians.csv` content from any reader; `name` is used in messages.
@@ -295,16 +281,24 @@ pub fn read_guardians_from_reader<R: Read>(
     opts: ReadOptions,
 ) -> Result<GuardianFile, RegistryError> {
     let bytes = read_all(name, reader)?;
-    parse_table(
+    guardians_from_bytes(name, &bytes, opts)
+}
+
+fn guardians_from_bytes(
+    name: &str,
+    bytes: &[u8],
+    opts: ReadOptions,
+) -> Result<GuardianFile, RegistryError> {
+    let table = parse_table(
         name,
-        &bytes,
+        bytes,
         GUARDIAN_COLUMNS,
         opts,
         parse_guardian,
         |g| &g.id,
         true,
-    )
-    .map(GuardianFile::from)
+    );
+    table.map(GuardianFile::from)
 }
 
 /// Write AEDs in the registry format, sorted by id, every column present.
@@ -709,49 +703,96 @@ fn plain_records(text: &str) -> impl Iterator<Item = (u64, &str)> {
     })
 }
 
-fn parse_table<T>(
-    file: &str,
-    bytes: &[u8],
-    known: &'static [&'static str],
-    opts: ReadOptions,
-    mut parse_row: impl FnMut(&mut Row) -> T,
-    id_of: impl Fn(&T) -> &str,
-    allow_plain: bool,
-) -> Result<Table<T>, RegistryError> {
-    let text = as_text(file, bytes)?;
-    // Text without quotes or carriage returns is split directly; anything else goes
-    // through the csv crate. (`allow_plain` is false only in tests comparing the two.)
-    let mut plain = (allow_plain && memchr::memchr2(b'"', b'\r', text.as_bytes()).is_none())
-        .then(|| plain_records(text));
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let csv_error = |e: csv::Error| RegistryError::Csv {
+/// One table file's records: split directly when the text has no `"` and no `\r`, else
+/// read by the csv crate (the two agree; `plain_text_reads_as_the_csv_crate_reads_it`).
+enum Records<'t> {
+    Plain(Box<dyn Iterator<Item = (u64, &'t str)> + 't>),
+    Csv(csv::Reader<&'t [u8]>),
+}
+
+impl<'t> Records<'t> {
+    /// `allow_plain` is false only in tests comparing the two ways.
+    fn new(text: &'t str, allow_plain: bool) -> Self {
+        if allow_plain && memchr::memchr2(b'"', b'\r', text.as_bytes()).is_none() {
+            Records::Plain(Box::new(plain_records(text)))
+        } else {
+            let reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            Records::Csv(reader)
+        }
+    }
+
+    /// The header line; a file without one is [`RegistryError::Empty`].
+    fn header(&mut self, file: &str) -> Result<csv::StringRecord, RegistryError> {
+        let mut header = csv::StringRecord::new();
+        let have_header = match self {
+            Records::Plain(records) => records
+                .next()
+                .map(|(_, line)| header = line.split(',').collect())
+                .is_some(),
+            Records::Csv(reader) => reader
+                .read_record(&mut header)
+                .map_err(|e| csv_error(file, e))?,
+        };
+        match have_header {
+            true => Ok(header),
+            false => Err(RegistryError::Empty {
+                file: file.to_string(),
+            }),
+        }
+    }
+
+    /// Calls `on_record(line, fields)` for every record after the header.
+    fn each(
+        self,
+        file: &str,
+        fields_hint: usize,
+        mut on_record: impl FnMut(u64, &[&str]) -> Result<(), RegistryError>,
+    ) -> Result<(), RegistryError> {
+        match self {
+            Records::Plain(records) => {
+                let mut fields: Vec<&str> = Vec::with_capacity(fields_hint);
+                for (line, record) in records {
+                    fields.clear();
+                    fields.extend(record.split(','));
+                    on_record(line, &fields)?;
+                }
+            }
+            Records::Csv(mut reader) => {
+                let mut record = csv::StringRecord::new();
+                while reader
+                    .read_record(&mut record)
+                    .map_err(|e| csv_error(file, e))?
+                {
+                    let line = record.position().map_or(0, |p| p.line());
+                    let fields: Vec<&str> = record.iter().collect();
+                    on_record(line, &fields)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn csv_error(file: &str, e: csv::Error) -> RegistryError {
+    RegistryError::Csv {
         file: file.to_string(),
         line: e.position().map_or(0, |p| p.line()),
         message: e.to_string(),
-    };
-    let mut header = csv::StringRecord::new();
-    let have_header = match &mut plain {
-        Some(records) => match records.next() {
-            Some((_, line)) => {
-                header = line.split(',').collect();
-                true
-            }
-            None => false,
-        },
-        None => reader.read_record(&mut header).map_err(csv_error)?,
-    };
-    if !have_header {
-        return Err(RegistryError::Empty {
-            file: file.to_string(),
-        });
     }
+}
 
-    let headers = Headers::new(&header);
-    // A repeated unknown column is ignored like any unknown column; a repeated known one
-    // would make its values ambiguous.
+/// Where each known column is, and the labels of the unknown ones. A repeated unknown
+/// column is ignored like any unknown column; a repeated known one would make its values
+/// ambiguous; a header without `id` is refused, naming a `;` or tab separator if it has one.
+fn resolve_columns(
+    file: &str,
+    header: &csv::StringRecord,
+    known: &'static [&'static str],
+) -> Result<(FxHashMap<&'static str, usize>, Vec<String>), RegistryError> {
+    let headers = Headers::new(header);
     if let Some(d) = headers
         .duplicates()
         .into_iter()
@@ -767,79 +808,79 @@ fn parse_table<T>(
         .iter()
         .filter_map(|&k| headers.find(k).map(|i| (k, i)))
         .collect();
-    let unknown: Vec<&str> = (0..headers.len())
-        .filter(|&i| !known.contains(&headers.names()[i].as_str()))
-        .filter_map(|i| headers.label(i))
-        .collect();
     if !columns.contains_key("id") {
-        if header.len() == 1 {
-            let only = header.get(0).unwrap_or("");
-            if only.contains(';') {
-                return Err(RegistryError::SemicolonSeparated {
-                    file: file.to_string(),
-                });
-            }
-            if only.contains('\t') {
-                return Err(RegistryError::TabSeparated {
-                    file: file.to_string(),
-                });
-            }
-        }
-        let mut found = format!("{:?}", header.iter().collect::<Vec<_>>());
-        if found.chars().count() > 120 {
-            found = found.chars().take(117).collect::<String>() + "...";
-        }
-        return Err(RegistryError::MissingId {
-            file: file.to_string(),
-            found,
-        });
+        return Err(missing_id(file, header));
     }
+    let unknown = (0..headers.len())
+        .filter(|&i| !known.contains(&headers.names()[i].as_str()))
+        .filter_map(|i| headers.label(i).map(str::to_string))
+        .collect();
+    Ok((columns, unknown))
+}
 
-    // Sized from the line count, an upper bound on the rows.
-    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut out = Table {
-        rows: Vec::with_capacity(lines),
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        rows_seen: 0,
-    };
-    if !unknown.is_empty() {
-        out.warnings.push(format!(
-            "{file}: unknown columns ignored: {}",
-            unknown.join(", ")
-        ));
+fn missing_id(file: &str, header: &csv::StringRecord) -> RegistryError {
+    let file = file.to_string();
+    if header.len() == 1 {
+        let only = header.get(0).unwrap_or("");
+        if only.contains(';') {
+            return RegistryError::SemicolonSeparated { file };
+        }
+        if only.contains('\t') {
+            return RegistryError::TabSeparated { file };
+        }
     }
-    let mut first_line: FxHashMap<String, u64> =
-        FxHashMap::with_capacity_and_hasher(lines, Default::default());
-    let mut blank_rows = 0usize;
-    let mut on_record = |line: u64, fields: &[&str]| -> Result<(), RegistryError> {
+    let mut found = format!("{:?}", header.iter().collect::<Vec<_>>());
+    if found.chars().count() > 120 {
+        found = found.chars().take(117).collect::<String>() + "...";
+    }
+    RegistryError::MissingId { file, found }
+}
+
+/// Rows parsed so far, their bad values, and the first line of every id loaded.
+struct Rows<'a, T> {
+    file: &'a str,
+    header_len: usize,
+    columns: &'a FxHashMap<&'static str, usize>,
+    strict: bool,
+    table: Table<T>,
+    first_line: FxHashMap<String, u64>,
+    blank_rows: usize,
+}
+
+impl<'a, T> Rows<'a, T> {
+    /// Parses one record with `parse_row`: a blank record is counted, a record with the
+    /// wrong field count or any bad value (a repeated id among them) is kept as its errors.
+    fn take(
+        &mut self,
+        line: u64,
+        fields: &[&str],
+        parse_row: &mut impl FnMut(&mut Row) -> T,
+        id_of: &impl Fn(&T) -> &str,
+    ) -> Result<(), RegistryError> {
         if fields.iter().all(|f| f.trim().is_empty()) {
-            blank_rows += 1;
+            self.blank_rows += 1;
             return Ok(());
         }
-        out.rows_seen += 1;
+        self.table.rows_seen += 1;
         let mut row = Row {
-            file,
+            file: self.file,
             line,
             fields,
-            columns: &columns,
+            columns: self.columns,
             errors: Vec::new(),
         };
-        let item = if fields.len() != header.len() {
-            let raw = fields.join(",");
-            row.error(
-                "row",
-                format!(
-                    "has {} fields, the header has {}",
-                    fields.len(),
-                    header.len()
-                ),
-                &raw.chars().take(80).collect::<String>(),
+        let item = if fields.len() != self.header_len {
+            let raw: String = fields.join(",").chars().take(80).collect();
+            let reason = format!(
+                "has {} fields, the header has {}",
+                fields.len(),
+                self.header_len
             );
+            row.error("row", reason, &raw);
             None
         } else {
             let item = parse_row(&mut row);
-            if let Some(first) = first_line.get(id_of(&item)) {
+            if let Some(first) = self.first_line.get(id_of(&item)) {
                 let id = id_of(&item).to_string();
                 row.error("id", format!("duplicate id, first on line {first}"), &id);
             }
@@ -847,45 +888,70 @@ fn parse_table<T>(
         };
         match item {
             Some(item) if row.errors.is_empty() => {
-                first_line.insert(id_of(&item).to_string(), line);
-                out.rows.push(item);
+                self.first_line.insert(id_of(&item).to_string(), line);
+                self.table.rows.push(item);
             }
-            _ => {
-                if opts.strict {
-                    return Err(RegistryError::Strict(row.errors.swap_remove(0)));
-                }
-                out.errors.append(&mut row.errors);
-            }
+            _ if self.strict => return Err(RegistryError::Strict(row.errors.swap_remove(0))),
+            _ => self.table.errors.append(&mut row.errors),
         }
         Ok(())
+    }
+
+    /// The table, with a warning for blank rows skipped and for a file of a header only.
+    fn finish(mut self) -> Table<T> {
+        let file = self.file;
+        if self.blank_rows > 0 {
+            let warning = format!("{file}: {} blank rows skipped", self.blank_rows);
+            self.table.warnings.push(warning);
+        }
+        if self.table.rows_seen == 0 {
+            let warning = format!("{file}: no rows (the file has a header line only)");
+            self.table.warnings.push(warning);
+        }
+        self.table
+    }
+}
+
+fn parse_table<T>(
+    file: &str,
+    bytes: &[u8],
+    known: &'static [&'static str],
+    opts: ReadOptions,
+    mut parse_row: impl FnMut(&mut Row) -> T,
+    id_of: impl Fn(&T) -> &str,
+    allow_plain: bool,
+) -> Result<Table<T>, RegistryError> {
+    let text = as_text(file, bytes)?;
+    let mut records = Records::new(text, allow_plain);
+    let header = records.header(file)?;
+    let (columns, unknown) = resolve_columns(file, &header, known)?;
+    // Sized from the line count, an upper bound on the rows.
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut warnings = Vec::new();
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "{file}: unknown columns ignored: {}",
+            unknown.join(", ")
+        ));
+    }
+    let mut rows = Rows {
+        file,
+        header_len: header.len(),
+        columns: &columns,
+        strict: opts.strict,
+        table: Table {
+            rows: Vec::with_capacity(lines),
+            errors: Vec::new(),
+            warnings,
+            rows_seen: 0,
+        },
+        first_line: FxHashMap::with_capacity_and_hasher(lines, Default::default()),
+        blank_rows: 0,
     };
-    match plain {
-        Some(records) => {
-            let mut fields: Vec<&str> = Vec::with_capacity(header.len());
-            for (line, record) in records {
-                fields.clear();
-                fields.extend(record.split(','));
-                on_record(line, &fields)?;
-            }
-        }
-        None => {
-            let mut record = csv::StringRecord::new();
-            while reader.read_record(&mut record).map_err(csv_error)? {
-                let line = record.position().map_or(0, |p| p.line());
-                let fields: Vec<&str> = record.iter().collect();
-                on_record(line, &fields)?;
-            }
-        }
-    }
-    if blank_rows > 0 {
-        out.warnings
-            .push(format!("{file}: {blank_rows} blank rows skipped"));
-    }
-    if out.rows_seen == 0 {
-        out.warnings
-            .push(format!("{file}: no rows (the file has a header line only)"));
-    }
-    Ok(out)
+    records.each(file, header.len(), |line, fields| {
+        rows.take(line, fields, &mut parse_row, &id_of)
+    })?;
+    Ok(rows.finish())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the fewest sites that reach a target (greedy set cover, with a proven floor).
 //!
 //! For any chosen set `S`, submodularity gives `OPT_k ≤ f(S) + (sum of the k largest
-//! marginal gains w.r.t. S)` (Minoux's bound, the one [`super::greedy`] keeps online for its
+//! marginal gains w.r.t. S)` (Minoux's bound, the one [`super::greedy()`] keeps online for its
 //! own `k`). Here it is taken at a few prefixes `S_t` of a greedy sequence, with exact gains,
 //! and every `k` reads its bound from the sorted gains of each prefix: one pass over the
 //! coverage lists per prefix.
