@@ -27,9 +27,9 @@ use std::time::Instant;
 use rustc_hash::FxHashMap;
 
 use super::SitingError;
-use super::bound::lagrangian_bound_until;
 use super::greedy::{GreedyResult, greedy};
 use super::instance::CoveringInstance;
+use super::lagbb::{self, Problem, Settings};
 use super::local::{LocalOptions, local_search};
 
 /// Solver settings.
@@ -100,6 +100,10 @@ pub struct ExactResult {
     pub greedy_value: f64,
     pub solve_time_s: f64,
     pub reduction: Reduction,
+    /// Branch-and-bound nodes solved (0 when no search was needed).
+    pub nodes: usize,
+    /// The Lagrangian bound at the root of the search (before branching), when it ran.
+    pub root_bound: Option<f64>,
 }
 
 /// The reduced instance the MIP sees.
@@ -222,96 +226,9 @@ fn in_kept(chosen: &[usize], red: &Reduced) -> Vec<usize> {
     out
 }
 
-/// What a MIP backend found within its time.
-struct MipAnswer {
-    /// Chosen kept-candidate indices.
-    pub chosen_kept: Vec<usize>,
-    /// The solver proved optimality.
-    pub optimal: bool,
-    /// The best proven bound on the reduced instance's optimum.
-    pub best_bound: f64,
-}
-
-/// The MIP solver: microlp (pure Rust, through good_lp).
+/// The exact solver: a Lagrangian branch and bound ([`super::lagbb`], pure Rust).
 pub fn mip_solver() -> &'static str {
-    "microlp"
-}
-
-/// microlp checks its clock only between branch-and-bound nodes and can overrun it by far,
-/// so it runs on its own thread and is abandoned at the deadline (the thread then ends at
-/// microlp's own limit; a CLI run exits before).
-fn solve_mip(red: &Reduced, k: usize, start: &[usize], seconds: f64) -> Option<MipAnswer> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let weights = red.weights.clone();
-    let groups = red.group_candidates.clone();
-    let n_kept = red.kept.len();
-    let start = start.to_vec();
-    std::thread::spawn(move || {
-        let _ = tx.send(solve_microlp(&weights, &groups, n_kept, k, &start, seconds));
-    });
-    rx.recv_timeout(std::time::Duration::from_secs_f64(seconds.max(0.001)))
-        .ok()
-        .flatten()
-}
-
-fn solve_microlp(
-    weights: &[f64],
-    groups: &[Vec<u32>],
-    n_kept: usize,
-    k: usize,
-    start: &[usize],
-    seconds: f64,
-) -> Option<MipAnswer> {
-    use good_lp::{
-        Expression, Solution, SolverModel, Variable, WithInitialSolution, WithTimeLimit, microlp,
-        variable, variables,
-    };
-    let mut vars = variables!();
-    let x: Vec<Variable> = (0..n_kept).map(|_| vars.add(variable().binary())).collect();
-    let y: Vec<Variable> = weights
-        .iter()
-        .map(|_| vars.add(variable().min(0).max(1)))
-        .collect();
-    let objective: Expression = y.iter().zip(weights).map(|(v, &w)| w * *v).sum();
-    let mut model = vars
-        .maximise(objective)
-        .using(microlp)
-        .with_time_limit(seconds.max(0.001));
-    for (gi, cands) in groups.iter().enumerate() {
-        let cover: Expression = cands.iter().map(|&nj| x[nj as usize]).sum();
-        model.add_constraint((y[gi] - cover).leq(0));
-    }
-    let total: Expression = x.iter().copied().sum();
-    model.add_constraint(total.leq(k as f64));
-    let mut on = vec![false; n_kept];
-    for &nj in start {
-        on[nj] = true;
-    }
-    let hint = x
-        .iter()
-        .zip(&on)
-        .map(|(v, &o)| (*v, if o { 1.0 } else { 0.0 }))
-        .chain(groups.iter().zip(&y).map(|(cands, v)| {
-            let c = cands.iter().any(|&nj| on[nj as usize]);
-            (*v, if c { 1.0 } else { 0.0 })
-        }))
-        .collect::<Vec<_>>();
-    let sol = model.with_initial_solution(hint).solve().ok()?;
-    let optimal = matches!(sol.status(), good_lp::SolutionStatus::Optimal);
-    let chosen_kept: Vec<usize> = (0..n_kept).filter(|&j| sol.value(x[j]) > 0.5).collect();
-    let best_bound = sol.into_inner().stats().best_bound.unwrap_or(f64::INFINITY);
-    Some(MipAnswer {
-        chosen_kept,
-        optimal,
-        best_bound,
-    })
-}
-
-/// The seconds left before `deadline`.
-fn left_s(deadline: Instant) -> f64 {
-    deadline
-        .saturating_duration_since(Instant::now())
-        .as_secs_f64()
+    "Lagrangian branch and bound (pure Rust)"
 }
 
 /// Solves the covering problem for `k` sites exactly, within `options.time_limit_s` of wall
@@ -356,6 +273,8 @@ pub fn exact(
             greedy_value: g.value,
             solve_time_s: started.elapsed().as_secs_f64(),
             reduction: red.reduction,
+            nodes: 0,
+            root_bound: None,
         }
     };
 
@@ -367,46 +286,21 @@ pub fn exact(
     }
 
     let (start, start_value) = warm_start(instance, g, options, started, deadline);
-    let fallback_upper = fallback_bound(instance, k, start_value, deadline);
     let start_kept = in_kept(&start, &red);
-    let answer = if left_s(deadline) > 0.0 {
-        solve_mip(&red, k, &start_kept, left_s(deadline))
+    let problem = Problem::new(red.weights.clone(), &red.group_candidates, red.kept.len());
+    let o = lagbb::solve(&problem, k, &start_kept, deadline, Settings::default());
+    let chosen: Vec<usize> = o.chosen.iter().map(|&nj| red.kept[nj]).collect();
+    let found = instance.value_of(&chosen).0;
+    let mut r = if o.complete {
+        finish(chosen, found, ExactStatus::Optimal)
+    } else if found > start_value {
+        finish(chosen, o.upper_bound, ExactStatus::TimeLimit)
     } else {
-        None
+        finish(start, o.upper_bound, ExactStatus::TimeLimitStartKept)
     };
-    match answer {
-        Some(a) => {
-            let chosen: Vec<usize> = a.chosen_kept.iter().map(|&nj| red.kept[nj]).collect();
-            let mip_value = instance.value_of(&chosen).0;
-            let upper = a.best_bound.min(fallback_upper);
-            if !a.optimal && start_value > mip_value {
-                return Ok(finish(start, upper, ExactStatus::TimeLimit));
-            }
-            let status = if a.optimal {
-                ExactStatus::Optimal
-            } else {
-                ExactStatus::TimeLimit
-            };
-            let upper = if a.optimal { mip_value } else { upper };
-            Ok(finish(chosen, upper, status))
-        }
-        None => Ok(finish(
-            start,
-            fallback_upper,
-            ExactStatus::TimeLimitStartKept,
-        )),
-    }
-}
-
-/// The bound quoted when the MIP proves nothing: Lagrangian steps until they converge, for
-/// at most a tenth of the time left (the MIP keeps the rest). On the Leicester instance
-/// (7,948 candidates) its ~1,800 steps take about 1.3 s and give 2,849.76, where the fixed
-/// 50 steps used before gave 2,991.78.
-fn fallback_bound(instance: &CoveringInstance, k: usize, lower: f64, deadline: Instant) -> f64 {
-    const MAX_STEPS: usize = 5_000;
-    let share = std::time::Duration::from_secs_f64(left_s(deadline) / 10.0);
-    let steps = if left_s(deadline) > 0.0 { MAX_STEPS } else { 1 };
-    lagrangian_bound_until(instance, k, lower, steps, Some(Instant::now() + share)).upper_bound
+    r.nodes = o.nodes;
+    r.root_bound = o.root_bound.is_finite().then_some(o.root_bound);
+    Ok(r)
 }
 
 /// Greedy improved by local search for at most a fifth of the time limit.
@@ -451,29 +345,6 @@ mod tests {
                 assert!(r.value >= r.greedy_value - 1e-9);
             }
         }
-    }
-
-    /// The fallback bound runs its steps to convergence when time allows: never looser than
-    /// the 50 fixed steps it replaced, and still a bound on the exhaustive optimum.
-    #[test]
-    fn the_fallback_bound_is_at_least_as_tight_as_fifty_steps_and_still_a_bound() {
-        for seed in 0..10 {
-            let inst = random_instance(seed, 60, 25);
-            for k in [2, 4] {
-                let g = greedy(&inst, k);
-                let later = Instant::now() + std::time::Duration::from_secs(60);
-                let bound = fallback_bound(&inst, k, g.value, later);
-                let fifty = super::super::bound::lagrangian_bound(&inst, k, g.value, 50);
-                assert!(bound <= fifty.upper_bound + 1e-9, "seed {seed} k {k}");
-                assert!(bound >= exhaustive(&inst, k) - 1e-9, "seed {seed} k {k}");
-            }
-        }
-        let inst = random_instance(3, 60, 25);
-        let now = Instant::now();
-        assert!(
-            fallback_bound(&inst, 3, 0.0, now).is_finite(),
-            "one step even with no time"
-        );
     }
 
     #[test]

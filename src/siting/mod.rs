@@ -12,6 +12,7 @@ pub mod budget;
 pub mod exact;
 pub mod greedy;
 pub mod instance;
+pub mod lagbb;
 pub mod local;
 pub mod report;
 
