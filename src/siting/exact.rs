@@ -1,5 +1,5 @@
-//! Exact maximal covering as a mixed-integer program, solved with `good_lp` + `microlp`
-//! (pure Rust):
+//! Exact maximal covering, solved by a Lagrangian branch and bound ([`super::lagbb`], pure
+//! Rust, no LP solver):
 //!
 //! ```text
 //! maximise   Σ_g w_g · y_g
@@ -16,11 +16,16 @@
 //! Before solving, the instance is reduced: demand with no weight or no candidate in reach is
 //! dropped, demand points with identical candidate sets are merged (weights summed), and a
 //! candidate whose covered set is contained in another's (ties: the lower index stays) is
-//! dropped — some optimum never needs it. The warm start is greedy improved by local search;
-//! microlp runs on its own thread until the time limit, which covers every step. When the
-//! limit stops the search, the result is the best known solution and the gap to the best
-//! proven bound: the MIP's, or the Lagrangian relaxation's (run until it converges, for at
-//! most a tenth of the time left) when that is tighter or the MIP has none.
+//! dropped — some optimum never needs it. The warm start is greedy improved by local search
+//! (for at most a fifth of the time limit); the branch and bound then runs until the time
+//! limit, which covers every step and is read inside its subgradient loop. When the limit
+//! stops the search, the result is the best known solution and the gap to the best proven
+//! bound (the largest bound of any open node; before the root's subgradient has run, the
+//! best Lagrangian bound reached so far, or greedy's own bounds).
+//!
+//! On the Leicester instance of issue 13 (7,948 units, k = 20, 500 m) the search does not
+//! close: in 120 s it finds 2,820 (local search alone: 2,809) with a root bound of 2,850, a
+//! 1.05 % gap; the Lagrangian (= LP) bound is too weak there for a proof by branching alone.
 
 use std::time::Instant;
 
@@ -58,9 +63,9 @@ pub enum ExactStatus {
     /// The time limit stopped the search; the result is the best solution found and the gap
     /// is to the best proven bound.
     TimeLimit,
-    /// The time limit stopped the search before the MIP had any solution; the result is
-    /// the warm start's (greedy improved by local search, or greedy's alone without a warm
-    /// start), the bound the Lagrangian relaxation's.
+    /// The time limit stopped the search before it improved on the warm start; the result
+    /// is the warm start's (greedy improved by local search, or greedy's alone without a
+    /// warm start), the bound the Lagrangian relaxation's.
     TimeLimitStartKept,
 }
 
@@ -70,7 +75,7 @@ impl ExactStatus {
             ExactStatus::Optimal => "optimal",
             ExactStatus::TimeLimit => "time limit reached, best known solution",
             ExactStatus::TimeLimitStartKept => {
-                "time limit reached before the MIP found a solution: best known = the warm start, gap from the Lagrangian bound"
+                "time limit reached before the search improved on the warm start: best known = the warm start, gap from the Lagrangian bound"
             }
         }
     }
@@ -106,7 +111,7 @@ pub struct ExactResult {
     pub root_bound: Option<f64>,
 }
 
-/// The reduced instance the MIP sees.
+/// The reduced instance the search sees.
 struct Reduced {
     pub weights: Vec<f64>,
     /// Per group, the kept candidates (indices into `kept`).
@@ -232,10 +237,10 @@ pub fn mip_solver() -> &'static str {
 }
 
 /// Solves the covering problem for `k` sites exactly, within `options.time_limit_s` of wall
-/// time in all (greedy, reduction, the local-search warm start, the bound and the MIP).
+/// time in all (greedy, reduction, the local-search warm start and the branch and bound).
 ///
 /// `greedy_result` (computed here when `None`) gives the first start; local search improves
-/// it for the warm start, which is also the answer when the MIP finds nothing better in time.
+/// it for the warm start, which is also the answer when the search finds nothing better in time.
 pub fn exact(
     instance: &CoveringInstance,
     k: usize,
@@ -348,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    fn a_run_stopped_before_the_mip_names_the_warm_start_and_the_lagrangian_bound() {
+    fn a_run_stopped_before_an_improvement_names_the_warm_start_and_the_lagrangian_bound() {
         let text = ExactStatus::TimeLimitStartKept.as_str();
         assert!(
             text.contains("warm start") && text.contains("Lagrangian"),

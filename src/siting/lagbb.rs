@@ -490,27 +490,7 @@ pub(crate) fn solve(
         theta: 2.0,
     }];
     let mut interrupted = false;
-    let trace = std::env::var("AEDCOVER_BB_TRACE").is_ok();
-    let t0 = Instant::now();
-    let mut settings = settings;
-    if let Ok(v) = std::env::var("AEDCOVER_BB_STEPS") {
-        let v: Vec<usize> = v.split(',').filter_map(|x| x.parse().ok()).collect();
-        settings.root_steps = v[0];
-        settings.node_steps = v[1];
-    }
     while let Some(mut node) = stack.pop() {
-        if trace && out.nodes % 1000 == 0 {
-            let open = stack.iter().map(|nd| nd.bound).fold(0.0, f64::max);
-            eprintln!(
-                "bb {:.1}s nodes {} best {} stack {} open max {:.2} depth {}",
-                t0.elapsed().as_secs_f64(),
-                out.nodes,
-                s.best_value,
-                stack.len(),
-                open,
-                node.fixes.len()
-            );
-        }
         if node.bound < s.threshold() {
             continue;
         }
@@ -529,17 +509,6 @@ pub(crate) fn solve(
         let processed = s.process(&mut node, steps);
         if root {
             out.root_bound = node.bound.max(s.best_value);
-            if trace {
-                eprintln!(
-                    "root {:.2}s bound {:.3} best {} fixes {} free {} theta {:e}",
-                    t0.elapsed().as_secs_f64(),
-                    node.bound,
-                    s.best_value,
-                    node.fixes.len(),
-                    s.free.len(),
-                    node.theta
-                );
-            }
         }
         match processed {
             Processed::Pruned => {}
