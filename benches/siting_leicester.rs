@@ -119,7 +119,8 @@ fn exact_once(
     );
     eprintln!(
         "exact ({}): {} (bound {:.2}, gap {:.4} %, {}) in {took_s:.1} s of a {limit_s} s limit; \
-         heuristic {heuristic} = {:.3} % of it; {} groups, {} candidates kept",
+         heuristic {heuristic} = {:.3} % of it; {} groups, {} candidates kept; {} nodes, root \
+         bound {:?}",
         mip_solver(),
         e.value,
         e.upper_bound,
@@ -128,6 +129,8 @@ fn exact_once(
         100.0 * heuristic / e.value,
         e.reduction.demand_groups,
         e.reduction.candidates_kept,
+        e.nodes,
+        e.root_bound,
     );
 }
 

@@ -2,8 +2,9 @@
 //! existing AEDs kept in place.
 //!
 //! [`CoveringInstance`] holds sparse coverage lists built from an R-tree; [`greedy()`] is the
-//! lazy greedy solver for any size, with the bounds it proves; [`exact()`] is the MIP solver
-//! (good_lp + microlp) with a time limit kept on every path and a proven gap; [`budget`] turns a budget in
+//! lazy greedy solver for any size, with the bounds it proves; [`exact()`] is the exact solver
+//! (a pure-Rust Lagrangian branch and bound, [`lagbb`]) with a time limit kept on every path
+//! and a proven gap; [`budget`] turns a budget in
 //! pounds into a number of sites and prices the result.
 
 pub mod bound;
@@ -12,6 +13,7 @@ pub mod budget;
 pub mod exact;
 pub mod greedy;
 pub mod instance;
+pub mod lagbb;
 pub mod local;
 pub mod report;
 

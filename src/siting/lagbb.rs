@@ -1,0 +1,661 @@
+//! Lagrangian branch and bound for maximal covering (pure Rust, no LP solver).
+//!
+//! The problem (on the reduced instance: demand groups `g` with weights `w_g`, candidates
+//! `j` covering groups `C(j)`): maximise `Σ w_g y_g` subject to `y_g ≤ Σ_{j ∋ g} x_j`,
+//! `Σ x_j ≤ k`, `x` binary, `0 ≤ y ≤ 1`. At a node some candidates are fixed in (set `I`,
+//! covering weight `v_I`) and some out; `k' = k − |I|` sites remain. Relaxing the cover
+//! constraints of the groups `I` does not cover with multipliers `0 ≤ λ_g ≤ w_g` gives, for
+//! any such `λ`, the bound
+//!
+//! `L(λ) = v_I + Σ_g (w_g − λ_g) + (sum of the k' largest c_j)`, `c_j = Σ_{g ∈ C(j)} λ_g`
+//!
+//! over the free candidates and the groups some free candidate covers (a group no free
+//! candidate covers cannot be covered in the subtree). Subgradient steps tighten it; the
+//! parent's multipliers warm-start each child.
+//!
+//! **Reduced-cost fixing.** With the best multipliers of a node, forcing a free candidate `j`
+//! outside the `k'` best into the solution gives the bound `L − c_[k'] + c_j`, and forcing
+//! one of the `k'` best out gives `L − c_j + c_[k'+1]` (the same `λ`, a valid bound of the
+//! restricted problem). When that falls below what the incumbent already achieves, `j` is
+//! fixed out (or in) for the whole subtree. Then the node is re-solved; when nothing more is
+//! fixed it branches on the free candidate with the largest `c_j` among the `k'` best, the
+//! "in" child first (depth first).
+//!
+//! **Pruning.** A node is dropped as soon as some `L(λ)` cannot beat the incumbent: below
+//! `best + 1` when every weight is a whole number (the objective is then integral), else
+//! below `best · (1 + 1e-9)`. Every Lagrangian solution (the fixed-in sites plus the `k'`
+//! best) is evaluated as a solution and can replace the incumbent.
+//!
+//! **Stopping.** The clock is read inside the subgradient loop; at the deadline the search
+//! stops with the incumbent and the best proven bound: the largest bound of any open node
+//! (each holds its parent's bound, or its own when it was interrupted).
+
+use std::time::Instant;
+
+/// Compressed rows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rows {
+    off: Vec<usize>,
+    items: Vec<u32>,
+}
+
+impl Rows {
+    pub(crate) fn from_rows(rows: &[Vec<u32>]) -> Rows {
+        let mut off = Vec::with_capacity(rows.len() + 1);
+        off.push(0);
+        let mut items = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+        for r in rows {
+            items.extend_from_slice(r);
+            off.push(items.len());
+        }
+        Rows { off, items }
+    }
+
+    fn transpose(&self, n_cols: usize) -> Rows {
+        let mut off = vec![0usize; n_cols + 1];
+        for &c in &self.items {
+            off[c as usize + 1] += 1;
+        }
+        for i in 1..off.len() {
+            off[i] += off[i - 1];
+        }
+        let mut fill = off.clone();
+        let mut items = vec![0u32; self.items.len()];
+        for r in 0..self.len() {
+            for &c in self.row(r) {
+                items[fill[c as usize]] = r as u32;
+                fill[c as usize] += 1;
+            }
+        }
+        Rows { off, items }
+    }
+
+    fn len(&self) -> usize {
+        self.off.len() - 1
+    }
+
+    fn row(&self, r: usize) -> &[u32] {
+        &self.items[self.off[r]..self.off[r + 1]]
+    }
+}
+
+/// A reduced covering problem.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    weights: Vec<f64>,
+    /// Per candidate, the groups it covers.
+    groups_of: Rows,
+}
+
+impl Problem {
+    /// `group_candidates[g]`: the candidates (0..n_cand) covering group `g`.
+    pub(crate) fn new(weights: Vec<f64>, group_candidates: &[Vec<u32>], n_cand: usize) -> Problem {
+        let by_group = Rows::from_rows(group_candidates);
+        Problem {
+            weights,
+            groups_of: by_group.transpose(n_cand),
+        }
+    }
+
+    pub(crate) fn candidates(&self) -> usize {
+        self.groups_of.len()
+    }
+
+    /// Covered weight of a set of candidates.
+    pub(crate) fn value_of(&self, chosen: &[usize]) -> f64 {
+        let mut covered = vec![false; self.weights.len()];
+        let mut v = 0.0;
+        for &j in chosen {
+            for &g in self.groups_of.row(j) {
+                if !covered[g as usize] {
+                    covered[g as usize] = true;
+                    v += self.weights[g as usize];
+                }
+            }
+        }
+        v
+    }
+}
+
+/// What the search found.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    /// Best solution found (candidate indices of the problem), ascending.
+    pub chosen: Vec<usize>,
+    pub value: f64,
+    /// Proven upper bound on the optimum (equal to `value` when `complete`).
+    pub upper_bound: f64,
+    /// The tree was searched to the end: `value` is optimal.
+    pub complete: bool,
+    pub nodes: usize,
+    /// The root's bound and how many candidates it fixed out / in.
+    pub root_bound: f64,
+    pub root_fixed_out: usize,
+    pub root_fixed_in: usize,
+}
+
+/// Search settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    /// Subgradient steps at the root (it stops earlier once converged).
+    pub root_steps: usize,
+    /// Subgradient steps at every other node.
+    pub node_steps: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            root_steps: 3000,
+            node_steps: 15,
+        }
+    }
+}
+
+struct Node {
+    /// Decisions below the root: (candidate, in?).
+    fixes: Vec<(u32, bool)>,
+    lambda: Vec<f64>,
+    /// A proven bound on the subtree.
+    bound: f64,
+    theta: f64,
+}
+
+enum Processed {
+    Pruned,
+    Interrupted,
+    Branch(u32),
+}
+
+struct Search<'a> {
+    p: &'a Problem,
+    k: usize,
+    integral: bool,
+    deadline: Instant,
+    best_value: f64,
+    best_set: Vec<u32>,
+    /// Root decisions: 0 free, 1 in, -1 out.
+    base: Vec<i8>,
+    // Scratch, rebuilt at each node.
+    status: Vec<i8>,
+    covered: Vec<bool>,
+    active: Vec<bool>,
+    free: Vec<u32>,
+    ins: Vec<u32>,
+    v_in: f64,
+    scores: Vec<(f64, u32)>,
+    hits: Vec<u32>,
+    sub: Vec<f64>,
+}
+
+const FREE: i8 = 0;
+const IN: i8 = 1;
+const OUT: i8 = -1;
+
+impl<'a> Search<'a> {
+    /// The least a subtree's bound must reach to possibly hold a better solution.
+    fn threshold(&self) -> f64 {
+        if self.integral {
+            self.best_value + 1.0 - 1e-6
+        } else {
+            self.best_value + 1e-9 * self.best_value.abs().max(1.0)
+        }
+    }
+
+    /// A bound as quoted: rounded down when the objective is integral.
+    fn quoted(&self, bound: f64) -> f64 {
+        if self.integral {
+            (bound + 1e-6).floor()
+        } else {
+            bound
+        }
+    }
+
+    /// Rebuilds the node state from the root decisions and `fixes`.
+    fn setup(&mut self, fixes: &[(u32, bool)]) {
+        let p = self.p;
+        self.status.copy_from_slice(&self.base);
+        for &(j, on) in fixes {
+            self.status[j as usize] = if on { IN } else { OUT };
+        }
+        self.covered.iter_mut().for_each(|c| *c = false);
+        self.active.iter_mut().for_each(|a| *a = false);
+        self.free.clear();
+        self.ins.clear();
+        self.v_in = 0.0;
+        for j in 0..p.candidates() {
+            match self.status[j] {
+                IN => {
+                    self.ins.push(j as u32);
+                    for &g in p.groups_of.row(j) {
+                        if !self.covered[g as usize] {
+                            self.covered[g as usize] = true;
+                            self.v_in += p.weights[g as usize];
+                        }
+                    }
+                }
+                FREE => self.free.push(j as u32),
+                _ => {}
+            }
+        }
+        let mut useful = Vec::with_capacity(self.free.len());
+        for &j in &self.free {
+            let mut any = false;
+            for &g in p.groups_of.row(j as usize) {
+                if !self.covered[g as usize] {
+                    self.active[g as usize] = true;
+                    any = true;
+                }
+            }
+            if any {
+                useful.push(j);
+            }
+        }
+        self.free = useful;
+    }
+
+    /// Scores of the free candidates under `lambda`, the `k'` best first (the first `k'+1`
+    /// entries of `scores` are the largest, the first `k'` of them in any order).
+    fn score(&mut self, lambda: &[f64], kp: usize) -> (f64, f64) {
+        let p = self.p;
+        self.scores.clear();
+        for &j in &self.free {
+            let c: f64 = p
+                .groups_of
+                .row(j as usize)
+                .iter()
+                .filter(|&&g| self.active[g as usize])
+                .map(|&g| lambda[g as usize])
+                .sum();
+            self.scores.push((c, j));
+        }
+        let cmp = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let n = self.scores.len();
+        if kp < n {
+            self.scores.select_nth_unstable_by(kp, cmp);
+            let next = self.scores[kp].0;
+            if kp > 0 {
+                self.scores[..kp].select_nth_unstable_by(kp - 1, cmp);
+            }
+            let kth = if kp > 0 { self.scores[kp - 1].0 } else { 0.0 };
+            (kth, next)
+        } else {
+            (0.0, 0.0)
+        }
+    }
+
+    fn free_term(&self, lambda: &[f64]) -> f64 {
+        self.active
+            .iter()
+            .zip(&self.p.weights)
+            .zip(lambda)
+            .filter(|((a, _), _)| **a)
+            .map(|((_, w), l)| w - l)
+            .sum()
+    }
+
+    /// Evaluates the fixed-in sites plus `top` as a solution; keeps it if better.
+    fn offer(&mut self, top: &[u32]) {
+        let p = self.p;
+        let mut v = self.v_in;
+        for &j in top {
+            for &g in p.groups_of.row(j as usize) {
+                let g = g as usize;
+                if self.active[g] && self.hits[g] == 0 {
+                    v += p.weights[g];
+                }
+                self.hits[g] += 1;
+            }
+        }
+        for &j in top {
+            for &g in p.groups_of.row(j as usize) {
+                self.hits[g as usize] = 0;
+            }
+        }
+        if v > self.best_value + 1e-9 * self.best_value.abs().max(1.0) {
+            self.best_value = v;
+            self.best_set = self.ins.iter().chain(top).copied().collect();
+        }
+    }
+
+    /// Subgradient steps on the node, fixing, and the branching choice.
+    fn process(&mut self, node: &mut Node, steps: usize) -> Processed {
+        let p = self.p;
+        loop {
+            self.setup(&node.fixes);
+            let kp = self.k - self.ins.len();
+            if kp == 0 || self.free.len() <= kp {
+                // No site left, or every useful free candidate fits: optimal for the node.
+                let all = if kp == 0 {
+                    Vec::new()
+                } else {
+                    self.free.clone()
+                };
+                self.offer(&all);
+                return Processed::Pruned;
+            }
+            let lambda = &mut node.lambda;
+            for (l, &w) in lambda.iter_mut().zip(&p.weights) {
+                *l = l.clamp(0.0, w);
+            }
+            node.theta = node.theta.max(0.01);
+            let mut best_l = f64::INFINITY;
+            let mut best_lambda = lambda.clone();
+            let mut since = 0;
+            for t in 0..steps {
+                if t % 4 == 0 && Instant::now() >= self.deadline {
+                    node.bound = node.bound.min(best_l);
+                    *lambda = best_lambda;
+                    return Processed::Interrupted;
+                }
+                self.score(lambda, kp);
+                let top: Vec<u32> = self.scores[..kp].iter().map(|s| s.1).collect();
+                let l_val = self.v_in
+                    + self.free_term(lambda)
+                    + self.scores[..kp].iter().map(|s| s.0).sum::<f64>();
+                self.offer(&top);
+                if l_val < best_l - 1e-12 * l_val.abs().max(1.0) {
+                    best_l = l_val;
+                    best_lambda.copy_from_slice(lambda);
+                    since = 0;
+                } else {
+                    since += 1;
+                    if since >= if steps > 100 { 20 } else { 5 } {
+                        node.theta /= 2.0;
+                        since = 0;
+                    }
+                }
+                if best_l.min(node.bound) < self.threshold() {
+                    return Processed::Pruned;
+                }
+                if node.theta < 1e-6 {
+                    break;
+                }
+                // Subgradient over the active groups, each step scaled by the weight (for unit
+                // weights: as if the merged demand points kept multipliers of their own).
+                for &j in &top {
+                    for &g in p.groups_of.row(j as usize) {
+                        self.hits[g as usize] += 1;
+                    }
+                }
+                let mut norm2 = 0.0;
+                for (g, s) in self.sub.iter_mut().enumerate() {
+                    *s = if self.active[g] {
+                        let d =
+                            self.hits[g] as f64 - if lambda[g] < p.weights[g] { 1.0 } else { 0.0 };
+                        norm2 += p.weights[g] * d * d;
+                        d * p.weights[g]
+                    } else {
+                        0.0
+                    };
+                }
+                for &j in &top {
+                    for &g in p.groups_of.row(j as usize) {
+                        self.hits[g as usize] = 0;
+                    }
+                }
+                if norm2 == 0.0 {
+                    break; // the relaxed solution is feasible, hence optimal for the node
+                }
+                let target = self.best_value;
+                let step = node.theta * (l_val - target).max(1e-9) / norm2;
+                for (g, l) in lambda.iter_mut().enumerate() {
+                    if self.sub[g] != 0.0 {
+                        *l = (*l - step * self.sub[g]).clamp(0.0, p.weights[g]);
+                    }
+                }
+            }
+            lambda.copy_from_slice(&best_lambda);
+            node.bound = node.bound.min(best_l);
+            // Reduced-cost fixing with the best multipliers.
+            let (kth, next) = self.score(lambda, kp);
+            let l_val = self.v_in
+                + self.free_term(lambda)
+                + self.scores[..kp].iter().map(|s| s.0).sum::<f64>();
+            let bound = l_val.min(node.bound);
+            node.bound = bound;
+            if bound < self.threshold() {
+                return Processed::Pruned;
+            }
+            let thr = self.threshold();
+            let mut fixed = 0;
+            for (r, &(c, j)) in self.scores.iter().enumerate() {
+                if r < kp {
+                    if l_val - c + next < thr {
+                        node.fixes.push((j, true));
+                        fixed += 1;
+                    }
+                } else if l_val - kth + c < thr {
+                    node.fixes.push((j, false));
+                    fixed += 1;
+                }
+            }
+            if fixed > 0 {
+                continue;
+            }
+            let branch = self.scores[..kp]
+                .iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+                .map(|s| s.1)
+                .expect("kp > 0");
+            return Processed::Branch(branch);
+        }
+    }
+}
+
+/// Searches for the best `k` candidates of `p`, starting from the incumbent `start`.
+pub(crate) fn solve(
+    p: &Problem,
+    k: usize,
+    start: &[usize],
+    deadline: Instant,
+    settings: Settings,
+) -> Outcome {
+    let n = p.candidates();
+    let n_groups = p.weights.len();
+    let integral = p.weights.iter().all(|w| w.fract() == 0.0 && w.abs() < 1e12);
+    let mut s = Search {
+        p,
+        k: k.min(n),
+        integral,
+        deadline,
+        best_value: p.value_of(start),
+        best_set: start.iter().map(|&j| j as u32).collect(),
+        base: vec![FREE; n],
+        status: vec![FREE; n],
+        covered: vec![false; n_groups],
+        active: vec![false; n_groups],
+        free: Vec::new(),
+        ins: Vec::new(),
+        v_in: 0.0,
+        scores: Vec::new(),
+        hits: vec![0; n_groups],
+        sub: vec![0.0; n_groups],
+    };
+    let mut out = Outcome {
+        chosen: Vec::new(),
+        value: 0.0,
+        upper_bound: f64::INFINITY,
+        complete: false,
+        nodes: 0,
+        root_bound: f64::INFINITY,
+        root_fixed_out: 0,
+        root_fixed_in: 0,
+    };
+    let total: f64 = p.weights.iter().sum();
+    let mut stack = vec![Node {
+        fixes: Vec::new(),
+        lambda: p.weights.clone(),
+        bound: total,
+        theta: 2.0,
+    }];
+    let mut interrupted = false;
+    while let Some(mut node) = stack.pop() {
+        if node.bound < s.threshold() {
+            continue;
+        }
+        if Instant::now() >= deadline {
+            stack.push(node);
+            interrupted = true;
+            break;
+        }
+        let root = out.nodes == 0;
+        out.nodes += 1;
+        let steps = if root {
+            settings.root_steps
+        } else {
+            settings.node_steps
+        };
+        let processed = s.process(&mut node, steps);
+        if root {
+            out.root_bound = node.bound.max(s.best_value);
+        }
+        match processed {
+            Processed::Pruned => {}
+            Processed::Interrupted => {
+                stack.push(node);
+                interrupted = true;
+                break;
+            }
+            Processed::Branch(j) => {
+                if root {
+                    for &(c, on) in &node.fixes {
+                        s.base[c as usize] = if on { IN } else { OUT };
+                        if on {
+                            out.root_fixed_in += 1;
+                        } else {
+                            out.root_fixed_out += 1;
+                        }
+                    }
+                    node.fixes.clear();
+                }
+                let theta = node.theta.max(0.05);
+                let mut fixes_out = node.fixes.clone();
+                fixes_out.push((j, false));
+                stack.push(Node {
+                    fixes: fixes_out,
+                    lambda: node.lambda.clone(),
+                    bound: node.bound,
+                    theta,
+                });
+                node.fixes.push((j, true));
+                stack.push(Node {
+                    fixes: node.fixes,
+                    lambda: node.lambda,
+                    bound: node.bound,
+                    theta,
+                });
+            }
+        }
+    }
+    let open = stack
+        .iter()
+        .filter(|nd| nd.bound >= s.threshold())
+        .map(|nd| s.quoted(nd.bound))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let mut chosen: Vec<usize> = s.best_set.iter().map(|&j| j as usize).collect();
+    chosen.sort_unstable();
+    chosen.dedup();
+    out.value = p.value_of(&chosen);
+    out.chosen = chosen;
+    out.complete = !interrupted || open == f64::NEG_INFINITY;
+    out.upper_bound = if out.complete {
+        out.value
+    } else {
+        open.max(out.value)
+    };
+    if out.root_bound.is_finite() {
+        out.root_bound = s.quoted(out.root_bound);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::siting::greedy::tests::{exhaustive, random_instance};
+
+    fn problem_of(inst: &crate::siting::CoveringInstance) -> Problem {
+        let groups: Vec<Vec<u32>> = (0..inst.demand.len())
+            .map(|i| inst.candidates_covering(i).to_vec())
+            .collect();
+        Problem::new(inst.weights.clone(), &groups, inst.candidates.len())
+    }
+
+    #[test]
+    fn matches_exhaustive_search_from_an_empty_start() {
+        let far = Instant::now() + std::time::Duration::from_secs(3600);
+        for seed in 0..30 {
+            let inst = random_instance(seed, 40, 14);
+            let p = problem_of(&inst);
+            for k in 1..=5 {
+                let o = solve(&p, k, &[], far, Settings::default());
+                let opt = exhaustive(&inst, k);
+                assert!(o.complete, "seed {seed} k {k}");
+                assert!(
+                    (o.value - opt).abs() < 1e-6,
+                    "seed {seed} k {k}: {} vs {opt}",
+                    o.value
+                );
+                assert!(o.chosen.len() <= k);
+                assert!((o.upper_bound - o.value).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn matches_exhaustive_search_with_fractional_weights_and_a_start() {
+        let far = Instant::now() + std::time::Duration::from_secs(3600);
+        for seed in 0..20 {
+            let mut inst = random_instance(seed, 40, 14);
+            for (i, w) in inst.weights.iter_mut().enumerate() {
+                *w = *w * 0.37 + (i % 3) as f64 * 0.011;
+            }
+            let p = problem_of(&inst);
+            for k in 1..=4 {
+                let start: Vec<usize> = (0..k).collect();
+                let o = solve(&p, k, &start, far, Settings::default());
+                let opt = exhaustive(&inst, k);
+                assert!(o.complete, "seed {seed} k {k}");
+                assert!(
+                    (o.value - opt).abs() < 1e-6,
+                    "seed {seed} k {k}: {} vs {opt}",
+                    o.value
+                );
+                assert!(o.chosen.len() <= k);
+            }
+        }
+    }
+
+    #[test]
+    fn few_node_steps_still_end_exact() {
+        let far = Instant::now() + std::time::Duration::from_secs(3600);
+        let settings = Settings {
+            root_steps: 3,
+            node_steps: 2,
+        };
+        for seed in 0..20 {
+            let inst = random_instance(seed, 40, 14);
+            let p = problem_of(&inst);
+            for k in [2, 3, 4] {
+                let o = solve(&p, k, &[], far, settings);
+                assert!(o.complete);
+                assert!(
+                    (o.value - exhaustive(&inst, k)).abs() < 1e-6,
+                    "seed {seed} k {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stopped_search_keeps_a_valid_bound() {
+        let inst = random_instance(5, 200, 60);
+        let p = problem_of(&inst);
+        let now = Instant::now();
+        let o = solve(&p, 6, &[0, 1, 2, 3, 4, 5], now, Settings::default());
+        assert!(!o.complete);
+        assert!(o.upper_bound >= o.value);
+        assert!(o.upper_bound.is_finite());
+    }
+}
