@@ -276,16 +276,18 @@ impl StudyRun {
             .points
             .chunks(POINT_ROWS_PER_WAVE)
             .zip(a.result.points.chunks(POINT_ROWS_PER_WAVE));
+        // Two sets of buffers, reused: one wave is written while the next is formatted.
+        let wave_buffers = || vec![Vec::new(); POINT_ROWS_PER_WAVE / POINT_ROWS_PER_CHUNK];
+        let (mut formatted, mut next) = (wave_buffers(), wave_buffers());
         for (ds, cs) in waves {
-            let chunks: Vec<Vec<u8>> = ds
-                .par_chunks(POINT_ROWS_PER_CHUNK)
-                .zip(cs.par_chunks(POINT_ROWS_PER_CHUNK))
-                .map(|(ds, cs)| rows.format(ds, cs))
-                .collect();
-            for c in chunks {
-                f.write_all(&c).map_err(io(path))?;
-            }
+            let (written, ()) = rayon::join(
+                || write_chunks(&mut f, &formatted),
+                || rows.format_wave(ds, cs, &mut next),
+            );
+            written.map_err(io(path))?;
+            std::mem::swap(&mut formatted, &mut next);
         }
+        write_chunks(&mut f, &formatted).map_err(io(path))?;
         f.flush().map_err(io(path))?;
         drop(f);
         std::fs::rename(&tmp, path).map_err(io(path))
@@ -302,24 +304,46 @@ struct PointRows<'a> {
     radii: usize,
 }
 
+/// Writes the chunks in order.
+fn write_chunks(f: &mut std::fs::File, chunks: &[Vec<u8>]) -> std::io::Result<()> {
+    chunks.iter().try_for_each(|c| f.write_all(c))
+}
+
 impl PointRows<'_> {
+    /// Formats one wave into `bufs`, a chunk per buffer (emptied first; buffers past the
+    /// wave's last chunk are left empty).
+    fn format_wave(
+        &self,
+        demand: &[crate::coverage::DemandPoint],
+        cover: &[crate::coverage::PointCoverage],
+        bufs: &mut [Vec<u8>],
+    ) {
+        bufs.iter_mut().for_each(Vec::clear);
+        demand
+            .par_chunks(POINT_ROWS_PER_CHUNK)
+            .zip(cover.par_chunks(POINT_ROWS_PER_CHUNK))
+            .zip(bufs.par_iter_mut())
+            .for_each(|((ds, cs), buf)| self.format(ds, cs, buf));
+    }
+
     fn format(
         &self,
         demand: &[crate::coverage::DemandPoint],
         cover: &[crate::coverage::PointCoverage],
-    ) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(demand.len() * 48);
+        buf: &mut Vec<u8>,
+    ) {
+        buf.reserve(demand.len() * 48);
         for (d, c) in demand.iter().zip(cover) {
-            push_field(&mut buf, &d.id);
+            push_field(buf, &d.id);
             buf.push(b',');
-            push_exact(&mut buf, d.weight);
+            push_exact(buf, d.weight);
             buf.push(b',');
-            push_exact(&mut buf, d.residents);
+            push_exact(buf, d.residents);
             buf.push(b',');
             if let Some(f) = c.nearest {
-                push_field(&mut buf, &self.facilities[f as usize].id);
+                push_field(buf, &self.facilities[f as usize].id);
                 buf.push(b',');
-                push_fixed1(&mut buf, c.distance_m);
+                push_fixed1(buf, c.distance_m);
             } else {
                 buf.push(b',');
             }
@@ -328,6 +352,5 @@ impl PointRows<'_> {
             }
             buf.push(b'\n');
         }
-        buf
     }
 }

@@ -153,12 +153,19 @@ fn equity_outputs(run: &StudyRun, out: &mut Out) -> Result<Option<String>, Pipel
 
 fn coverage(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), PipelineError> {
     let p = out.path("coverage_points.csv");
-    progress.step("writing coverage_points.csv", || run.write_points(&p))?;
-    progress.step("writing tables", || -> Result<(), PipelineError> {
-        out.table("criticality.csv", run.criticality_table())?;
-        out.table("hours.csv", run.hours_table())?;
-        out.table("areas.csv", Some(run.areas_table()))
-    })?;
+    // The tables are built and written while the points file streams out.
+    let (points, tables) = rayon::join(
+        || progress.step("writing coverage_points.csv", || run.write_points(&p)),
+        || {
+            progress.step("writing tables", || -> Result<(), PipelineError> {
+                out.table("criticality.csv", run.criticality_table())?;
+                out.table("hours.csv", run.hours_table())?;
+                out.table("areas.csv", Some(run.areas_table()))
+            })
+        },
+    );
+    points?;
+    tables?;
     out.layer(&run.gaps_layer()?)
 }
 
