@@ -129,8 +129,8 @@ struct Grid {
 /// Grid cell side, metres: half the default largest radius, so a 500 m query reads about
 /// 2.25 km² of cells around its 0.79 km² circle (4 km² with 1 km cells).
 const GRID_CELL_M: f64 = 500.0;
-/// Rings searched in the grid before falling back to the R-tree.
-const GRID_MAX_RING: i64 = 3;
+/// Rings searched in the grid before falling back to the R-tree (3 km of clearance).
+const GRID_MAX_RING: i64 = 6;
 /// Radius queries that touch more cells than this go to the R-tree.
 const GRID_MAX_WITHIN_CELLS: f64 = 36.0;
 /// At most this many cells (bounds memory for sparse, far-flung facilities).
@@ -300,7 +300,8 @@ impl FacilityIndex {
                 f.x_m.is_finite() && f.y_m.is_finite()
             })
             .collect();
-        order.sort_by(|&a, &b| {
+        // A total order (id, then index), so an unstable parallel sort gives the one answer.
+        order.par_sort_unstable_by(|&a, &b| {
             let (fa, fb) = (&facilities[a as usize], &facilities[b as usize]);
             fa.id.cmp(&fb.id).then(a.cmp(&b))
         });
@@ -325,11 +326,12 @@ impl FacilityIndex {
             .enumerate()
             .map(|(s, site)| GeomWithData::new([site.x_m, site.y_m], s as u32))
             .collect();
+        let (grid, tree) = rayon::join(|| Grid::new(&sites), || RTree::bulk_load(entries));
         FacilityIndex {
             facilities,
-            grid: Grid::new(&sites),
+            grid,
             sites,
-            tree: RTree::bulk_load(entries),
+            tree,
         }
     }
 
@@ -590,12 +592,12 @@ pub fn assess_brute_force(
 
 impl CoverageResult {
     /// Demand and residents covered at each radius. Sums run in input order, so they are
-    /// reproducible.
+    /// reproducible; the radii are summed in parallel.
     pub fn totals(&self, demand: &[DemandPoint]) -> Vec<RadiusTotals> {
         let eff = self.config.effective_radii_m();
         self.config
             .radii_m
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(k, &radius_m)| {
                 let mut t = RadiusTotals {
