@@ -532,13 +532,13 @@ fn read_plain_piece(
     out: &mut Slots<'_>,
 ) -> Result<(), DemandError> {
     let mut fields: Vec<&[u8]> = Vec::with_capacity(8);
-    for (n, record) in piece.split(|&b| b == b'\n').enumerate() {
+    for (n, record) in split_memchr(b'\n', piece).enumerate() {
         if record.is_empty() {
             continue;
         }
         let line = first_line + n as u64;
         fields.clear();
-        fields.extend(record.split(|&b| b == b','));
+        fields.extend(split_memchr(b',', record));
         let point = match fast_point(ctx, |c| fields.get(c).copied(), line) {
             Some(p) => Ok(p),
             None => checked_point(ctx, &csv::ByteRecord::from(fields.clone()), line),
@@ -549,6 +549,18 @@ fn read_plain_piece(
         }
     }
     Ok(())
+}
+
+/// `bytes.split(|&b| b == sep)`, found with memchr (many times faster on long pieces).
+fn split_memchr(sep: u8, bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut from = 0;
+    memchr::memchr_iter(sep, bytes)
+        .chain(std::iter::once(bytes.len()))
+        .map(move |end| {
+            let part = &bytes[from..end];
+            from = end + 1;
+            part
+        })
 }
 
 /// A finite number: digits with an optional `-` (at most 15, exact as f64, as `parse`
@@ -676,6 +688,53 @@ mod tests {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(text.as_bytes()).unwrap();
         f
+    }
+
+    #[test]
+    fn split_memchr_splits_like_slice_split() {
+        for text in ["", ",", "a", "a,b", "a,,b,", ",a", "\n\n", "a\nb\n"] {
+            for sep in [b',', b'\n'] {
+                let want: Vec<&[u8]> = text.as_bytes().split(|&b| b == sep).collect();
+                let got: Vec<&[u8]> = split_memchr(sep, text.as_bytes()).collect();
+                assert_eq!(got, want, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_with_blank_lines_and_lone_carriage_returns_keep_every_row_in_order() {
+        assert_eq!(most_records(b"a\nb\n"), 2);
+        assert_eq!(most_records(b"a\nb"), 2);
+        assert_eq!(most_records(b"a\rb\r\n"), 2);
+        let f = file("id,easting,northing\na,1,2\n\nb,3,4\rc,5,6\r\nd,x,1\ne,7,8");
+        let r = read_points_with(f.path(), &PointCrs::Bng, false).unwrap();
+        let ids: Vec<&str> = r.rows.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "e"]);
+        assert_eq!(r.skipped.len(), 1);
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_keeps_file_order_across_gaps() {
+        let mut text = String::from("id,easting,northing\n");
+        for i in 0..500_000 {
+            match i {
+                10 => text.push('\n'),
+                20 => text.push_str("bad,x,1\n"),
+                _ => {}
+            }
+            text.push_str(&format!("p{i},{i},1\n"));
+        }
+        assert!(text.len() > 2 * PIECE_BYTES);
+        let f = file(&text);
+        let r = read_points_with(f.path(), &PointCrs::Bng, false).unwrap();
+        assert_eq!((r.rows.len(), r.skipped.len()), (500_000, 1));
+        assert!(r.rows.iter().enumerate().all(|(i, p)| p.x_m == i as f64));
+        assert_eq!(r.rows[499_999].id, "p499999");
+        assert!(
+            r.skipped[0].to_string().contains(":23: easting"),
+            "{}",
+            r.skipped[0]
+        );
     }
 
     #[test]
