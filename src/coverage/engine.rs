@@ -109,7 +109,9 @@ pub struct FacilityIndex {
 
 /// A uniform grid over the sites, a fast path for nearest-site queries near a site: rings
 /// of cells are searched outwards and the answer is final once the best distance is below
-/// the ring's guaranteed clearance; otherwise the R-tree answers.
+/// the ring's guaranteed clearance; otherwise the R-tree answers. The sites' positions are
+/// kept in cell order beside their numbers, so a query reads each row of cells as one
+/// contiguous run of coordinates.
 #[derive(Debug, Clone, Default)]
 struct Grid {
     x0: f64,
@@ -120,14 +122,17 @@ struct Grid {
     /// CSR: sites of cell `c` are `sites[start[c]..start[c + 1]]`.
     start: Vec<u32>,
     sites: Vec<u32>,
+    /// `xy[j]` is the position of `sites[j]`, metres.
+    xy: Vec<[f64; 2]>,
 }
 
-/// Grid cell side, metres.
-const GRID_CELL_M: f64 = 1000.0;
-/// Rings searched in the grid before falling back to the R-tree.
-const GRID_MAX_RING: i64 = 3;
+/// Grid cell side, metres: half the default largest radius, so a 500 m query reads about
+/// 2.25 km² of cells around its 0.79 km² circle (4 km² with 1 km cells).
+const GRID_CELL_M: f64 = 500.0;
+/// Rings searched in the grid before falling back to the R-tree (3 km of clearance).
+const GRID_MAX_RING: i64 = 6;
 /// Radius queries that touch more cells than this go to the R-tree.
-const GRID_MAX_WITHIN_CELLS: f64 = 16.0;
+const GRID_MAX_WITHIN_CELLS: f64 = 36.0;
 /// At most this many cells (bounds memory for sparse, far-flung facilities).
 const GRID_MAX_CELLS: f64 = 2.0e7;
 
@@ -163,9 +168,11 @@ impl Grid {
         }
         let mut fill = start.clone();
         let mut cells = vec![0u32; sites.len()];
+        let mut xy = vec![[0.0; 2]; sites.len()];
         for (i, s) in sites.iter().enumerate() {
             let c = cell_of(s);
             cells[fill[c] as usize] = i as u32;
+            xy[fill[c] as usize] = [s.x_m, s.y_m];
             fill[c] += 1;
         }
         Grid {
@@ -176,21 +183,20 @@ impl Grid {
             ny,
             start,
             sites: cells,
+            xy,
         }
     }
 
-    /// Calls `visit` with every site in the cells that a square of half-side `radius_m`
-    /// around (x, y) touches — a superset of the sites within the radius. `false` (nothing
-    /// visited) when the square spans more than [`GRID_MAX_WITHIN_CELLS`] cells: the R-tree
-    /// is then the better index.
-    fn for_each_candidate(
+    /// Calls `f(site, d2)` for every site within `radius_m` (inclusive) of (x, y). `false`
+    /// (nothing visited) when the square of half-side `radius_m` around the point spans more
+    /// than [`GRID_MAX_WITHIN_CELLS`] cells: the R-tree is then the better index.
+    fn for_each_within(
         &self,
         x_m: f64,
         y_m: f64,
         radius_m: f64,
-        visit: impl FnMut(u32),
+        mut f: impl FnMut(u32, f64),
     ) -> bool {
-        let mut visit = visit;
         if self.nx == 0 || !(x_m.is_finite() && y_m.is_finite()) {
             return self.nx == 0;
         }
@@ -211,11 +217,17 @@ impl Grid {
         if gx1 < 0.0 || gy1 < 0.0 || gx0 >= self.nx as f64 || gy0 >= self.ny as f64 {
             return true; // the square misses the grid: no site is near
         }
+        let r2 = radius_m * radius_m;
+        let (cx0, cx1) = (clamp(gx0, self.nx), clamp(gx1, self.nx));
         for gy in clamp(gy0, self.ny)..=clamp(gy1, self.ny) {
-            for gx in clamp(gx0, self.nx)..=clamp(gx1, self.nx) {
-                let c = gy * self.nx + gx;
-                for &s in &self.sites[self.start[c] as usize..self.start[c + 1] as usize] {
-                    visit(s);
+            // The cells of a row are consecutive in the CSR arrays.
+            let row = self.start[gy * self.nx + cx0] as usize
+                ..self.start[gy * self.nx + cx1 + 1] as usize;
+            for (&s, &[sx, sy]) in self.sites[row.clone()].iter().zip(&self.xy[row]) {
+                let (dx, dy) = (sx - x_m, sy - y_m);
+                let d2 = dx * dx + dy * dy;
+                if d2 <= r2 {
+                    f(s, d2);
                 }
             }
         }
@@ -223,7 +235,7 @@ impl Grid {
     }
 
     /// Nearest site (smallest index among equals) if the grid can prove it.
-    fn nearest(&self, all: &[Site], x_m: f64, y_m: f64) -> Option<(u32, f64)> {
+    fn nearest(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
         if self.nx == 0 {
             return None;
         }
@@ -241,10 +253,9 @@ impl Grid {
                 let gx_end = (cx + k).min(self.nx as i64 - 1);
                 while gx <= gx_end {
                     let c = gy as usize * self.nx + gx as usize;
-                    for &s in &self.sites[self.start[c] as usize..self.start[c + 1] as usize] {
-                        let site = &all[s as usize];
-                        let dx = site.x_m - x_m;
-                        let dy = site.y_m - y_m;
+                    let cell = self.start[c] as usize..self.start[c + 1] as usize;
+                    for (&s, &[sx, sy]) in self.sites[cell.clone()].iter().zip(&self.xy[cell]) {
+                        let (dx, dy) = (sx - x_m, sy - y_m);
                         let d2 = dx * dx + dy * dy;
                         match best {
                             Some((b, bd2)) if d2 > bd2 || (d2 == bd2 && s > b) => {}
@@ -289,7 +300,8 @@ impl FacilityIndex {
                 f.x_m.is_finite() && f.y_m.is_finite()
             })
             .collect();
-        order.sort_by(|&a, &b| {
+        // A total order (id, then index), so an unstable parallel sort gives the one answer.
+        order.par_sort_unstable_by(|&a, &b| {
             let (fa, fb) = (&facilities[a as usize], &facilities[b as usize]);
             fa.id.cmp(&fb.id).then(a.cmp(&b))
         });
@@ -314,11 +326,12 @@ impl FacilityIndex {
             .enumerate()
             .map(|(s, site)| GeomWithData::new([site.x_m, site.y_m], s as u32))
             .collect();
+        let (grid, tree) = rayon::join(|| Grid::new(&sites), || RTree::bulk_load(entries));
         FacilityIndex {
             facilities,
-            grid: Grid::new(&sites),
+            grid,
             sites,
-            tree: RTree::bulk_load(entries),
+            tree,
         }
     }
 
@@ -335,7 +348,7 @@ impl FacilityIndex {
     /// The nearest facility to (x, y): its index in [`FacilityIndex::facilities`] and the
     /// squared distance in m². Ties go to the smallest id. `None` when the index is empty.
     pub fn nearest(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
-        if let Some((site, d2)) = self.grid.nearest(&self.sites, x_m, y_m) {
+        if let Some((site, d2)) = self.grid.nearest(x_m, y_m) {
             return Some((self.sites[site as usize].members[0], d2));
         }
         let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&[x_m, y_m]);
@@ -361,21 +374,17 @@ impl FacilityIndex {
 
     /// Every site within `radius_m` of (x, y) (inclusive), calling `f(site, d2)`.
     fn for_each_site_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
-        let r2 = radius_m * radius_m;
-        let mut visit = |s: u32| {
-            let site = &self.sites[s as usize];
-            let dx = site.x_m - x_m;
-            let dy = site.y_m - y_m;
-            let d2 = dx * dx + dy * dy;
-            if d2 <= r2 {
-                f(s, d2);
-            }
-        };
-        if self.grid.for_each_candidate(x_m, y_m, radius_m, &mut visit) {
+        if self.grid.for_each_within(x_m, y_m, radius_m, &mut f) {
             return;
         }
+        let r2 = radius_m * radius_m;
         for entry in self.tree.locate_within_distance([x_m, y_m], r2) {
-            visit(entry.data);
+            let site = &self.sites[entry.data as usize];
+            let (dx, dy) = (site.x_m - x_m, site.y_m - y_m);
+            let d2 = dx * dx + dy * dy;
+            if d2 <= r2 {
+                f(entry.data, d2);
+            }
         }
     }
 }
@@ -583,12 +592,12 @@ pub fn assess_brute_force(
 
 impl CoverageResult {
     /// Demand and residents covered at each radius. Sums run in input order, so they are
-    /// reproducible.
+    /// reproducible; the radii are summed in parallel.
     pub fn totals(&self, demand: &[DemandPoint]) -> Vec<RadiusTotals> {
         let eff = self.config.effective_radii_m();
         self.config
             .radii_m
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(k, &radius_m)| {
                 let mut t = RadiusTotals {

@@ -204,6 +204,7 @@ impl ChunkSums {
     fn criticality(&self, shape: &Shape<'_>) -> Vec<Criticality> {
         let nr = shape.nr;
         (0..shape.facilities)
+            .into_par_iter()
             .map(|f| {
                 let cells = f * nr..(f + 1) * nr;
                 Criticality {
@@ -227,7 +228,9 @@ impl ChunkSums {
     ) -> WeekCoverage {
         let demand_total: f64 = demand.iter().map(|p| p.weight).sum();
         let residents_total: f64 = demand.iter().map(|p| p.residents).sum();
+        // Each hour sums its masks in the one order; the hours run in parallel.
         let hours: Vec<HourCoverage> = (0..HOURS_PER_WEEK)
+            .into_par_iter()
             .map(|h| {
                 let (word, bit) = (h / 64, 1u64 << (h % 64));
                 let (mut dem, mut res) = (vec![0.0; shape.nr], vec![0.0; shape.nr]);

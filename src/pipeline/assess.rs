@@ -101,29 +101,38 @@ pub fn assess(
         )?),
         None => None,
     };
+    let mut check = crate::registry::CheckOptions::new(rule.ready.as_of);
+    check.check_days = rule.ready.max_days_since_check;
+    // The readiness triage needs only the registry: it runs beside the pass.
+    let (scanned, mut triage) = rayon::join(
+        || {
+            progress.step("coverage, criticality and hour of week", || match &walk {
+                Some(w) => scan(&w.distances, points, &config, wants),
+                None => scan(&index, points, &config, wants),
+            })
+        },
+        || crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check),
+    );
     let Scan {
         result,
         criticality: crit,
         hours,
-    } = progress.step("coverage, criticality and hour of week", || match &walk {
-        Some(w) => scan(&w.distances, points, &config, wants),
-        None => scan(&index, points, &config, wants),
-    })?;
-    let totals = result.totals(points);
+    } = scanned?;
     let main_k = study.analysis.main_index();
-    let criticality_main: HashMap<String, f64> = crit
-        .iter()
-        .flatten()
-        .map(|c| {
-            (
-                index.facilities()[c.facility as usize].id.clone(),
-                c.demand_sole[main_k],
-            )
-        })
-        .collect();
-    let mut check = crate::registry::CheckOptions::new(rule.ready.as_of);
-    check.check_days = rule.ready.max_days_since_check;
-    let mut triage = crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check);
+    let (totals, criticality_main) = rayon::join(
+        || result.totals(points),
+        || -> HashMap<String, f64> {
+            crit.iter()
+                .flatten()
+                .map(|c| {
+                    (
+                        index.facilities()[c.facility as usize].id.clone(),
+                        c.demand_sole[main_k],
+                    )
+                })
+                .collect()
+        },
+    );
     triage.rank_by_criticality(&criticality_main);
     Ok(Assessment {
         rule,

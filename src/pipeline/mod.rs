@@ -146,12 +146,20 @@ pub fn crs_label(crs: &crate::geography::Crs) -> String {
 pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError> {
     let mut notes = Vec::new();
     let mut sources = Sources::new();
-    let mut registry = progress.step("reading the registry", || {
-        inputs::registry(&study, &mut notes)
-    })?;
+    // The registry is read on one thread while the demand file parses on the others; errors
+    // are still reported in stage order (registry, its account, then demand).
+    let (registry, raw) = rayon::join(
+        || {
+            progress.step("reading the registry", || {
+                inputs::registry(&study, &mut notes)
+            })
+        },
+        || progress.step("reading demand points", || inputs::raw_points(&study)),
+    );
+    let mut registry = registry?;
     account::check_registry(registry.account.as_ref())?;
     sources.add(registry.source.clone());
-    let raw = progress.step("reading demand points", || inputs::raw_points(&study))?;
+    let raw = raw?;
     let (projection, crs_reason) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
     let demand = progress.step("demand", || {
         inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)

@@ -48,13 +48,20 @@ impl Out {
         }
     }
     fn text(&mut self, file: &str, text: &str) -> Result<(), PipelineError> {
+        self.bytes(file, Some(text.as_bytes()))
+    }
+    /// Writes `bytes`, when there are any, through a temporary file and a rename.
+    fn bytes(&mut self, file: &str, bytes: Option<&[u8]>) -> Result<(), PipelineError> {
+        let Some(bytes) = bytes else {
+            return Ok(());
+        };
         let p = self.path(file);
         let tmp = p.with_extension("tmp");
         let io = |source| PipelineError::Io {
             path: p.clone(),
             source,
         };
-        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::write(&tmp, bytes).map_err(io)?;
         std::fs::rename(&tmp, &p).map_err(io)
     }
 }
@@ -98,7 +105,7 @@ fn analysis(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), Pi
     }
     out.table("areas.csv", Some(run.areas_table()))?;
     out.table("attention.csv", Some(run.attention_table()))?;
-    out.table("criticality.csv", run.criticality_table())?;
+    out.bytes("criticality.csv", run.criticality_csv().as_deref())?;
     out.table("hours.csv", run.hours_table())?;
     out.table("sites.csv", run.sites_table())?;
     out.table("gain_curve.csv", run.gain_curve_table())?;
@@ -153,12 +160,19 @@ fn equity_outputs(run: &StudyRun, out: &mut Out) -> Result<Option<String>, Pipel
 
 fn coverage(run: &StudyRun, out: &mut Out, progress: &Progress) -> Result<(), PipelineError> {
     let p = out.path("coverage_points.csv");
-    progress.step("writing coverage_points.csv", || run.write_points(&p))?;
-    progress.step("writing tables", || -> Result<(), PipelineError> {
-        out.table("criticality.csv", run.criticality_table())?;
-        out.table("hours.csv", run.hours_table())?;
-        out.table("areas.csv", Some(run.areas_table()))
-    })?;
+    // The tables are built and written while the points file streams out.
+    let (points, tables) = rayon::join(
+        || progress.step("writing coverage_points.csv", || run.write_points(&p)),
+        || {
+            progress.step("writing tables", || -> Result<(), PipelineError> {
+                out.bytes("criticality.csv", run.criticality_csv().as_deref())?;
+                out.table("hours.csv", run.hours_table())?;
+                out.table("areas.csv", Some(run.areas_table()))
+            })
+        },
+    );
+    points?;
+    tables?;
     out.layer(&run.gaps_layer()?)
 }
 

@@ -9,6 +9,7 @@
 use super::csv_io::{ReadOptions, RegistryError, RowError, read_aeds, read_guardians};
 use super::model::{Aed, Guardian, Status};
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{self, Write};
@@ -326,14 +327,15 @@ impl Triage {
     /// Attach each device's criticality (arrests only it covers, keyed by AED id) and rank
     /// by it, highest first; devices missing from the map rank after those in it.
     pub fn rank_by_criticality(&mut self, criticality: &HashMap<String, f64>) {
-        for d in &mut self.devices {
-            d.criticality = criticality.get(&d.id).copied();
-        }
+        self.devices
+            .par_iter_mut()
+            .for_each(|d| d.criticality = criticality.get(&d.id).copied());
         self.sort();
     }
 
     fn sort(&mut self) {
-        self.devices.sort_by(|a, b| {
+        // Stable, like `sort_by`, so the order is the same on any number of threads.
+        self.devices.par_sort_by(|a, b| {
             let crit = match (a.criticality, b.criticality) {
                 (Some(x), Some(y)) => y.total_cmp(&x),
                 (Some(_), None) => std::cmp::Ordering::Less,
