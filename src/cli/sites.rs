@@ -46,7 +46,7 @@ pub struct SitesArgs {
     /// Drop candidates within this many metres of an existing AED.
     #[arg(long, default_value_t = 50.0)]
     pub min_distance_from_existing_m: f64,
-    /// Solve exactly (MIP) rather than greedily.
+    /// Solve exactly (Lagrangian branch and bound, with a proven gap) rather than greedily.
     #[arg(long)]
     pub exact: bool,
     /// Time limit of the exact solver, seconds.
