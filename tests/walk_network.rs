@@ -319,22 +319,25 @@ fn network_node_candidates_find_the_junction() {
         "id,lat,lon,weight\nnorth,52.673596,-0.73,1\neast,52.67,-0.724079,1\nwest,52.67,-0.735921,1\n",
     )
     .unwrap();
-    let run = |candidates: &str| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_aedcover"))
+    // `sites --demand demand.csv --k 1` with more arguments.
+    let run_sites = |more: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_aedcover"))
             .current_dir(dir.path())
-            .args([
-                "sites",
-                "--demand",
-                "demand.csv",
-                "--distance",
-                "walk",
-                "--network",
-            ])
-            .arg(fixture("star.osm"))
-            .args(["--k", "1", "--candidates", candidates, "--out"])
-            .arg(candidates)
+            .args(["sites", "--demand", "demand.csv", "--k", "1"])
+            .args(more)
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let star = fixture("star.osm");
+    let run = |candidates: &str| {
+        let walk = ["--distance", "walk", "--network", star.to_str().unwrap()];
+        let o = run_sites(
+            &[
+                &walk[..],
+                &["--candidates", candidates, "--out", candidates],
+            ]
+            .concat(),
+        );
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         assert!(o.status.success(), "{candidates}: {err}");
         let sites = std::fs::read_to_string(dir.path().join(candidates).join("sites.csv")).unwrap();
@@ -358,21 +361,7 @@ fn network_node_candidates_find_the_junction() {
         "{err}"
     );
     // Without walking distance the option is refused, naming the flag.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_aedcover"))
-        .current_dir(dir.path())
-        .args([
-            "sites",
-            "--demand",
-            "demand.csv",
-            "--k",
-            "1",
-            "--candidates",
-            "network_nodes",
-            "--out",
-            "x",
-        ])
-        .output()
-        .unwrap();
+    let o = run_sites(&["--candidates", "network_nodes", "--out", "x"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         !o.status.success()

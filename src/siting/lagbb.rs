@@ -582,6 +582,23 @@ mod tests {
         Problem::new(inst.weights.clone(), &groups, inst.candidates.len())
     }
 
+    /// The search finished, found exhaustive search's optimum, and chose at most `k` sites.
+    fn assert_proven_optimal(
+        o: &Outcome,
+        inst: &crate::siting::CoveringInstance,
+        k: usize,
+        seed: u64,
+    ) {
+        let opt = exhaustive(inst, k);
+        assert!(o.complete, "seed {seed} k {k}");
+        let value = o.value;
+        assert!(
+            (value - opt).abs() < 1e-6,
+            "seed {seed} k {k}: {value} vs {opt}"
+        );
+        assert!(o.chosen.len() <= k);
+    }
+
     #[test]
     fn matches_exhaustive_search_from_an_empty_start() {
         let far = Instant::now() + std::time::Duration::from_secs(3600);
@@ -590,14 +607,7 @@ mod tests {
             let p = problem_of(&inst);
             for k in 1..=5 {
                 let o = solve(&p, k, &[], far, Settings::default());
-                let opt = exhaustive(&inst, k);
-                assert!(o.complete, "seed {seed} k {k}");
-                assert!(
-                    (o.value - opt).abs() < 1e-6,
-                    "seed {seed} k {k}: {} vs {opt}",
-                    o.value
-                );
-                assert!(o.chosen.len() <= k);
+                assert_proven_optimal(&o, &inst, k, seed);
                 assert!((o.upper_bound - o.value).abs() < 1e-9);
             }
         }
@@ -615,14 +625,7 @@ mod tests {
             for k in 1..=4 {
                 let start: Vec<usize> = (0..k).collect();
                 let o = solve(&p, k, &start, far, Settings::default());
-                let opt = exhaustive(&inst, k);
-                assert!(o.complete, "seed {seed} k {k}");
-                assert!(
-                    (o.value - opt).abs() < 1e-6,
-                    "seed {seed} k {k}: {} vs {opt}",
-                    o.value
-                );
-                assert!(o.chosen.len() <= k);
+                assert_proven_optimal(&o, &inst, k, seed);
             }
         }
     }
