@@ -14,6 +14,9 @@ use aedcover::siting::{
 
 const DISTRICTS: [&str; 5] = ["LE1", "LE2", "LE3", "LE4", "LE5"];
 
+/// The instance's optimum, proved by HiGHS (`benches/siting_optimum.sh`: value 2,833, gap 0).
+const PROVEN_OPTIMUM: f64 = 2833.0;
+
 fn leicester_units() -> Option<Vec<DemandSite>> {
     let path = aedcover::opendata::file_for_test(
         "codepoint_open/codepoint_open_2025-10_LE_CV_DE_NG_PE.csv",
@@ -59,10 +62,16 @@ fn bench(c: &mut Criterion) {
     let bound_s = t.elapsed().as_secs_f64();
     assert!(l.value >= g.value);
     assert!(b.upper_bound >= l.value);
+    assert!(
+        l.value >= 0.995 * PROVEN_OPTIMUM && l.value <= PROVEN_OPTIMUM,
+        "local search {} against the proven optimum {PROVEN_OPTIMUM}",
+        l.value
+    );
     eprintln!(
         "Leicester LE1-LE5: {} units, {} pairs; greedy {} ({greedy_s:.3} s, online bound {}); \
          local search {} ({local_s:.3} s, {} swaps, {} restarts); Lagrangian bound {:.2} \
-         ({} iterations, {bound_s:.2} s): heuristic >= {:.3} % of the optimum",
+         ({} iterations, {bound_s:.2} s): heuristic >= {:.3} % of the optimum; {:.3} % of \
+         the optimum HiGHS proves ({PROVEN_OPTIMUM})",
         inst.demand.len(),
         inst.pairs(),
         g.value,
@@ -73,6 +82,7 @@ fn bench(c: &mut Criterion) {
         b.upper_bound,
         b.iterations,
         100.0 * l.value / b.upper_bound.min(g.upper_bound()),
+        100.0 * l.value / PROVEN_OPTIMUM,
     );
     exact_once(&inst, k, &g, l.value);
     let mut group = c.benchmark_group("siting_leicester_k20");
