@@ -387,7 +387,13 @@ fn a_flood_of_half_open_connections_does_not_stall_health_or_hold_memory() {
     for _ in 0..200 {
         assert_eq!(timed_health(&addr).0, 200);
     }
-    let after = rss_kb(pid).unwrap_or(0);
+    // The memory is handed back off the request path (a blocking task): allow it 2 s.
+    let settled = std::time::Instant::now();
+    let mut after = rss_kb(pid).unwrap_or(0);
+    while after * 10 > baseline * 11 && settled.elapsed().as_secs_f64() < 2.0 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        after = rss_kb(pid).unwrap_or(0);
+    }
     eprintln!(
         "flood: {n} half-open connections; /health worst {worst_ms:.1} ms while held; \
          all closed {closed_s:.1} s after opening (header timeout 3 s); \

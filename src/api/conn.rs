@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -76,34 +76,41 @@ impl Body for TimedBody {
 /// The number of connections open at once that counts as a flood worth trimming after.
 const FLOOD_CONNECTIONS: usize = 64;
 
-/// Connections open now and the most since memory was last handed back.
+/// Connections open now, the most since memory was last handed back, and whether a flood
+/// came since the server was last idle.
 #[derive(Default)]
 struct Live {
     now: AtomicUsize,
     peak: AtomicUsize,
+    flooded: AtomicBool,
 }
 
 impl Live {
     fn opened(&self) {
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
+        if now >= FLOOD_CONNECTIONS {
+            self.flooded.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Each time a flood ebbs to a quarter of its peak (from at least [`FLOOD_CONNECTIONS`];
     /// 2,000 → 500 → 125 → 31), hands the memory its connections freed back to the system:
     /// glibc's allocator otherwise keeps it in its per-thread arenas, and the server would stay
     /// at the flood's size. Trimming again as the tail closes brings the server back to its
-    /// baseline, not to where it was when a quarter of the flood was still open.
+    /// baseline, not to where it was when a quarter of the flood was still open. The last
+    /// connection of a flood to close trims once more: what the tail freed goes back too.
     fn closed(&self) {
         let now = self.now.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
         let peak = self.peak.load(Ordering::SeqCst);
-        if peak >= FLOOD_CONNECTIONS
+        let ebbed = peak >= FLOOD_CONNECTIONS
             && now <= peak / 4
             && self
                 .peak
                 .compare_exchange(peak, now, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-        {
+                .is_ok();
+        let idle_after_flood = now == 0 && self.flooded.swap(false, Ordering::SeqCst);
+        if ebbed || idle_after_flood {
             tokio::task::spawn_blocking(release_free_memory);
         }
     }

@@ -285,6 +285,22 @@ pub fn run(opts: &ServeOptions, study_run: Option<StudyRun>) -> Result<(), Serve
     run_state(opts, prepare(opts, study_run)?)
 }
 
+/// The listen backlog: a burst of connections waits in the kernel's queue (capped at
+/// `net.core.somaxconn`) instead of having its SYNs dropped and retried seconds later.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves `state` until killed. Prints `listening on http://ADDR` on stdout once bound.
 pub fn run_state(opts: &ServeOptions, state: AppState) -> Result<(), ServeError> {
     let io = |what: &str| {
@@ -296,9 +312,7 @@ pub fn run_state(opts: &ServeOptions, state: AppState) -> Result<(), ServeError>
         .build()
         .map_err(io("starting the runtime"))?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(opts.addr)
-            .await
-            .map_err(io(&format!("binding {}", opts.addr)))?;
+        let listener = bind(opts.addr).map_err(io(&format!("binding {}", opts.addr)))?;
         let addr = listener.local_addr().map_err(io("local address"))?;
         let base = opts
             .base_url
