@@ -30,7 +30,7 @@ fn rutland_postcodes(path: &std::path::Path) -> Vec<DemandPoint> {
         .map(|r| r.expect("row"))
         .filter(|r| &r[d] == "E06000017" && &r[e] != "0")
         .map(|r| DemandPoint {
-            id: r[pc].to_string(),
+            id: r[pc].into(),
             x_m: r[e].parse().expect("easting"),
             y_m: r[n].parse().expect("northing"),
             weight: 1.0,
@@ -130,7 +130,7 @@ fn grid_bench(c: &mut Criterion) {
     let demand: Vec<DemandPoint> = points
         .iter()
         .map(|&(x_m, y_m)| DemandPoint {
-            id: String::new(),
+            id: Default::default(),
             x_m,
             y_m,
             weight: 1.0,

@@ -43,7 +43,7 @@ fn trafford_185_aeds_against_trafford_postcodes_equal_brute_force() {
         .iter_with_district()
         .filter(|(_, _, d)| *d == Some("E08000009"))
         .map(|(pc, r, _)| DemandPoint {
-            id: pc,
+            id: pc.into(),
             x_m: r.easting_m,
             y_m: r.northing_m,
             weight: 1.0,

@@ -107,7 +107,7 @@ mod tests {
     }
     fn pt(x: f64, y: f64, w: f64) -> DemandPoint {
         DemandPoint {
-            id: String::new(),
+            id: Default::default(),
             x_m: x,
             y_m: y,
             weight: w,

@@ -30,7 +30,8 @@ pub struct Facility {
 /// that residents covered can be reported from the same pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemandPoint {
-    pub id: String,
+    /// Stored inline up to 24 bytes (every postcode): reading 1.7 M points allocates no id.
+    pub id: compact_str::CompactString,
     pub x_m: f64,
     pub y_m: f64,
     pub weight: f64,

@@ -146,7 +146,7 @@ mod tests {
             y_m: 200.0,
         }]);
         let d = |x: f64, w: f64| DemandPoint {
-            id: String::new(),
+            id: Default::default(),
             x_m: x,
             y_m: 200.0,
             weight: w,

@@ -10,6 +10,7 @@
 use super::spread::CountRow;
 use crate::coverage::DemandPoint;
 use crate::csvhead::Headers;
+use compact_str::{CompactString, format_compact};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -314,7 +315,7 @@ struct PieceFill {
 /// An empty demand point, for slots that parsing fills in place.
 fn placeholder() -> DemandPoint {
     DemandPoint {
-        id: String::new(),
+        id: CompactString::default(),
         x_m: 0.0,
         y_m: 0.0,
         weight: 0.0,
@@ -608,8 +609,8 @@ fn fast_point<'r>(
         .and_then(|b| std::str::from_utf8(b).ok())
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("line{line}"));
+        .map(CompactString::from)
+        .unwrap_or_else(|| format_compact!("line{line}"));
     Some(DemandPoint {
         id,
         x_m,
@@ -657,9 +658,9 @@ fn checked_point(
     let id = cols
         .id
         .and_then(|c| rec.get(c))
-        .map(|s| s.trim().to_string())
+        .map(|s| CompactString::from(s.trim()))
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| format!("line{line}"));
+        .unwrap_or_else(|| format_compact!("line{line}"));
     Ok(DemandPoint {
         id,
         x_m,

@@ -125,7 +125,7 @@ impl UnitTable {
     pub fn demand_point(&self, i: usize, weight: f64) -> DemandPoint {
         let u = &self.units[i];
         DemandPoint {
-            id: u.code.clone(),
+            id: u.code.as_str().into(),
             x_m: u.x_m,
             y_m: u.y_m,
             weight,

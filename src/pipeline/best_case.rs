@@ -168,7 +168,7 @@ pub fn district_sites(demand: &DemandStage) -> BTreeMap<String, Vec<DemandSite>>
         by_district.entry(d).or_default().push(DemandSite {
             arrests: arrests.get(p.id.as_str()).copied().unwrap_or(0.0),
             residents: p.residents,
-            id: p.id,
+            id: p.id.into(),
             x_m: p.x_m,
             y_m: p.y_m,
             ..Default::default()

@@ -473,7 +473,7 @@ fn grid_near_aeds(
     cells
         .into_iter()
         .map(|(i, j)| DemandPoint {
-            id: format!("grid:{}:{}", i, j),
+            id: compact_str::format_compact!("grid:{}:{}", i, j),
             x_m: i as f64 * spacing_m,
             y_m: j as f64 * spacing_m,
             weight: 1.0,

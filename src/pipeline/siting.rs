@@ -231,7 +231,7 @@ fn demand_sites(demand: &DemandStage, equity_weights: Option<&[(f64, f64)]>) -> 
                 .and_then(|w| w.get(i).copied())
                 .unwrap_or((0.0, 0.0));
             DemandSite {
-                id: d.id.clone(),
+                id: d.id.to_string(),
                 x_m: d.x_m,
                 y_m: d.y_m,
                 arrests: d.weight,
@@ -258,8 +258,8 @@ fn candidates(
             .map(|i| {
                 let p = u.demand_point(i, 0.0);
                 CandidateSite {
-                    id: p.id.clone(),
-                    name: Some(p.id),
+                    id: p.id.to_string(),
+                    name: Some(p.id.into()),
                     x_m: p.x_m,
                     y_m: p.y_m,
                 }
