@@ -16,6 +16,7 @@
 //! The result is never worse than the start: the start is the first incumbent and only a
 //! strictly better solution replaces it.
 
+use super::greedy::gain;
 use super::instance::CoveringInstance;
 
 /// How hard to search.
@@ -278,11 +279,9 @@ struct Reach {
 
 impl Reach {
     fn new(inst: &CoveringInstance) -> Reach {
+        let none_covered = vec![false; inst.demand.len()];
         let weight: Vec<f64> = (0..inst.candidates.len())
-            .map(|u| {
-                let covered = inst.demand_covered_by(u).iter();
-                covered.map(|&i| inst.weights[i as usize]).sum()
-            })
+            .map(|u| gain(inst, &none_covered, u))
             .collect();
         let mut order: Vec<usize> = (0..weight.len()).collect();
         order.sort_by(|&a, &b| weight[b].total_cmp(&weight[a]).then(a.cmp(&b)));
