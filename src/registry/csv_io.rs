@@ -39,43 +39,73 @@ use super::model::{
 use crate::csvhead::Headers;
 use crate::geography::Postcode;
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::str::FromStr;
 
-/// The `aeds.csv` columns, in the order they are written.
-pub const AED_COLUMNS: &[&str] = &[
-    "id",
-    "name",
-    "address",
-    "postcode",
-    "lon",
-    "lat",
-    "easting",
-    "northing",
-    "location_source",
-    "access",
-    "opening_hours",
-    "indoor",
-    "locked",
-    "managed_by",
-    "circuit_id",
-    "model",
-    "serial",
-    "pads_expiry",
-    "battery_expiry",
-    "last_checked",
-    "status",
-    "guardian_id",
-    "source",
-    "flags",
-    "notes",
-];
+/// A list of column names and, in `$module`, one index constant per name (`ID` = 0, ...),
+/// so that a row's getters take a column's index rather than look its name up.
+macro_rules! columns {
+    ($(#[$doc:meta])* $list:ident, $module:ident { $($index:ident = $name:literal),* $(,)? }) => {
+        $(#[$doc])*
+        pub const $list: &[&str] = &[$($name),*];
+        #[allow(dead_code)]
+        mod $module {
+            columns!(@index 0usize; $($index)*);
+        }
+    };
+    (@index $i:expr; $head:ident $($rest:ident)*) => {
+        pub const $head: usize = $i;
+        columns!(@index $i + 1usize; $($rest)*);
+    };
+    (@index $i:expr;) => {};
+}
 
-/// The `guardians.csv` columns, in the order they are written.
-pub const GUARDIAN_COLUMNS: &[&str] = &["id", "name", "organisation", "email", "phone"];
+columns! {
+    /// The `aeds.csv` columns, in the order they are written.
+    AED_COLUMNS, aed {
+        ID = "id",
+        NAME = "name",
+        ADDRESS = "address",
+        POSTCODE = "postcode",
+        LON = "lon",
+        LAT = "lat",
+        EASTING = "easting",
+        NORTHING = "northing",
+        LOCATION_SOURCE = "location_source",
+        ACCESS = "access",
+        OPENING_HOURS = "opening_hours",
+        INDOOR = "indoor",
+        LOCKED = "locked",
+        MANAGED_BY = "managed_by",
+        CIRCUIT_ID = "circuit_id",
+        MODEL = "model",
+        SERIAL = "serial",
+        PADS_EXPIRY = "pads_expiry",
+        BATTERY_EXPIRY = "battery_expiry",
+        LAST_CHECKED = "last_checked",
+        STATUS = "status",
+        GUARDIAN_ID = "guardian_id",
+        SOURCE = "source",
+        FLAGS = "flags",
+        NOTES = "notes",
+    }
+}
+
+columns! {
+    /// The `guardians.csv` columns, in the order they are written.
+    GUARDIAN_COLUMNS, guardian {
+        ID = "id",
+        NAME = "name",
+        ORGANISATION = "organisation",
+        EMAIL = "email",
+        PHONE = "phone",
+    }
+}
 
 /// British National Grid extent, metres (EPSG:27700).
 const BNG_EASTING_M: (f64, f64) = (0.0, 700_000.0);
@@ -448,30 +478,40 @@ fn as_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, RegistryError> {
     Ok(text)
 }
 
-/// One data row being parsed: typed getters that record errors instead of failing.
+/// Where each known column is in a record: `at[c]` for the column named `known[c]`.
+struct Columns {
+    known: &'static [&'static str],
+    at: Vec<Option<usize>>,
+}
+
+/// One data row being parsed: typed getters, by column index (`aed::ID`, ...), that record
+/// errors instead of failing.
 struct Row<'r> {
     file: &'r str,
     line: u64,
     fields: &'r [&'r str],
-    columns: &'r FxHashMap<&'static str, usize>,
+    columns: &'r Columns,
     errors: Vec<RowError>,
 }
 
 impl<'r> Row<'r> {
-    fn get(&self, column: &str) -> &'r str {
-        self.columns
-            .get(column)
-            .and_then(|&i| self.fields.get(i))
+    fn get(&self, c: usize) -> &'r str {
+        self.columns.at[c]
+            .and_then(|i| self.fields.get(i))
             .map(|f| f.trim())
             .unwrap_or("")
     }
 
-    fn text(&self, column: &str) -> String {
-        self.get(column).to_string()
+    fn name(&self, c: usize) -> &'static str {
+        self.columns.known[c]
     }
 
-    fn opt_text(&self, column: &str) -> Option<String> {
-        let v = self.get(column);
+    fn text(&self, c: usize) -> String {
+        self.get(c).to_string()
+    }
+
+    fn opt_text(&self, c: usize) -> Option<String> {
+        let v = self.get(c);
         (!v.is_empty()).then(|| v.to_string())
     }
 
@@ -485,22 +525,22 @@ impl<'r> Row<'r> {
         });
     }
 
-    fn date(&mut self, column: &str) -> Option<NaiveDate> {
-        let v = self.get(column);
+    fn date(&mut self, c: usize) -> Option<NaiveDate> {
+        let v = self.get(c);
         if v.is_empty() {
             return None;
         }
         match super::validate::parse_date(v) {
             Ok(d) => Some(d),
             Err(reason) => {
-                self.error(column, reason, v);
+                self.error(self.name(c), reason, v);
                 None
             }
         }
     }
 
-    fn boolean(&mut self, column: &str) -> Option<bool> {
-        let v = self.get(column);
+    fn boolean(&mut self, c: usize) -> Option<bool> {
+        let v = self.get(c);
         let is = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
         if v.is_empty() {
             None
@@ -509,35 +549,35 @@ impl<'r> Row<'r> {
         } else if is(&["no", "n", "false", "0"]) {
             Some(false)
         } else {
-            self.error(column, "expected yes/no, true/false or 1/0", v);
+            self.error(self.name(c), "expected yes/no, true/false or 1/0", v);
             None
         }
     }
 
-    fn number_in(&mut self, column: &str, (min, max): (f64, f64), what: &str) -> Option<f64> {
-        let v = self.get(column);
+    fn number_in(&mut self, c: usize, (min, max): (f64, f64), what: &str) -> Option<f64> {
+        let v = self.get(c);
         if v.is_empty() {
             return None;
         }
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() && (min..=max).contains(&x) => Some(x),
             Ok(_) => {
-                self.error(column, format!("{what} out of range {min}..{max}"), v);
+                self.error(self.name(c), format!("{what} out of range {min}..{max}"), v);
                 None
             }
             Err(_) => {
-                self.error(column, "not a number", v);
+                self.error(self.name(c), "not a number", v);
                 None
             }
         }
     }
 
-    fn choice<T: FromStr<Err = String> + Default>(&mut self, column: &str) -> T {
-        let v = self.get(column);
+    fn choice<T: FromStr<Err = String> + Default>(&mut self, c: usize) -> T {
+        let v = self.get(c);
         match v.parse::<T>() {
             Ok(x) => x,
             Err(reason) => {
-                self.error(column, format!("unknown value; {reason}"), v);
+                self.error(self.name(c), format!("unknown value; {reason}"), v);
                 T::default()
             }
         }
@@ -546,24 +586,19 @@ impl<'r> Row<'r> {
     /// A coordinate pair: both values or neither.
     fn pair(
         &mut self,
-        (a, a_range, a_what): (&str, (f64, f64), &str),
-        (b, b_range, b_what): (&str, (f64, f64), &str),
+        (a, a_range, a_what): (usize, (f64, f64), &str),
+        (b, b_range, b_what): (usize, (f64, f64), &str),
     ) -> Option<(f64, f64)> {
         let x = self.number_in(a, a_range, a_what);
         let y = self.number_in(b, b_range, b_what);
         let (a_given, b_given) = (!self.get(a).is_empty(), !self.get(b).is_empty());
+        let (a_name, b_name) = (self.name(a), self.name(b));
         if a_given && !b_given {
-            self.error(
-                b,
-                format!("missing: {a} is given, give both or neither"),
-                "",
-            );
+            let reason = format!("missing: {a_name} is given, give both or neither");
+            self.error(b_name, reason, "");
         } else if b_given && !a_given {
-            self.error(
-                a,
-                format!("missing: {b} is given, give both or neither"),
-                "",
-            );
+            let reason = format!("missing: {b_name} is given, give both or neither");
+            self.error(a_name, reason, "");
         }
         x.zip(y)
     }
@@ -580,8 +615,8 @@ fn parse_aed(row: &mut Row, today: NaiveDate) -> Aed {
 }
 
 fn parse_aed_fields(row: &mut Row) -> Aed {
-    let id = row.text("id");
-    let postcode = row.text("postcode");
+    let id = row.text(aed::ID);
+    let postcode = row.text(aed::POSTCODE);
     if !postcode.is_empty()
         && let Err(e) = Postcode::parse(&postcode)
     {
@@ -592,17 +627,17 @@ fn parse_aed_fields(row: &mut Row) -> Aed {
         );
     }
     let wgs84 = row.pair(
-        ("lon", (-180.0, 180.0), "longitude"),
-        ("lat", (-90.0, 90.0), "latitude"),
+        (aed::LON, (-180.0, 180.0), "longitude"),
+        (aed::LAT, (-90.0, 90.0), "latitude"),
     );
     let bng = row.pair(
-        ("easting", BNG_EASTING_M, "BNG easting (m)"),
-        ("northing", BNG_NORTHING_M, "BNG northing (m)"),
+        (aed::EASTING, BNG_EASTING_M, "BNG easting (m)"),
+        (aed::NORTHING, BNG_NORTHING_M, "BNG northing (m)"),
     );
-    let lonlat_given = !row.get("lon").is_empty() || !row.get("lat").is_empty();
-    let en_given = !row.get("easting").is_empty() || !row.get("northing").is_empty();
+    let lonlat_given = !row.get(aed::LON).is_empty() || !row.get(aed::LAT).is_empty();
+    let en_given = !row.get(aed::EASTING).is_empty() || !row.get(aed::NORTHING).is_empty();
     if lonlat_given && en_given {
-        let v = format!("{},{}", row.get("easting"), row.get("northing"));
+        let v = format!("{},{}", row.get(aed::EASTING), row.get(aed::NORTHING));
         row.error(
             "easting",
             "both lon/lat and easting/northing given; keep one pair",
@@ -617,11 +652,11 @@ fn parse_aed_fields(row: &mut Row) -> Aed {
         }),
         _ => None,
     };
-    let source_text = row.text("location_source");
+    let source_text = row.text(aed::LOCATION_SOURCE);
     let location = match coord {
         Some(coord) => Some(Location {
             coord,
-            source: row.choice::<LocationSource>("location_source"),
+            source: row.choice::<LocationSource>(aed::LOCATION_SOURCE),
         }),
         None => {
             if !source_text.is_empty() && !lonlat_given && !en_given {
@@ -636,41 +671,41 @@ fn parse_aed_fields(row: &mut Row) -> Aed {
     };
     Aed {
         id,
-        name: row.text("name"),
-        address: row.text("address"),
+        name: row.text(aed::NAME),
+        address: row.text(aed::ADDRESS),
         postcode,
         location,
-        access: row.choice::<AccessClass>("access"),
-        opening_hours: row.opt_text("opening_hours"),
-        indoor: row.boolean("indoor"),
-        locked: row.boolean("locked"),
-        managed_by: row.choice::<ManagedBy>("managed_by"),
-        circuit_id: row.opt_text("circuit_id"),
-        model: row.opt_text("model"),
-        serial: row.opt_text("serial"),
-        pads_expiry: row.date("pads_expiry"),
-        battery_expiry: row.date("battery_expiry"),
-        last_checked: row.date("last_checked"),
-        status: row.choice::<Status>("status"),
-        guardian_id: row.opt_text("guardian_id"),
-        source: row.opt_text("source"),
+        access: row.choice::<AccessClass>(aed::ACCESS),
+        opening_hours: row.opt_text(aed::OPENING_HOURS),
+        indoor: row.boolean(aed::INDOOR),
+        locked: row.boolean(aed::LOCKED),
+        managed_by: row.choice::<ManagedBy>(aed::MANAGED_BY),
+        circuit_id: row.opt_text(aed::CIRCUIT_ID),
+        model: row.opt_text(aed::MODEL),
+        serial: row.opt_text(aed::SERIAL),
+        pads_expiry: row.date(aed::PADS_EXPIRY),
+        battery_expiry: row.date(aed::BATTERY_EXPIRY),
+        last_checked: row.date(aed::LAST_CHECKED),
+        status: row.choice::<Status>(aed::STATUS),
+        guardian_id: row.opt_text(aed::GUARDIAN_ID),
+        source: row.opt_text(aed::SOURCE),
         flags: row
-            .get("flags")
+            .get(aed::FLAGS)
             .split(';')
             .map(str::trim)
             .filter(|f| !f.is_empty())
             .map(str::to_string)
             .collect(),
-        notes: row.opt_text("notes"),
+        notes: row.opt_text(aed::NOTES),
     }
 }
 
 fn parse_guardian(row: &mut Row) -> Guardian {
-    let id = row.text("id");
+    let id = row.text(guardian::ID);
     if id.is_empty() {
         row.error("id", "missing", "");
     }
-    let email = row.opt_text("email");
+    let email = row.opt_text(guardian::EMAIL);
     if let Some(e) = &email
         && !e.contains('@')
     {
@@ -679,10 +714,10 @@ fn parse_guardian(row: &mut Row) -> Guardian {
     }
     Guardian {
         id,
-        name: row.text("name"),
-        organisation: row.opt_text("organisation"),
+        name: row.text(guardian::NAME),
+        organisation: row.opt_text(guardian::ORGANISATION),
         email,
-        phone: row.opt_text("phone"),
+        phone: row.opt_text(guardian::PHONE),
     }
 }
 
@@ -690,23 +725,62 @@ fn parse_guardian(row: &mut Row) -> Guardian {
 /// `,`. This is what the csv crate makes of such text, without copying each record, and
 /// with its line numbers: it skips empty lines, and a record's line does not count the
 /// empty lines just before it.
-fn plain_records(text: &str) -> impl Iterator<Item = (u64, &str)> {
-    let mut empty_before = 0;
-    text.split('\n').enumerate().filter_map(move |(i, l)| {
-        if l.is_empty() {
-            empty_before += 1;
-            return None;
+struct PlainRecords<'t> {
+    text: &'t str,
+    /// Where the next line starts; past the end when every line has been read.
+    start: usize,
+    /// Lines read so far.
+    lines: u64,
+}
+
+impl<'t> PlainRecords<'t> {
+    fn new(text: &'t str) -> Self {
+        PlainRecords {
+            text,
+            start: 0,
+            lines: 0,
         }
-        let line = i as u64 + 1 - empty_before;
-        empty_before = 0;
-        Some((line, l))
-    })
+    }
+}
+
+impl<'t> Iterator for PlainRecords<'t> {
+    type Item = (u64, &'t str);
+
+    fn next(&mut self) -> Option<(u64, &'t str)> {
+        let mut empty_before = 0;
+        while self.start <= self.text.len() {
+            let rest = &self.text.as_bytes()[self.start..];
+            let end = memchr::memchr(b'\n', rest).map_or(self.text.len(), |i| self.start + i);
+            let l = &self.text[self.start..end];
+            self.start = end + 1;
+            self.lines += 1;
+            if !l.is_empty() {
+                return Some((self.lines - empty_before, l));
+            }
+            empty_before += 1;
+        }
+        None
+    }
+}
+
+/// Pushes the fields of a plain record onto `fields`. `,` is one byte, so the text between
+/// two of them is whole UTF-8. A byte loop: records are short, and `str::split(',')` calls
+/// `memcmp` once per comma found.
+fn push_fields<'t>(record: &'t str, fields: &mut Vec<&'t str>) {
+    let mut start = 0;
+    for (i, &b) in record.as_bytes().iter().enumerate() {
+        if b == b',' {
+            fields.push(&record[start..i]);
+            start = i + 1;
+        }
+    }
+    fields.push(&record[start..]);
 }
 
 /// One table file's records: split directly when the text has no `"` and no `\r`, else
 /// read by the csv crate (the two agree; `plain_text_reads_as_the_csv_crate_reads_it`).
 enum Records<'t> {
-    Plain(Box<dyn Iterator<Item = (u64, &'t str)> + 't>),
+    Plain(PlainRecords<'t>),
     Csv(csv::Reader<&'t [u8]>),
 }
 
@@ -714,7 +788,7 @@ impl<'t> Records<'t> {
     /// `allow_plain` is false only in tests comparing the two ways.
     fn new(text: &'t str, allow_plain: bool) -> Self {
         if allow_plain && memchr::memchr2(b'"', b'\r', text.as_bytes()).is_none() {
-            Records::Plain(Box::new(plain_records(text)))
+            Records::Plain(PlainRecords::new(text))
         } else {
             let reader = csv::ReaderBuilder::new()
                 .has_headers(false)
@@ -730,7 +804,11 @@ impl<'t> Records<'t> {
         let have_header = match self {
             Records::Plain(records) => records
                 .next()
-                .map(|(_, line)| header = line.split(',').collect())
+                .map(|(_, line)| {
+                    let mut fields = Vec::new();
+                    push_fields(line, &mut fields);
+                    header = fields.into_iter().collect();
+                })
                 .is_some(),
             Records::Csv(reader) => reader
                 .read_record(&mut header)
@@ -756,7 +834,7 @@ impl<'t> Records<'t> {
                 let mut fields: Vec<&str> = Vec::with_capacity(fields_hint);
                 for (line, record) in records {
                     fields.clear();
-                    fields.extend(record.split(','));
+                    push_fields(record, &mut fields);
                     on_record(line, &fields)?;
                 }
             }
@@ -791,7 +869,7 @@ fn resolve_columns(
     file: &str,
     header: &csv::StringRecord,
     known: &'static [&'static str],
-) -> Result<(FxHashMap<&'static str, usize>, Vec<String>), RegistryError> {
+) -> Result<(Columns, Vec<String>), RegistryError> {
     let headers = Headers::new(header);
     if let Some(d) = headers
         .duplicates()
@@ -804,18 +882,16 @@ fn resolve_columns(
             label: d.label,
         });
     }
-    let columns: FxHashMap<&'static str, usize> = known
-        .iter()
-        .filter_map(|&k| headers.find(k).map(|i| (k, i)))
-        .collect();
-    if !columns.contains_key("id") {
+    let at: Vec<Option<usize>> = known.iter().map(|&k| headers.find(k)).collect();
+    // `id` is the first column of both lists.
+    if at[0].is_none() {
         return Err(missing_id(file, header));
     }
     let unknown = (0..headers.len())
         .filter(|&i| !known.contains(&headers.names()[i].as_str()))
         .filter_map(|i| headers.label(i).map(str::to_string))
         .collect();
-    Ok((columns, unknown))
+    Ok((Columns { known, at }, unknown))
 }
 
 fn missing_id(file: &str, header: &csv::StringRecord) -> RegistryError {
@@ -840,10 +916,12 @@ fn missing_id(file: &str, header: &csv::StringRecord) -> RegistryError {
 struct Rows<'a, T> {
     file: &'a str,
     header_len: usize,
-    columns: &'a FxHashMap<&'static str, usize>,
+    columns: &'a Columns,
     strict: bool,
     table: Table<T>,
-    first_line: FxHashMap<String, u64>,
+    /// Every row loaded as (index in `table.rows`, line), found by the hash of its id: the
+    /// ids stay in the rows, with no copy per row.
+    loaded: HashTable<(usize, u64)>,
     blank_rows: usize,
 }
 
@@ -880,15 +958,21 @@ impl<'a, T> Rows<'a, T> {
             None
         } else {
             let item = parse_row(&mut row);
-            if let Some(first) = self.first_line.get(id_of(&item)) {
-                let id = id_of(&item).to_string();
-                row.error("id", format!("duplicate id, first on line {first}"), &id);
+            let rows = &self.table.rows;
+            let id = id_of(&item);
+            let same = |&(i, _): &(usize, u64)| id_of(&rows[i]) == id;
+            if let Some(&(_, first)) = self.loaded.find(FxBuildHasher.hash_one(id), same) {
+                let reason = format!("duplicate id, first on line {first}");
+                row.error("id", reason, id);
             }
             Some(item)
         };
         match item {
             Some(item) if row.errors.is_empty() => {
-                self.first_line.insert(id_of(&item).to_string(), line);
+                let rows = &self.table.rows;
+                let rehash = |&(i, _): &(usize, u64)| FxBuildHasher.hash_one(id_of(&rows[i]));
+                let hash = FxBuildHasher.hash_one(id_of(&item));
+                self.loaded.insert_unique(hash, (rows.len(), line), rehash);
                 self.table.rows.push(item);
             }
             _ if self.strict => return Err(RegistryError::Strict(row.errors.swap_remove(0))),
@@ -945,7 +1029,7 @@ fn parse_table<T>(
             warnings,
             rows_seen: 0,
         },
-        first_line: FxHashMap::with_capacity_and_hasher(lines, Default::default()),
+        loaded: HashTable::with_capacity(lines),
         blank_rows: 0,
     };
     records.each(file, header.len(), |line, fields| {
