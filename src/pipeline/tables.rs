@@ -127,12 +127,14 @@ impl StudyRun {
         let mut crit: Vec<&crate::coverage::Criticality> = a.criticality.as_ref()?.iter().collect();
         let k = self.study.analysis.main_index();
         let facs = a.index.facilities();
-        crit.par_sort_by(|x, y| {
-            y.demand_sole[k].total_cmp(&x.demand_sole[k]).then(
-                facs[x.facility as usize]
-                    .id
-                    .cmp(&facs[y.facility as usize].id),
-            )
+        // `crit` is in facility order, so the last key makes the unstable sort's order the
+        // stable one's.
+        crit.par_sort_unstable_by(|x, y| {
+            let id = |c: &crate::coverage::Criticality| &facs[c.facility as usize].id;
+            y.demand_sole[k]
+                .total_cmp(&x.demand_sole[k])
+                .then_with(|| id(x).cmp(id(y)))
+                .then(x.facility.cmp(&y.facility))
         });
         let mut headers = vec!["rank".to_string(), "aed_id".to_string()];
         headers.extend(radius_headers(
