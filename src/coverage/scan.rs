@@ -132,6 +132,13 @@ struct ChunkSums {
     sole: Vec<Weights>,
     /// Per radius: availability masks in order of first appearance, with their weights.
     masks: Vec<MaskSums>,
+    /// Radii per facility in `within` and `sole`.
+    nr: usize,
+    /// The facilities with entries in `within` and `sole`, each once, in a chunk's sums:
+    /// a chunk's points lie near few of them, so merging reads only theirs. (The whole
+    /// demand's sums do not keep it.)
+    touched: Vec<u32>,
+    is_touched: Vec<bool>,
 }
 
 #[derive(Default)]
@@ -165,6 +172,14 @@ impl MaskSums {
 }
 
 impl ChunkSums {
+    /// Notes that facility `f` has entries in these (a chunk's) sums.
+    fn touch(&mut self, f: u32) {
+        if !self.is_touched[f as usize] {
+            self.is_touched[f as usize] = true;
+            self.touched.push(f);
+        }
+    }
+
     fn new(shape: &Shape<'_>) -> Self {
         let n = if shape.wants.criticality {
             shape.facilities * shape.nr
@@ -174,6 +189,9 @@ impl ChunkSums {
         ChunkSums {
             within: vec![0.0; n],
             sole: vec![Weights::default(); n],
+            nr: shape.nr,
+            touched: Vec::new(),
+            is_touched: vec![false; if n > 0 { shape.facilities } else { 0 }],
             masks: if shape.wants.hours.is_some() {
                 (0..shape.nr).map(|_| MaskSums::default()).collect()
             } else {
@@ -184,13 +202,14 @@ impl ChunkSums {
 
     /// Adds `other` into these sums and leaves `other` empty (all zero, no mask).
     fn add(&mut self, other: &mut ChunkSums) {
-        for (a, b) in self.within.iter_mut().zip(&mut other.within) {
-            *a += *b;
-            *b = 0.0;
-        }
-        for (a, b) in self.sole.iter_mut().zip(&mut other.sole) {
-            a.add(*b);
-            *b = Weights::default();
+        // Entries no point touched are zero, and adding zero changes no sum of weights.
+        for f in other.touched.drain(..) {
+            let cells = f as usize * self.nr..(f as usize + 1) * self.nr;
+            for c in cells {
+                self.within[c] += std::mem::take(&mut other.within[c]);
+                self.sole[c].add(std::mem::take(&mut other.sole[c]));
+            }
+            other.is_touched[f as usize] = false;
         }
         for (a, b) in self.masks.iter_mut().zip(&mut other.masks) {
             for (mask, w) in b.order.drain(..) {
@@ -342,6 +361,9 @@ fn count_point(
     let avail = shape.wants.hours;
     let crit = shape.wants.criticality;
     let nearest = index.within_and_nearest(i, p, shape.r_max, |f, d2| {
+        if crit {
+            sums.touch(f);
+        }
         for k in 0..nr {
             if d2 <= shape.r2[k] {
                 seen.count[k] += 1;
