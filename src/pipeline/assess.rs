@@ -2,7 +2,7 @@
 //! criticality, hour of week, and the readiness triage ranked by criticality. Metres in the
 //! run's CRS.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::PipelineError;
 use super::inputs::{DemandStage, RegistryStage, to_metric};
@@ -28,7 +28,7 @@ pub struct Assessment {
     /// Per counted AED (index order); `None` when skipped.
     pub criticality: Option<Vec<Criticality>>,
     /// AED id → demand only it covers at the main radius.
-    pub criticality_main: HashMap<String, f64>,
+    pub criticality_main: FxHashMap<String, f64>,
     pub hours: Option<WeekCoverage>,
     pub triage: crate::registry::Triage,
     /// With walking distance: the walking distances, and the straight line beside them.
@@ -121,7 +121,7 @@ pub fn assess(
     let main_k = study.analysis.main_index();
     let (totals, criticality_main) = rayon::join(
         || result.totals(points),
-        || -> HashMap<String, f64> {
+        || -> FxHashMap<String, f64> {
             crit.iter()
                 .flatten()
                 .map(|c| {

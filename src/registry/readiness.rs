@@ -326,7 +326,10 @@ fn problems_of(aed: &Aed, known: Option<&HashSet<&str>>, opts: &CheckOptions) ->
 impl Triage {
     /// Attach each device's criticality (arrests only it covers, keyed by AED id) and rank
     /// by it, highest first; devices missing from the map rank after those in it.
-    pub fn rank_by_criticality(&mut self, criticality: &HashMap<String, f64>) {
+    pub fn rank_by_criticality<S: std::hash::BuildHasher + Sync>(
+        &mut self,
+        criticality: &HashMap<String, f64, S>,
+    ) {
         self.devices
             .par_iter_mut()
             .for_each(|d| d.criticality = criticality.get(&d.id).copied());
