@@ -102,6 +102,8 @@ type SiteEntry = GeomWithData<[f64; 2], u32>;
 #[derive(Debug, Clone)]
 pub struct FacilityIndex {
     facilities: Vec<Facility>,
+    /// `id_rank[f]`: the place of facility `f` in the order of (id, index).
+    id_rank: Vec<u32>,
     /// Sites (distinct positions), ordered by their smallest facility id.
     sites: Vec<Site>,
     tree: RTree<SiteEntry>,
@@ -295,16 +297,19 @@ impl FacilityIndex {
     /// Builds the index. Facilities with non-finite coordinates are left out of the tree
     /// (they stay in [`FacilityIndex::facilities`]); callers filter unlocated AEDs before.
     pub fn new(facilities: Vec<Facility>) -> Self {
-        let mut order: Vec<u32> = (0..facilities.len() as u32)
-            .filter(|&i| {
-                let f = &facilities[i as usize];
-                f.x_m.is_finite() && f.y_m.is_finite()
-            })
-            .collect();
+        let mut by_id: Vec<u32> = (0..facilities.len() as u32).collect();
         // A total order (id, then index), so an unstable parallel sort gives the one answer.
-        order.par_sort_unstable_by(|&a, &b| {
+        by_id.par_sort_unstable_by(|&a, &b| {
             let (fa, fb) = (&facilities[a as usize], &facilities[b as usize]);
             fa.id.cmp(&fb.id).then(a.cmp(&b))
+        });
+        let mut id_rank = vec![0; facilities.len()];
+        for (rank, &i) in by_id.iter().enumerate() {
+            id_rank[i as usize] = rank as u32;
+        }
+        let order = by_id.into_iter().filter(|&i| {
+            let f = &facilities[i as usize];
+            f.x_m.is_finite() && f.y_m.is_finite()
         });
         let mut site_of: rustc_hash::FxHashMap<(u64, u64), u32> = Default::default();
         let mut sites: Vec<Site> = Vec::new();
@@ -330,6 +335,7 @@ impl FacilityIndex {
         let (grid, tree) = rayon::join(|| Grid::new(&sites), || RTree::bulk_load(entries));
         FacilityIndex {
             facilities,
+            id_rank,
             grid,
             sites,
             tree,
@@ -339,6 +345,12 @@ impl FacilityIndex {
     /// The facilities as given (including any left out for bad coordinates).
     pub fn facilities(&self) -> &[Facility] {
         &self.facilities
+    }
+
+    /// The place of facility `f` among all of them in the order of (id, index): comparing
+    /// two places compares their ids, without reading the ids.
+    pub fn id_rank(&self, f: u32) -> u32 {
+        self.id_rank[f as usize]
     }
 
     /// Number of facilities in the tree.

@@ -127,14 +127,13 @@ impl StudyRun {
         let mut crit: Vec<&crate::coverage::Criticality> = a.criticality.as_ref()?.iter().collect();
         let k = self.study.analysis.main_index();
         let facs = a.index.facilities();
-        // `crit` is in facility order, so the last key makes the unstable sort's order the
-        // stable one's.
+        // Ties by id, then facility order (the id rank is that order, and total, so the
+        // unstable sort's order is the stable one's).
+        let rank = |c: &crate::coverage::Criticality| a.index.id_rank(c.facility);
         crit.par_sort_unstable_by(|x, y| {
-            let id = |c: &crate::coverage::Criticality| &facs[c.facility as usize].id;
             y.demand_sole[k]
                 .total_cmp(&x.demand_sole[k])
-                .then_with(|| id(x).cmp(id(y)))
-                .then(x.facility.cmp(&y.facility))
+                .then(rank(x).cmp(&rank(y)))
         });
         let mut headers = vec!["rank".to_string(), "aed_id".to_string()];
         headers.extend(radius_headers(
