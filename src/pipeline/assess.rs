@@ -119,21 +119,22 @@ pub fn assess(
         hours,
     } = scanned?;
     let main_k = study.analysis.main_index();
+    // The readiness triage is ranked beside the totals.
     let (totals, criticality_main) = rayon::join(
         || result.totals(points),
         || -> FxHashMap<String, f64> {
-            crit.iter()
+            let by_id: FxHashMap<String, f64> = crit
+                .iter()
                 .flatten()
                 .map(|c| {
-                    (
-                        index.facilities()[c.facility as usize].id.clone(),
-                        c.demand_sole[main_k],
-                    )
+                    let id = index.facilities()[c.facility as usize].id.clone();
+                    (id, c.demand_sole[main_k])
                 })
-                .collect()
+                .collect();
+            triage.rank_by_criticality(&by_id);
+            by_id
         },
     );
-    triage.rank_by_criticality(&criticality_main);
     Ok(Assessment {
         rule,
         selection,
