@@ -52,27 +52,29 @@ pub fn scan(
     config.validate()?;
     let shape = Shape::new(config, index.facility_count(), wants);
     let mut total = ChunkSums::new(&shape);
-    let mut points = Vec::with_capacity(demand.len());
-    let chunks: Vec<(usize, &[DemandPoint])> = demand
+    // Each chunk writes its points' results in place.
+    let mut points = vec![point_coverage(&shape, None); demand.len()];
+    let mut chunks: Vec<Chunk<'_, '_>> = demand
         .chunks(CHUNK_POINTS)
+        .zip(points.chunks_mut(CHUNK_POINTS))
         .enumerate()
-        .map(|(c, pts)| (c * CHUNK_POINTS, pts))
+        .map(|(c, (pts, out))| (c * CHUNK_POINTS, pts, out))
         .collect();
     // One set of sums per chunk of a wave, emptied and reused by the next wave.
     let mut wave_sums: Vec<ChunkSums> = (0..CHUNKS_PER_WAVE.min(chunks.len()))
         .map(|_| ChunkSums::new(&shape))
         .collect();
-    for wave in chunks.chunks(CHUNKS_PER_WAVE) {
-        let done: Vec<Vec<PointCoverage>> = wave
-            .par_iter()
+    for wave in chunks.chunks_mut(CHUNKS_PER_WAVE) {
+        wave.par_iter_mut()
             .zip(wave_sums.par_iter_mut())
-            .map(|(&(first, pts), sums)| scan_chunk(index, &shape, first, pts, sums))
-            .collect();
-        for (p, sums) in done.into_iter().zip(&mut wave_sums) {
-            points.extend(p);
+            .for_each(|((first, pts, out), sums)| {
+                scan_chunk(index, &shape, (*first, pts), out, sums)
+            });
+        for sums in &mut wave_sums {
             total.add(sums);
         }
     }
+    drop(chunks);
     let criticality = wants.criticality.then(|| total.criticality(&shape));
     let hours = wants.hours.map(|avail| total.week(&shape, avail, demand));
     Ok(Scan {
@@ -301,30 +303,30 @@ struct Seen {
 }
 
 /// Scans the chunk of points starting at number `first`, counting into the empty `sums`.
+/// A chunk: the number of its first point, its points and their results.
+type Chunk<'d, 'o> = (usize, &'d [DemandPoint], &'o mut [PointCoverage]);
+
 fn scan_chunk(
     index: &impl Neighbours,
     shape: &Shape<'_>,
-    first: usize,
-    pts: &[DemandPoint],
+    (first, pts): (usize, &[DemandPoint]),
+    out: &mut [PointCoverage],
     sums: &mut ChunkSums,
-) -> Vec<PointCoverage> {
+) {
     let mut seen = Seen {
         count: vec![0; shape.nr],
         sole: vec![0; shape.nr],
         mask: vec![[0; 3]; shape.nr],
     };
-    pts.iter()
-        .enumerate()
-        .map(|(j, p)| {
-            let i = first + j;
-            let nearest = if shape.needs_neighbours() {
-                count_point(index, shape, i, p, &mut seen, sums)
-            } else {
-                index.nearest_to(i, p)
-            };
-            point_coverage(shape, nearest)
-        })
-        .collect()
+    for (j, (p, o)) in pts.iter().zip(out).enumerate() {
+        let i = first + j;
+        let nearest = if shape.needs_neighbours() {
+            count_point(index, shape, i, p, &mut seen, sums)
+        } else {
+            index.nearest_to(i, p)
+        };
+        *o = point_coverage(shape, nearest);
+    }
 }
 
 fn point_coverage(shape: &Shape<'_>, nearest: Option<(u32, f64)>) -> PointCoverage {
