@@ -4,18 +4,18 @@
 use crate::api_support;
 
 use api_support::*;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-fn spawn_server(db: &std::path::Path) -> (Child, String) {
+fn spawn_server(db: &std::path::Path) -> (Served, String) {
     spawn_seeded(
         db,
         &["--aeds".into(), fixture("seed.json").display().to_string()],
     )
 }
 
-fn spawn_seeded(db: &std::path::Path, seed: &[String]) -> (Child, String) {
+fn spawn_seeded(db: &std::path::Path, seed: &[String]) -> (Served, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aedcover"));
     cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"])
         .arg(db)
@@ -420,7 +420,7 @@ fn a_flood_of_half_open_connections_does_not_stall_health_or_hold_memory() {
 
 /// Spawns `serve --study` on `db`; returns the child, its address, its stderr file and the
 /// seconds from spawn to listening.
-fn spawn_study(db: &std::path::Path, log: &std::path::Path) -> (Child, String, f64) {
+fn spawn_study(db: &std::path::Path, log: &std::path::Path) -> (Served, String, f64) {
     let study =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api_study/open.toml");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aedcover"));
@@ -444,7 +444,7 @@ fn spawn_study(db: &std::path::Path, log: &std::path::Path) -> (Child, String, f
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("{line:?}: {}", std::fs::read_to_string(log).unwrap()))
         .to_string();
-    (child, addr, t.elapsed().as_secs_f64())
+    (Served(child), addr, t.elapsed().as_secs_f64())
 }
 
 /// Every derived collection's items, without the time of the response and the links.

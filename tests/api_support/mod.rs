@@ -155,7 +155,32 @@ pub fn http(
 /// Spawns a configured `aedcover serve … --addr 127.0.0.1:0` command and returns the child
 /// with the address it printed on its first stdout line.
 #[allow(dead_code)]
-pub fn spawn_serve(mut cmd: std::process::Command) -> (std::process::Child, String) {
+/// A served process that is killed when dropped, so that a failing test leaves no server
+/// running (its `kill` and `wait` stay available).
+pub struct Served(pub std::process::Child);
+
+impl std::ops::Deref for Served {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Served {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // Already ended when the test killed it; either way nothing is left to reap.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn spawn_serve(mut cmd: std::process::Command) -> (Served, String) {
     use std::io::BufRead;
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -171,5 +196,5 @@ pub fn spawn_serve(mut cmd: std::process::Command) -> (std::process::Child, Stri
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    (child, addr)
+    (Served(child), addr)
 }
