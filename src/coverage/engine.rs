@@ -104,6 +104,8 @@ pub struct FacilityIndex {
     facilities: Vec<Facility>,
     /// `id_rank[f]`: the place of facility `f` in the order of (id, index).
     id_rank: Vec<u32>,
+    /// The facilities of every site, site after site (see [`Site`]).
+    members: Vec<u32>,
     /// Sites (distinct positions), ordered by their smallest facility id.
     sites: Vec<Site>,
     tree: RTree<SiteEntry>,
@@ -289,11 +291,59 @@ impl Grid {
 struct Site {
     x_m: f64,
     y_m: f64,
-    /// Facility indices at this position, by id.
-    members: Vec<u32>,
+    /// Its facilities (indices, by id) are `FacilityIndex::members[first..end]`.
+    first: u32,
+    end: u32,
+}
+
+/// The distinct positions of the facilities taken in `order` (by id), numbered in order of
+/// their first facility, and the facilities of each, site after site.
+fn sites_of(facilities: &[Facility], order: impl Iterator<Item = u32>) -> (Vec<Site>, Vec<u32>) {
+    let mut site_of: rustc_hash::FxHashMap<(u64, u64), u32> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(facilities.len(), Default::default());
+    let mut sites: Vec<Site> = Vec::new();
+    let mut site_facility: Vec<(u32, u32)> = Vec::with_capacity(facilities.len());
+    for i in order {
+        let f = &facilities[i as usize];
+        // +0.0 folds -0.0 into 0.0 so both land on one site.
+        let key = ((f.x_m + 0.0).to_bits(), (f.y_m + 0.0).to_bits());
+        let s = *site_of.entry(key).or_insert_with(|| {
+            let (x_m, y_m) = (f.x_m, f.y_m);
+            sites.push(Site {
+                x_m,
+                y_m,
+                first: 0,
+                end: 0,
+            });
+            (sites.len() - 1) as u32
+        });
+        site_facility.push((s, i));
+    }
+    // A counting sort by site keeps each site's facilities in id order.
+    for &(s, _) in &site_facility {
+        sites[s as usize].end += 1;
+    }
+    let mut next = 0;
+    for site in &mut sites {
+        (site.first, site.end) = (next, next + site.end);
+        next = site.end;
+    }
+    let mut fill: Vec<u32> = sites.iter().map(|s| s.first).collect();
+    let mut members = vec![0; site_facility.len()];
+    for (s, i) in site_facility {
+        members[fill[s as usize] as usize] = i;
+        fill[s as usize] += 1;
+    }
+    (sites, members)
 }
 
 impl FacilityIndex {
+    /// The facilities at site `s`, by id.
+    fn members(&self, s: u32) -> &[u32] {
+        let site = &self.sites[s as usize];
+        &self.members[site.first as usize..site.end as usize]
+    }
+
     /// Builds the index. Facilities with non-finite coordinates are left out of the tree
     /// (they stay in [`FacilityIndex::facilities`]); callers filter unlocated AEDs before.
     pub fn new(facilities: Vec<Facility>) -> Self {
@@ -311,22 +361,7 @@ impl FacilityIndex {
             let f = &facilities[i as usize];
             f.x_m.is_finite() && f.y_m.is_finite()
         });
-        let mut site_of: rustc_hash::FxHashMap<(u64, u64), u32> = Default::default();
-        let mut sites: Vec<Site> = Vec::new();
-        for i in order {
-            let f = &facilities[i as usize];
-            // +0.0 folds -0.0 into 0.0 so both land on one site.
-            let key = ((f.x_m + 0.0).to_bits(), (f.y_m + 0.0).to_bits());
-            let s = *site_of.entry(key).or_insert_with(|| {
-                sites.push(Site {
-                    x_m: f.x_m,
-                    y_m: f.y_m,
-                    members: Vec::new(),
-                });
-                (sites.len() - 1) as u32
-            });
-            sites[s as usize].members.push(i);
-        }
+        let (sites, members) = sites_of(&facilities, order);
         let entries = sites
             .iter()
             .enumerate()
@@ -338,6 +373,7 @@ impl FacilityIndex {
             id_rank,
             grid,
             sites,
+            members,
             tree,
         }
     }
@@ -355,14 +391,14 @@ impl FacilityIndex {
 
     /// Number of facilities in the tree.
     pub fn indexed_len(&self) -> usize {
-        self.sites.iter().map(|s| s.members.len()).sum()
+        self.members.len()
     }
 
     /// The nearest facility to (x, y): its index in [`FacilityIndex::facilities`] and the
     /// squared distance in m². Ties go to the smallest id. `None` when the index is empty.
     pub fn nearest(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
         if let Some((site, d2)) = self.grid.nearest(x_m, y_m) {
-            return Some((self.sites[site as usize].members[0], d2));
+            return Some((self.members(site)[0], d2));
         }
         let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&[x_m, y_m]);
         let (first, d2) = it.next()?;
@@ -373,13 +409,13 @@ impl FacilityIndex {
             }
             best = best.min(other.data);
         }
-        Some((self.sites[best as usize].members[0], d2))
+        Some((self.members(best)[0], d2))
     }
 
     /// Every facility within `radius_m` of (x, y) (inclusive), calling `f(facility, d2)`.
     pub fn for_each_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
         self.for_each_site_within(x_m, y_m, radius_m, |s, d2| {
-            for &m in &self.sites[s as usize].members {
+            for &m in self.members(s) {
                 f(m, d2);
             }
         });
@@ -463,12 +499,12 @@ impl Neighbours for FacilityIndex {
             if best.is_none_or(|(b, bd2)| d2 < bd2 || (d2 == bd2 && s < b)) {
                 best = Some((s, d2));
             }
-            for &m in &self.sites[s as usize].members {
+            for &m in self.members(s) {
                 f(m, d2);
             }
         });
         match best {
-            Some((s, d2)) => Some((self.sites[s as usize].members[0], d2)),
+            Some((s, d2)) => Some((self.members(s)[0], d2)),
             None => self.nearest(p.x_m, p.y_m),
         }
     }

@@ -17,6 +17,7 @@ use super::hours::{
 };
 use crate::registry::{AccessClass, Aed, Coord, Status};
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use std::str::FromStr;
 
 /// A scenario.
@@ -132,7 +133,7 @@ pub fn to_bng(c: &Coord) -> Result<(f64, f64), String> {
 }
 
 /// A conversion of a registry position into the study's metric CRS.
-pub type CoordToMetric<'a> = &'a dyn Fn(&Coord) -> Result<(f64, f64), String>;
+pub type CoordToMetric<'a> = &'a (dyn Fn(&Coord) -> Result<(f64, f64), String> + Sync);
 
 /// The one rule deciding which registry AEDs count, used by coverage, siting, `registry
 /// check` and the service: never a retired device; then the scenario (with the ready rule's
@@ -169,36 +170,28 @@ pub fn select(aeds: &[Aed], rule: &CountedRule, to_metric: CoordToMetric<'_>) ->
         registry_total: aeds.len(),
         ..Default::default()
     };
+    // Each AED is judged on its own (in parallel: reading opening hours is most of it), then
+    // counted in registry order.
+    let judged: Vec<Judged> = aeds
+        .par_iter()
+        .map(|aed| judge(aed, rule, to_metric))
+        .collect();
     let mut facilities = Vec::new();
     let mut avail = Vec::new();
-    for aed in aeds {
-        if aed.status == Status::Retired {
-            counts.retired += 1;
-            continue;
+    for j in judged {
+        match j {
+            Judged::Retired => counts.retired += 1,
+            Judged::Unlocated => counts.unlocated += 1,
+            Judged::NotConverted => counts.not_converted += 1,
+            Judged::Excluded => counts.excluded_by_scenario += 1,
+            Judged::Counted(f, a) => {
+                if a.is_unknown() {
+                    counts.unknown_hours += 1;
+                }
+                facilities.push(f);
+                avail.push(a);
+            }
         }
-        let Some(loc) = &aed.location else {
-            counts.unlocated += 1;
-            continue;
-        };
-        let Ok((x_m, y_m)) = to_metric(&loc.coord) else {
-            counts.not_converted += 1;
-            continue;
-        };
-        let a = aed_availability(aed);
-        let keep = rule.passes_scenario(aed, &a);
-        if !keep {
-            counts.excluded_by_scenario += 1;
-            continue;
-        }
-        if a.is_unknown() {
-            counts.unknown_hours += 1;
-        }
-        facilities.push(Facility {
-            id: aed.id.clone(),
-            x_m,
-            y_m,
-        });
-        avail.push(a);
     }
     counts.counted = facilities.len();
     Selection {
@@ -206,6 +199,33 @@ pub fn select(aeds: &[Aed], rule: &CountedRule, to_metric: CoordToMetric<'_>) ->
         availability: avail,
         counts,
     }
+}
+
+/// What [`select`] makes of one AED.
+enum Judged {
+    Retired,
+    Unlocated,
+    NotConverted,
+    Excluded,
+    Counted(Facility, WeekAvailability),
+}
+
+fn judge(aed: &Aed, rule: &CountedRule, to_metric: CoordToMetric<'_>) -> Judged {
+    if aed.status == Status::Retired {
+        return Judged::Retired;
+    }
+    let Some(loc) = &aed.location else {
+        return Judged::Unlocated;
+    };
+    let Ok((x_m, y_m)) = to_metric(&loc.coord) else {
+        return Judged::NotConverted;
+    };
+    let a = aed_availability(aed);
+    if !rule.passes_scenario(aed, &a) {
+        return Judged::Excluded;
+    }
+    let id = aed.id.clone();
+    Judged::Counted(Facility { id, x_m, y_m }, a)
 }
 
 #[cfg(test)]

@@ -65,19 +65,41 @@ pub fn counted_rule(study: &Study) -> CountedRule {
     }
 }
 
-/// Runs the assessment.
+/// The AEDs a study counts and their index: they need only the registry and the metric CRS,
+/// so the pipeline builds them beside the demand stage.
+pub struct Counted {
+    pub rule: CountedRule,
+    pub selection: Selection,
+    pub index: FacilityIndex,
+}
+
+/// Selects the counted AEDs by the study's rule, in metres, and indexes them.
+pub fn counted(study: &Study, projection: &MetricProjection, registry: &RegistryStage) -> Counted {
+    let rule = counted_rule(study);
+    let to_m = |c: &crate::registry::Coord| to_metric(projection, c);
+    let selection = select(&registry.aeds, &rule, &to_m);
+    let index = FacilityIndex::new(selection.facilities.clone());
+    Counted {
+        rule,
+        selection,
+        index,
+    }
+}
+
+/// Runs the assessment of the `counted` AEDs.
 pub fn assess(
     study: &Study,
-    projection: &MetricProjection,
+    counted: Counted,
     registry: &RegistryStage,
     demand: &DemandStage,
     network: Option<&WalkNetwork>,
     progress: &Progress,
 ) -> Result<Assessment, PipelineError> {
-    let rule = counted_rule(study);
-    let to_m = |c: &crate::registry::Coord| to_metric(projection, c);
-    let selection = select(&registry.aeds, &rule, &to_m);
-    let index = FacilityIndex::new(selection.facilities.clone());
+    let Counted {
+        rule,
+        selection,
+        index,
+    } = counted;
     let config = CoverageConfig {
         radii_m: study.analysis.radii_m.clone(),
         detour_factor: study.analysis.distance.detour_factor(),

@@ -161,9 +161,20 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     sources.add(registry.source.clone());
     let raw = raw?;
     let (projection, crs_reason) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
-    let demand = progress.step("demand", || {
-        inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)
-    })?;
+    // The counted AEDs and their index need only the registry: built beside the demand.
+    let (demand, counted) = rayon::join(
+        || {
+            progress.step("demand", || {
+                inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)
+            })
+        },
+        || {
+            progress.step("counted AEDs and their index", || {
+                assess::counted(&study, &projection, &registry)
+            })
+        },
+    );
+    let demand = demand?;
     account::check_demand(&study, &demand)?;
     let network = inputs::network(&study, &projection, registry.extract.take(), progress)?;
     if network.is_some() {
@@ -197,7 +208,8 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         &projection,
         &registry,
         &demand,
-        OptionalInputs {
+        LaterInputs {
+            counted,
             network: network.as_deref(),
             equity: equity_inputs,
         },
@@ -242,9 +254,11 @@ fn best_case_stage(
         .map(Some)
 }
 
-/// The stages after the loads: assessment, areas and gaps, siting.
-/// Inputs only some studies have: the walkable network and the deprivation and age tables.
-struct OptionalInputs<'a> {
+/// What the later stages take besides the study and its loads: the counted AEDs and their
+/// index, and the inputs only some studies have (the walkable network, the deprivation and
+/// age tables).
+struct LaterInputs<'a> {
+    counted: assess::Counted,
     network: Option<&'a crate::network::WalkNetwork>,
     equity: Option<equity::EquityInputs>,
 }
@@ -254,7 +268,7 @@ fn later_stages(
     projection: &MetricProjection,
     registry: &inputs::RegistryStage,
     demand: &inputs::DemandStage,
-    optional: OptionalInputs<'_>,
+    later: LaterInputs<'_>,
     progress: &Progress,
     notes: &mut Vec<String>,
 ) -> Result<
@@ -266,11 +280,12 @@ fn later_stages(
     ),
     PipelineError,
 > {
-    let OptionalInputs {
+    let LaterInputs {
+        counted,
         network,
         equity: equity_inputs,
-    } = optional;
-    let assessment = assess::assess(study, projection, registry, demand, network, progress)?;
+    } = later;
+    let assessment = assess::assess(study, counted, registry, demand, network, progress)?;
     let c = &assessment.selection.counts;
     let absent = c.unlocated + c.not_converted;
     if absent > 0 {
@@ -351,7 +366,8 @@ pub fn rerun_with_registry(
         &projection,
         &registry,
         &demand,
-        OptionalInputs {
+        LaterInputs {
+            counted: assess::counted(&study, &projection, &registry),
             network: run.network.as_deref(),
             equity: equity_inputs,
         },
