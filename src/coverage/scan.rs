@@ -74,7 +74,6 @@ pub fn scan(
             total.add(sums);
         }
     }
-    drop(chunks);
     let criticality = wants.criticality.then(|| total.criticality(&shape));
     let hours = wants.hours.map(|avail| total.week(&shape, avail, demand));
     Ok(Scan {
@@ -302,10 +301,11 @@ struct Seen {
     mask: Vec<[u64; 3]>,
 }
 
-/// Scans the chunk of points starting at number `first`, counting into the empty `sums`.
 /// A chunk: the number of its first point, its points and their results.
 type Chunk<'d, 'o> = (usize, &'d [DemandPoint], &'o mut [PointCoverage]);
 
+/// Scans the chunk of points starting at number `first` into `out`, counting into the empty
+/// `sums`.
 fn scan_chunk(
     index: &impl Neighbours,
     shape: &Shape<'_>,

@@ -170,8 +170,7 @@ pub fn select(aeds: &[Aed], rule: &CountedRule, to_metric: CoordToMetric<'_>) ->
         registry_total: aeds.len(),
         ..Default::default()
     };
-    // Each AED is judged on its own (in parallel: reading opening hours is most of it), then
-    // counted in registry order.
+    // Each AED is judged on its own, in parallel, then counted in registry order.
     let judged: Vec<Judged> = aeds
         .par_iter()
         .map(|aed| judge(aed, rule, to_metric))

@@ -6,10 +6,11 @@
 //! 2. [`inputs::choose_crs`] — the run's metric CRS: the study's, or `auto` (British National
 //!    Grid with OSTN15 when every input lies in Great Britain, else the UTM zone of the
 //!    data's centre). Every later stage computes in its metres;
-//! 3. [`inputs::demand`] — postcode units (+ residents), demand points, in metres;
-//! 4. [`assess::assess`] — selection by the one counted-AED rule, nearest AED, coverage at
-//!    every radius (metres), criticality and hour of week; by straight line, or by walking
-//!    along the network of [`inputs::network`] (with the straight line beside it);
+//! 3. [`inputs::demand`] — postcode units (+ residents), demand points, in metres; beside it
+//!    [`assess::counted`] — selection by the one counted-AED rule, and the AEDs' index;
+//! 4. [`assess::assess`] — nearest AED, coverage at every radius (metres), criticality and
+//!    hour of week; by straight line, or by walking along the network of [`inputs::network`]
+//!    (with the straight line beside it);
 //! 5. [`areas::areas`] — area statistics, the study area, gaps at the main radius and the
 //!    coverage polygons (metres, km²);
 //! 6. [`siting::site`] — candidates, covering instance, greedy or exact, costs (GBP);

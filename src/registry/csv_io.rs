@@ -53,7 +53,6 @@ macro_rules! columns {
     ($(#[$doc:meta])* $list:ident, $module:ident { $($index:ident = $name:literal),* $(,)? }) => {
         $(#[$doc])*
         pub const $list: &[&str] = &[$($name),*];
-        #[allow(dead_code)]
         mod $module {
             columns!(@index 0usize; $($index)*);
         }
