@@ -458,17 +458,23 @@ pub trait Neighbours: Sync {
     /// point number `i`.
     fn within(&self, i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64));
 
-    /// [`Neighbours::within`] and then [`Neighbours::nearest_to`]; an index may answer both
-    /// from one look.
-    fn within_and_nearest(
+    /// [`Neighbours::within`], and the nearest facility when one is within `radius_m` (as
+    /// [`Neighbours::nearest_to`] gives it; `None` when none is within). An index may answer
+    /// both from one look.
+    fn within_and_nearest_of_them(
         &self,
         i: usize,
         p: &DemandPoint,
         radius_m: f64,
-        f: impl FnMut(u32, f64),
+        mut f: impl FnMut(u32, f64),
     ) -> Option<(u32, f64)> {
-        self.within(i, p, radius_m, f);
-        self.nearest_to(i, p)
+        let mut any = false;
+        self.within(i, p, radius_m, |facility, d2| {
+            any = true;
+            f(facility, d2)
+        });
+        // The nearest of all is no farther than one within the radius.
+        if any { self.nearest_to(i, p) } else { None }
     }
 }
 
@@ -486,8 +492,8 @@ impl Neighbours for FacilityIndex {
     }
 
     /// The nearest site within the radius is the nearest of all (every site outside is
-    /// farther), so the separate nearest search runs only when none is within.
-    fn within_and_nearest(
+    /// farther).
+    fn within_and_nearest_of_them(
         &self,
         _i: usize,
         p: &DemandPoint,
@@ -503,10 +509,7 @@ impl Neighbours for FacilityIndex {
                 f(m, d2);
             }
         });
-        match best {
-            Some((s, d2)) => Some((self.members(s)[0], d2)),
-            None => self.nearest(p.x_m, p.y_m),
-        }
+        best.map(|(s, d2)| (self.members(s)[0], d2))
     }
 }
 

@@ -64,15 +64,26 @@ pub fn scan(
     let mut wave_sums: Vec<ChunkSums> = (0..CHUNKS_PER_WAVE.min(chunks.len()))
         .map(|_| ChunkSums::new(&shape))
         .collect();
+    let mut far = Vec::new();
     for wave in chunks.chunks_mut(CHUNKS_PER_WAVE) {
-        wave.par_iter_mut()
+        let wave_far: Vec<Vec<usize>> = wave
+            .par_iter_mut()
             .zip(wave_sums.par_iter_mut())
-            .for_each(|((first, pts, out), sums)| {
-                scan_chunk(index, &shape, (*first, pts), out, sums)
-            });
+            .map(|((first, pts, out), sums)| scan_chunk(index, &shape, (*first, pts), out, sums))
+            .collect();
+        far.extend(wave_far.into_iter().flatten());
         for sums in &mut wave_sums {
             total.add(sums);
         }
+    }
+    // The nearest AED of a point with none within the largest radius adds to no sum: those
+    // searches (the slow ones, far from any AED) run after the chunks, shared evenly.
+    let found: Vec<PointCoverage> = far
+        .par_iter()
+        .map(|&i| point_coverage(&shape, index.nearest_to(i, &demand[i])))
+        .collect();
+    for (&i, c) in far.iter().zip(found) {
+        points[i] = c;
     }
     let criticality = wants.criticality.then(|| total.criticality(&shape));
     let hours = wants.hours.map(|avail| total.week(&shape, avail, demand));
@@ -305,28 +316,35 @@ struct Seen {
 type Chunk<'d, 'o> = (usize, &'d [DemandPoint], &'o mut [PointCoverage]);
 
 /// Scans the chunk of points starting at number `first` into `out`, counting into the empty
-/// `sums`.
+/// `sums`. Returns the numbers of the points with no facility within the largest radius,
+/// whose nearest facility is still to be found (their `out` is left as none).
 fn scan_chunk(
     index: &impl Neighbours,
     shape: &Shape<'_>,
     (first, pts): (usize, &[DemandPoint]),
     out: &mut [PointCoverage],
     sums: &mut ChunkSums,
-) {
+) -> Vec<usize> {
     let mut seen = Seen {
         count: vec![0; shape.nr],
         sole: vec![0; shape.nr],
         mask: vec![[0; 3]; shape.nr],
     };
+    let mut far = Vec::new();
     for (j, (p, o)) in pts.iter().zip(out).enumerate() {
         let i = first + j;
         let nearest = if shape.needs_neighbours() {
-            count_point(index, shape, i, p, &mut seen, sums)
+            let nearest = count_point(index, shape, i, p, &mut seen, sums);
+            if nearest.is_none() {
+                far.push(i);
+            }
+            nearest
         } else {
             index.nearest_to(i, p)
         };
         *o = point_coverage(shape, nearest);
     }
+    far
 }
 
 fn point_coverage(shape: &Shape<'_>, nearest: Option<(u32, f64)>) -> PointCoverage {
@@ -362,7 +380,7 @@ fn count_point(
     let nr = shape.nr;
     let avail = shape.wants.hours;
     let crit = shape.wants.criticality;
-    let nearest = index.within_and_nearest(i, p, shape.r_max, |f, d2| {
+    let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, |f, d2| {
         if crit {
             sums.touch(f);
         }
