@@ -138,6 +138,12 @@ const GRID_CELL_M: f64 = 500.0;
 const GRID_MAX_RING: i64 = 6;
 /// Radius queries that touch more cells than this go to the R-tree.
 const GRID_MAX_WITHIN_CELLS: f64 = 36.0;
+/// A search for the nearest site within a known distance reads whole rows of cells, and
+/// may read this many.
+const GRID_MAX_BOUNDED_CELLS: f64 = 1024.0;
+/// Points per run of [`FacilityIndex::nearest_of_each`] (each run starts afresh, so that
+/// runs can be shared among threads).
+const NEAREST_RUN: usize = 1024;
 /// At most this many cells (bounds memory for sparse, far-flung facilities).
 const GRID_MAX_CELLS: f64 = 2.0e7;
 
@@ -195,34 +201,50 @@ impl Grid {
     /// Calls `f(site, d2)` for every site within `radius_m` (inclusive) of (x, y). `false`
     /// (nothing visited) when the square of half-side `radius_m` around the point spans more
     /// than [`GRID_MAX_WITHIN_CELLS`] cells: the R-tree is then the better index.
-    fn for_each_within(
+    fn for_each_within(&self, x_m: f64, y_m: f64, radius_m: f64, f: impl FnMut(u32, f64)) -> bool {
+        let r2 = radius_m * radius_m;
+        self.for_each_in_box(x_m, y_m, (radius_m, r2), GRID_MAX_WITHIN_CELLS, f)
+    }
+
+    /// Calls `f(site, d2)` for every site within `r2` (m², inclusive) of (x, y) in the cells
+    /// of the square of half-side `half_m` around it. `false` (nothing visited) when the
+    /// square spans more than `max_cells` cells.
+    fn for_each_in_box(
         &self,
         x_m: f64,
         y_m: f64,
-        radius_m: f64,
+        (half_m, r2): (f64, f64),
+        max_cells: f64,
         mut f: impl FnMut(u32, f64),
     ) -> bool {
         if self.nx == 0 || !(x_m.is_finite() && y_m.is_finite()) {
             return self.nx == 0;
         }
-        let cell =
-            |v: f64, v0: f64, n: usize| ((v - v0) / self.cell_m).floor().clamp(-1.0, n as f64);
+        // The cell of v, or -1 / n when v lies before / after the grid (no `floor` call:
+        // without SSE4.1 it is a library call, and this runs for every point).
+        let cell = |v: f64, v0: f64, n: usize| {
+            let t = (v - v0) / self.cell_m;
+            if t < 0.0 {
+                -1.0
+            } else {
+                (t as u64).min(n as u64) as f64
+            }
+        };
         let (gx0, gx1) = (
-            cell(x_m - radius_m, self.x0, self.nx),
-            cell(x_m + radius_m, self.x0, self.nx),
+            cell(x_m - half_m, self.x0, self.nx),
+            cell(x_m + half_m, self.x0, self.nx),
         );
         let (gy0, gy1) = (
-            cell(y_m - radius_m, self.y0, self.ny),
-            cell(y_m + radius_m, self.y0, self.ny),
+            cell(y_m - half_m, self.y0, self.ny),
+            cell(y_m + half_m, self.y0, self.ny),
         );
-        if (gx1 - gx0 + 1.0) * (gy1 - gy0 + 1.0) > GRID_MAX_WITHIN_CELLS {
+        if (gx1 - gx0 + 1.0) * (gy1 - gy0 + 1.0) > max_cells {
             return false;
         }
         let clamp = |g: f64, n: usize| (g.max(0.0) as usize).min(n - 1);
         if gx1 < 0.0 || gy1 < 0.0 || gx0 >= self.nx as f64 || gy0 >= self.ny as f64 {
             return true; // the square misses the grid: no site is near
         }
-        let r2 = radius_m * radius_m;
         let (cx0, cx1) = (clamp(gx0, self.nx), clamp(gx1, self.nx));
         for gy in clamp(gy0, self.ny)..=clamp(gy1, self.ny) {
             // The cells of a row are consecutive in the CSR arrays.
@@ -237,6 +259,22 @@ impl Grid {
             }
         }
         true
+    }
+
+    /// The nearest site to (x, y) (smallest index among equals), given that one lies
+    /// within `r2` (m²) of it; `None` when that square spans more than
+    /// [`GRID_MAX_BOUNDED_CELLS`] cells.
+    fn nearest_within(&self, x_m: f64, y_m: f64, r2: f64) -> Option<(u32, f64)> {
+        // A hair wider than √r2, so that rounding cannot leave out the site at r2.
+        let half_m = r2.sqrt() * (1.0 + 1e-12) + 1e-9;
+        let mut best: Option<(u32, f64)> = None;
+        let bounds = (half_m, r2);
+        let searched = self.for_each_in_box(x_m, y_m, bounds, GRID_MAX_BOUNDED_CELLS, |s, d2| {
+            if best.is_none_or(|(b, bd2)| d2 < bd2 || (d2 == bd2 && s < b)) {
+                best = Some((s, d2));
+            }
+        });
+        if searched { best } else { None }
     }
 
     /// Nearest site (smallest index among equals) if the grid can prove it.
@@ -397,8 +435,14 @@ impl FacilityIndex {
     /// The nearest facility to (x, y): its index in [`FacilityIndex::facilities`] and the
     /// squared distance in m². Ties go to the smallest id. `None` when the index is empty.
     pub fn nearest(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
-        if let Some((site, d2)) = self.grid.nearest(x_m, y_m) {
-            return Some((self.members(site)[0], d2));
+        self.nearest_site(x_m, y_m)
+            .map(|(s, d2)| (self.members(s)[0], d2))
+    }
+
+    /// The nearest site to (x, y) (smallest number among equals) and the squared distance.
+    fn nearest_site(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
+        if let Some(found) = self.grid.nearest(x_m, y_m) {
+            return Some(found);
         }
         let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&[x_m, y_m]);
         let (first, d2) = it.next()?;
@@ -409,7 +453,31 @@ impl FacilityIndex {
             }
             best = best.min(other.data);
         }
-        Some((self.members(best)[0], d2))
+        Some((best, d2))
+    }
+
+    /// The nearest facility to each of `points`, as [`FacilityIndex::nearest`] gives it.
+    /// Points in a run of the list tend to lie close together (demand comes in postcode
+    /// order), so the nearest site of one bounds the next one's distance, and the grid
+    /// then reads one square of whole rows instead of ring after ring of cells.
+    pub fn nearest_of_each(&self, points: &[[f64; 2]]) -> Vec<Option<(u32, f64)>> {
+        let mut out = vec![None; points.len()];
+        out.par_chunks_mut(NEAREST_RUN)
+            .zip(points.par_chunks(NEAREST_RUN))
+            .for_each(|(out, points)| {
+                let mut last: Option<u32> = None;
+                for (o, &[x_m, y_m]) in out.iter_mut().zip(points) {
+                    let hinted = last.and_then(|s| {
+                        let site = &self.sites[s as usize];
+                        let (dx, dy) = (site.x_m - x_m, site.y_m - y_m);
+                        self.grid.nearest_within(x_m, y_m, dx * dx + dy * dy)
+                    });
+                    let found = hinted.or_else(|| self.nearest_site(x_m, y_m));
+                    last = found.map(|(s, _)| s);
+                    *o = found.map(|(s, d2)| (self.members(s)[0], d2));
+                }
+            });
+        out
     }
 
     /// Every facility within `radius_m` of (x, y) (inclusive), calling `f(facility, d2)`.
@@ -454,6 +522,15 @@ pub trait Neighbours: Sync {
     /// distance; ties go to the smallest id. `None` when none can be reached.
     fn nearest_to(&self, i: usize, p: &DemandPoint) -> Option<(u32, f64)>;
 
+    /// [`Neighbours::nearest_to`] of each of the demand points numbered `points` (indices
+    /// into `demand`), in parallel. An index may use that points of a run lie close together.
+    fn nearest_to_each(&self, points: &[usize], demand: &[DemandPoint]) -> Vec<Option<(u32, f64)>> {
+        points
+            .par_iter()
+            .map(|&i| self.nearest_to(i, &demand[i]))
+            .collect()
+    }
+
     /// Calls `f(facility, d2)` for every facility within `radius_m` (inclusive) of demand
     /// point number `i`.
     fn within(&self, i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64));
@@ -489,6 +566,14 @@ impl Neighbours for FacilityIndex {
 
     fn within(&self, _i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64)) {
         self.for_each_within(p.x_m, p.y_m, radius_m, f)
+    }
+
+    fn nearest_to_each(&self, points: &[usize], demand: &[DemandPoint]) -> Vec<Option<(u32, f64)>> {
+        let xy: Vec<[f64; 2]> = points
+            .iter()
+            .map(|&i| [demand[i].x_m, demand[i].y_m])
+            .collect();
+        self.nearest_of_each(&xy)
     }
 
     /// The nearest site within the radius is the nearest of all (every site outside is
@@ -817,6 +902,39 @@ mod tests {
             assert_eq!(fast.totals(&demand), slow.totals(&demand));
             let t = fast.totals(&demand);
             assert!(t[0].points_covered > 0 && t[2].points_covered < 5000);
+        }
+    }
+
+    #[test]
+    fn nearest_of_each_is_nearest_of_every_point() {
+        let mut g = Lcg(7);
+        // Sparse sites over 60 km, some co-located and some at equal distances, and walks
+        // of points (steps of up to 2 km, with jumps) inside and outside the grid.
+        let facilities: Vec<Facility> = (0..300)
+            .map(|i| {
+                let (x, y) = ((g.next() * 60e3).round(), (g.next() * 60e3).round());
+                match i % 10 {
+                    0 => fac(&format!("F{i:03}"), 1000.0, 1000.0),
+                    _ => fac(&format!("F{i:03}"), x, y),
+                }
+            })
+            .collect();
+        let idx = FacilityIndex::new(facilities);
+        let (mut x, mut y) = (0.0, 0.0);
+        let points: Vec<[f64; 2]> = (0..5000)
+            .map(|i| {
+                if i % 700 == 0 {
+                    (x, y) = (g.next() * 90e3 - 15e3, g.next() * 90e3 - 15e3);
+                }
+                x += ((g.next() - 0.5) * 4000.0).round();
+                y += ((g.next() - 0.5) * 4000.0).round();
+                [x, y]
+            })
+            .chain([[1000.0, 0.0], [0.0, 1000.0], [1000.0, 1000.0], [5e6, -5e6]])
+            .collect();
+        let each = idx.nearest_of_each(&points);
+        for (p, got) in points.iter().zip(each) {
+            assert_eq!(got, idx.nearest(p[0], p[1]), "{p:?}");
         }
     }
 }

@@ -78,12 +78,9 @@ pub fn scan(
     }
     // The nearest AED of a point with none within the largest radius adds to no sum: those
     // searches (the slow ones, far from any AED) run after the chunks, shared evenly.
-    let found: Vec<PointCoverage> = far
-        .par_iter()
-        .map(|&i| point_coverage(&shape, index.nearest_to(i, &demand[i])))
-        .collect();
-    for (&i, c) in far.iter().zip(found) {
-        points[i] = c;
+    let found = index.nearest_to_each(&far, demand);
+    for (&i, nearest) in far.iter().zip(found) {
+        points[i] = point_coverage(&shape, nearest);
     }
     let criticality = wants.criticality.then(|| total.criticality(&shape));
     let hours = wants.hours.map(|avail| total.week(&shape, avail, demand));
