@@ -285,7 +285,10 @@ pub fn read_points_with(
         crs,
         strict,
     };
-    let slots: Vec<usize> = pieces.par_iter().map(|(p, _)| most_records(p)).collect();
+    let slots: Vec<usize> = pieces
+        .par_iter()
+        .map(|(p, _)| crate::input::most_records(p))
+        .collect();
     let mut rows = placeholders(slots.iter().sum());
     let fills: Vec<Result<PieceFill, DemandError>> = pieces
         .into_par_iter()
@@ -342,18 +345,6 @@ fn split_slots<'a>(mut rows: &'a mut [DemandPoint], slots: &[usize]) -> Vec<&'a 
         rows = tail;
     }
     out
-}
-
-/// An upper bound on the records of `piece`: its lines, counting a lone `\r` (which the csv
-/// crate also reads as a record end) as a line end. Exact without empty lines, bad rows or
-/// quoted line breaks.
-fn most_records(piece: &[u8]) -> usize {
-    let ends = memchr::memchr_iter(b'\n', piece).count();
-    let lone_cr = memchr::memchr_iter(b'\r', piece)
-        .filter(|&i| piece.get(i + 1) != Some(&b'\n'))
-        .count();
-    let unended = piece.last().is_some_and(|&b| b != b'\n' && b != b'\r');
-    ends + lone_cr + usize::from(unended)
 }
 
 /// The filled points in file order. When every slot was filled (the usual case) `rows` is
@@ -704,9 +695,9 @@ mod tests {
 
     #[test]
     fn pieces_with_blank_lines_and_lone_carriage_returns_keep_every_row_in_order() {
-        assert_eq!(most_records(b"a\nb\n"), 2);
-        assert_eq!(most_records(b"a\nb"), 2);
-        assert_eq!(most_records(b"a\rb\r\n"), 2);
+        assert_eq!(crate::input::most_records(b"a\nb\n"), 2);
+        assert_eq!(crate::input::most_records(b"a\nb"), 2);
+        assert_eq!(crate::input::most_records(b"a\rb\r\n"), 2);
         let f = file("id,easting,northing\na,1,2\n\nb,3,4\rc,5,6\r\nd,x,1\ne,7,8");
         let r = read_points_with(f.path(), &PointCrs::Bng, false).unwrap();
         let ids: Vec<&str> = r.rows.iter().map(|p| p.id.as_str()).collect();

@@ -40,6 +40,7 @@ use crate::csvhead::Headers;
 use crate::geography::Postcode;
 use chrono::NaiveDate;
 use hashbrown::HashTable;
+use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 use std::fmt;
 use std::hash::BuildHasher;
@@ -274,12 +275,12 @@ fn aeds_from_bytes(name: &str, bytes: &[u8], opts: ReadOptions) -> Result<AedFil
         opts,
         aed_parser(),
         |a| &a.id,
-        true,
+        SPLIT,
     );
     table.map(AedFile::from)
 }
 
-fn aed_parser() -> impl FnMut(&mut Row) -> Aed {
+fn aed_parser() -> impl Fn(&mut Row) -> Aed + Sync {
     let today = chrono::Utc::now().date_naive();
     move |row| parse_aed(row, today)
 }
@@ -325,7 +326,7 @@ fn guardians_from_bytes(
         opts,
         parse_guardian,
         |g| &g.id,
-        true,
+        SPLIT,
     );
     table.map(GuardianFile::from)
 }
@@ -734,11 +735,21 @@ struct PlainRecords<'t> {
 
 impl<'t> PlainRecords<'t> {
     fn new(text: &'t str) -> Self {
+        PlainRecords::after(text, 0)
+    }
+
+    /// The records of `text`, which follows `lines` lines ending in a non-empty one.
+    fn after(text: &'t str, lines: u64) -> Self {
         PlainRecords {
             text,
             start: 0,
-            lines: 0,
+            lines,
         }
+    }
+
+    /// The text not read yet, and the lines read before it.
+    fn rest(&self) -> (&'t str, u64) {
+        (self.text.get(self.start..).unwrap_or(""), self.lines)
     }
 }
 
@@ -911,34 +922,22 @@ fn missing_id(file: &str, header: &csv::StringRecord) -> RegistryError {
     RegistryError::MissingId { file, found }
 }
 
-/// Rows parsed so far, their bad values, and the first line of every id loaded.
-struct Rows<'a, T> {
+/// What every row of one file is parsed against.
+struct RowParser<'a> {
     file: &'a str,
     header_len: usize,
     columns: &'a Columns,
-    strict: bool,
-    table: Table<T>,
-    /// Every row loaded as (index in `table.rows`, line), found by the hash of its id: the
-    /// ids stay in the rows, with no copy per row.
-    loaded: HashTable<(usize, u64)>,
-    blank_rows: usize,
 }
 
-impl<'a, T> Rows<'a, T> {
-    /// Parses one record with `parse_row`: a blank record is counted, a record with the
-    /// wrong field count or any bad value (a repeated id among them) is kept as its errors.
-    fn take(
-        &mut self,
+impl RowParser<'_> {
+    /// Parses one record that is not blank: its item (none when it has the wrong number of
+    /// fields) and its bad values.
+    fn parse<T>(
+        &self,
         line: u64,
         fields: &[&str],
-        parse_row: &mut impl FnMut(&mut Row) -> T,
-        id_of: &impl Fn(&T) -> &str,
-    ) -> Result<(), RegistryError> {
-        if fields.iter().all(|f| f.trim().is_empty()) {
-            self.blank_rows += 1;
-            return Ok(());
-        }
-        self.table.rows_seen += 1;
+        parse_row: &impl Fn(&mut Row) -> T,
+    ) -> (Option<T>, Vec<RowError>) {
         let mut row = Row {
             file: self.file,
             line,
@@ -946,7 +945,7 @@ impl<'a, T> Rows<'a, T> {
             columns: self.columns,
             errors: Vec::new(),
         };
-        let item = if fields.len() != self.header_len {
+        if fields.len() != self.header_len {
             let raw: String = fields.join(",").chars().take(80).collect();
             let reason = format!(
                 "has {} fields, the header has {}",
@@ -954,62 +953,194 @@ impl<'a, T> Rows<'a, T> {
                 self.header_len
             );
             row.error("row", reason, &raw);
-            None
-        } else {
-            let item = parse_row(&mut row);
-            let rows = &self.table.rows;
-            let id = id_of(&item);
-            let same = |&(i, _): &(usize, u64)| id_of(&rows[i]) == id;
-            if let Some(&(_, first)) = self.loaded.find(FxBuildHasher.hash_one(id), same) {
-                let reason = format!("duplicate id, first on line {first}");
-                row.error("id", reason, id);
-            }
-            Some(item)
-        };
-        match item {
-            Some(item) if row.errors.is_empty() => {
-                let rows = &self.table.rows;
-                let rehash = |&(i, _): &(usize, u64)| FxBuildHasher.hash_one(id_of(&rows[i]));
-                let hash = FxBuildHasher.hash_one(id_of(&item));
-                self.loaded.insert_unique(hash, (rows.len(), line), rehash);
-                self.table.rows.push(item);
-            }
-            _ if self.strict => return Err(RegistryError::Strict(row.errors.swap_remove(0))),
-            _ => self.table.errors.append(&mut row.errors),
+            return (None, row.errors);
         }
-        Ok(())
-    }
-
-    /// The table, with a warning for blank rows skipped and for a file of a header only.
-    fn finish(mut self) -> Table<T> {
-        let file = self.file;
-        if self.blank_rows > 0 {
-            let warning = format!("{file}: {} blank rows skipped", self.blank_rows);
-            self.table.warnings.push(warning);
-        }
-        if self.table.rows_seen == 0 {
-            let warning = format!("{file}: no rows (the file has a header line only)");
-            self.table.warnings.push(warning);
-        }
-        self.table
+        let item = parse_row(&mut row);
+        (Some(item), row.errors)
     }
 }
 
-fn parse_table<T>(
+/// One piece of a file as parsed: its records fill `slots[..filled]` of its share of the
+/// table in file order (a record with the wrong number of fields leaves its placeholder).
+#[derive(Default)]
+struct Piece {
+    /// The slot of its first record in the table.
+    first: usize,
+    filled: usize,
+    /// The line of each filled slot.
+    lines: Vec<u64>,
+    /// Each record with a bad value, in order: its slot, its errors, and whether it has an
+    /// item.
+    bad: Vec<(usize, Vec<RowError>, bool)>,
+    blank_rows: usize,
+}
+
+/// Parses the records of one piece into `slots` (at least as many as its records).
+fn parse_piece<T>(
+    parser: &RowParser<'_>,
+    records: Records<'_>,
+    slots: &mut [T],
+    parse_row: &impl Fn(&mut Row) -> T,
+) -> Result<Piece, RegistryError> {
+    let mut piece = Piece::default();
+    records.each(parser.file, parser.header_len, |line, fields| {
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            piece.blank_rows += 1;
+            return Ok(());
+        }
+        let slot = piece.filled;
+        let (item, errors) = parser.parse(line, fields, parse_row);
+        let has_item = item.is_some();
+        if let Some(item) = item {
+            slots[slot] = item;
+        }
+        piece.filled += 1;
+        piece.lines.push(line);
+        if !errors.is_empty() {
+            piece.bad.push((slot, errors, has_item));
+        }
+        Ok(())
+    })?;
+    Ok(piece)
+}
+
+/// The ids loaded so far, in file order, and the rows to keep.
+struct Loaded<'a, T, I> {
+    file: &'a str,
+    rows: &'a [T],
+    id_of: I,
+    /// Every row loaded as (slot, line), found by the hash of its id: the ids stay in the
+    /// rows, with no copy per row.
+    ids: HashTable<(usize, u64)>,
+    keep: Vec<bool>,
+}
+
+impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
+    /// Decides the record in `slot` (on `line`; `errors` found by its parse): loaded unless
+    /// it has a bad value or repeats an id already loaded. Returns its errors.
+    fn decide(
+        &mut self,
+        slot: usize,
+        line: u64,
+        (mut errors, has_item): (Vec<RowError>, bool),
+    ) -> Vec<RowError> {
+        if !has_item {
+            return errors;
+        }
+        let (rows, id_of) = (self.rows, &self.id_of);
+        let id = id_of(&rows[slot]);
+        let hash = FxBuildHasher.hash_one(id);
+        let same = |&(i, _): &(usize, u64)| id_of(&rows[i]) == id;
+        if let Some(&(_, first)) = self.ids.find(hash, same) {
+            errors.push(RowError {
+                file: self.file.to_string(),
+                line,
+                column: "id".into(),
+                reason: format!("duplicate id, first on line {first}"),
+                value: id.to_string(),
+            });
+        }
+        if errors.is_empty() {
+            let rehash = |&(i, _): &(usize, u64)| FxBuildHasher.hash_one(id_of(&rows[i]));
+            self.ids.insert_unique(hash, (slot, line), rehash);
+            self.keep[slot] = true;
+        }
+        errors
+    }
+
+    /// Decides every record of `pieces` in file order, adding their errors to `errors`
+    /// (`strict`: the first is the error). Returns the number of blank rows.
+    fn decide_pieces(
+        &mut self,
+        pieces: Vec<Piece>,
+        strict: bool,
+        errors: &mut Vec<RowError>,
+    ) -> Result<usize, RegistryError> {
+        let mut blank_rows = 0;
+        for piece in pieces {
+            blank_rows += piece.blank_rows;
+            let mut bad = piece.bad.into_iter().peekable();
+            for (j, &line) in piece.lines.iter().enumerate() {
+                let found = match bad.next_if(|(slot, _, _)| *slot == j) {
+                    Some((_, errors, has_item)) => (errors, has_item),
+                    None => (Vec::new(), true),
+                };
+                let mut found = self.decide(piece.first + j, line, found);
+                if strict && !found.is_empty() {
+                    return Err(RegistryError::Strict(found.swap_remove(0)));
+                }
+                errors.append(&mut found);
+            }
+        }
+        Ok(blank_rows)
+    }
+}
+
+/// The table, with a warning for blank rows skipped and for a file of a header only.
+fn finish<T>(mut table: Table<T>, file: &str, blank_rows: usize) -> Table<T> {
+    if blank_rows > 0 {
+        let warning = format!("{file}: {blank_rows} blank rows skipped");
+        table.warnings.push(warning);
+    }
+    if table.rows_seen == 0 {
+        let warning = format!("{file}: no rows (the file has a header line only)");
+        table.warnings.push(warning);
+    }
+    table
+}
+
+/// How a table's text is cut into records (tests compare the ways).
+#[derive(Debug, Clone, Copy)]
+enum Split {
+    /// Directly when the text has no `"` and no `\r` (else by the csv crate), in pieces of
+    /// about `piece_bytes` parsed in parallel.
+    Plain { piece_bytes: usize },
+    /// By the csv crate.
+    #[cfg(test)]
+    Csv,
+}
+
+/// How files are read: 256 KiB pieces, so that a large file keeps both cores busy.
+const SPLIT: Split = Split::Plain {
+    piece_bytes: 256 << 10,
+};
+
+/// Cuts `body` (the text after the header, whose first line is `first_line` + 1) into
+/// pieces of about `piece_bytes` that each start after a non-empty line, with the lines before each: a record's
+/// line does not count the empty lines just before it, so those must stay in its piece.
+fn plain_pieces(body: &str, first_line: u64, piece_bytes: usize) -> Vec<(&str, u64)> {
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let (mut from, mut lines) = (0, first_line);
+    while from < bytes.len() {
+        let mut end = from.saturating_add(piece_bytes).min(bytes.len());
+        loop {
+            match memchr::memchr(b'\n', &bytes[end..]) {
+                Some(i) if end + i > 0 && bytes[end + i - 1] != b'\n' => break end += i + 1,
+                Some(i) => end += i + 1,
+                None => break end = bytes.len(),
+            }
+        }
+        out.push((&body[from..end], lines));
+        lines += memchr::memchr_iter(b'\n', &bytes[from..end]).count() as u64;
+        from = end;
+    }
+    out
+}
+
+fn parse_table<T: Default + Send>(
     file: &str,
     bytes: &[u8],
     known: &'static [&'static str],
     opts: ReadOptions,
-    mut parse_row: impl FnMut(&mut Row) -> T,
+    parse_row: impl Fn(&mut Row) -> T + Sync,
     id_of: impl Fn(&T) -> &str,
-    allow_plain: bool,
+    split: Split,
 ) -> Result<Table<T>, RegistryError> {
     let text = as_text(file, bytes)?;
-    let mut records = Records::new(text, allow_plain);
+    let mut records = Records::new(text, matches!(split, Split::Plain { .. }));
     let header = records.header(file)?;
     let (columns, unknown) = resolve_columns(file, &header, known)?;
-    // Sized from the line count, an upper bound on the rows.
-    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
     let mut warnings = Vec::new();
     if !unknown.is_empty() {
         warnings.push(format!(
@@ -1017,26 +1148,86 @@ fn parse_table<T>(
             unknown.join(", ")
         ));
     }
-    let mut rows = Rows {
+    let parser = RowParser {
         file,
         header_len: header.len(),
         columns: &columns,
-        strict: opts.strict,
-        table: Table {
-            rows: Vec::with_capacity(lines),
-            errors: Vec::new(),
-            warnings,
-            rows_seen: 0,
-        },
-        loaded: HashTable::with_capacity(lines),
-        blank_rows: 0,
     };
-    records.each(file, header.len(), |line, fields| {
-        rows.take(line, fields, &mut parse_row, &id_of)
-    })?;
-    Ok(rows.finish())
+    let piece_bytes = match split {
+        Split::Plain { piece_bytes } => piece_bytes,
+        #[cfg(test)]
+        Split::Csv => usize::MAX,
+    };
+    let (mut rows, pieces) = parse_pieces(&parser, (text, records, piece_bytes), &parse_row)?;
+    let mut table = Table {
+        rows: Vec::new(),
+        errors: Vec::new(),
+        warnings,
+        rows_seen: pieces.iter().map(|p| p.filled).sum(),
+    };
+    let mut loaded = Loaded {
+        file,
+        rows: &rows,
+        id_of,
+        ids: HashTable::with_capacity(table.rows_seen),
+        keep: vec![false; rows.len()],
+    };
+    let blank_rows = loaded.decide_pieces(pieces, opts.strict, &mut table.errors)?;
+    let mut keep = std::mem::take(&mut loaded.keep).into_iter();
+    rows.retain(|_| keep.next().unwrap_or(false));
+    table.rows = rows;
+    Ok(finish(table, file, blank_rows))
 }
 
+/// Parses the records of `text` after the header into a table of placeholders, a piece per
+/// task when the text is plain. Returns the table and its pieces.
+fn parse_pieces<T: Default + Send>(
+    parser: &RowParser<'_>,
+    (text, records, piece_bytes): (&str, Records<'_>, usize),
+    parse_row: &(impl Fn(&mut Row) -> T + Sync),
+) -> Result<(Vec<T>, Vec<Piece>), RegistryError> {
+    let parts: Vec<(Records<'_>, usize)> = match records {
+        Records::Plain(plain) => {
+            let (body, lines) = plain.rest();
+            plain_pieces(body, lines, piece_bytes)
+                .into_iter()
+                .map(|(text, lines)| {
+                    let slots = crate::input::most_records(text.as_bytes());
+                    (Records::Plain(PlainRecords::after(text, lines)), slots)
+                })
+                .collect()
+        }
+        // The whole text bounds the records after its header.
+        Records::Csv(reader) => vec![(
+            Records::Csv(reader),
+            crate::input::most_records(text.as_bytes()),
+        )],
+    };
+    let sizes: Vec<usize> = parts.iter().map(|(_, n)| *n).collect();
+    let mut rows: Vec<T> = Vec::new();
+    (0..sizes.iter().sum::<usize>())
+        .into_par_iter()
+        .map(|_| T::default())
+        .collect_into_vec(&mut rows);
+    let mut shares = Vec::with_capacity(parts.len());
+    let mut rest = rows.as_mut_slice();
+    for (records, n) in parts {
+        let (share, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        shares.push((records, share));
+        rest = tail;
+    }
+    let parsed: Vec<Result<Piece, RegistryError>> = shares
+        .into_par_iter()
+        .map(|(records, share)| parse_piece(parser, records, share, parse_row))
+        .collect();
+    let mut pieces = Vec::with_capacity(parsed.len());
+    let mut first = 0;
+    for (piece, n) in parsed.into_iter().zip(sizes) {
+        pieces.push(Piece { first, ..piece? });
+        first += n;
+    }
+    Ok((rows, pieces))
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1076,7 +1267,7 @@ mod tests {
              A5,,1\n\
              A1,,,,,,,,\n\
              A6 ,, 52.1 ,-1.2,,N,,,last";
-        let parse = |strict: bool, allow_plain: bool| {
+        let parse = |strict: bool, split: Split| {
             let opts = ReadOptions { strict };
             parse_table(
                 "t.csv",
@@ -1085,16 +1276,20 @@ mod tests {
                 opts,
                 aed_parser(),
                 |a| &a.id,
-                allow_plain,
+                split,
             )
             .map(AedFile::from)
         };
-        let plain = parse(false, true).unwrap();
-        assert_eq!(plain, parse(false, false).unwrap());
+        // Whole, and in pieces of a line or so (each after a non-empty line).
+        let (whole, lines) = (SPLIT, Split::Plain { piece_bytes: 1 });
+        let plain = parse(false, whole).unwrap();
+        assert_eq!(plain, parse(false, Split::Csv).unwrap());
+        assert_eq!(plain, parse(false, lines).unwrap());
         assert_eq!(plain.aeds.len(), 2);
         assert!(plain.errors.len() >= 8, "{:#?}", plain.errors);
-        let strict = |allow_plain| parse(true, allow_plain).unwrap_err().to_string();
-        assert_eq!(strict(true), strict(false));
+        let strict = |split| parse(true, split).unwrap_err().to_string();
+        assert_eq!(strict(whole), strict(Split::Csv));
+        assert_eq!(strict(whole), strict(lines));
         for text in [
             "id\n",
             "\n\nid\n\n",
@@ -1102,7 +1297,7 @@ mod tests {
             "a,b\n1,2\n",
             "id,ID\nA,B\n",
         ] {
-            let show = |allow_plain| {
+            let show = |split| {
                 format!(
                     "{:?}",
                     parse_table(
@@ -1112,12 +1307,17 @@ mod tests {
                         ReadOptions::default(),
                         aed_parser(),
                         |a| &a.id,
-                        allow_plain
+                        split
                     )
                     .map(AedFile::from)
                 )
             };
-            assert_eq!(show(true), show(false), "{text:?}");
+            assert_eq!(show(SPLIT), show(Split::Csv), "{text:?}");
+            assert_eq!(
+                show(SPLIT),
+                show(Split::Plain { piece_bytes: 1 }),
+                "{text:?}"
+            );
         }
     }
 
@@ -1329,6 +1529,28 @@ mod tests {
     }
 
     proptest! {
+        /// Any text of ids, repeats, bad values, blank rows and empty lines reads the same in
+        /// pieces of any size as whole and as the csv crate reads it.
+        #[test]
+        fn pieces_read_as_the_whole_text_reads(
+            rows in proptest::collection::vec(
+                "(A[0-3]|A[0-3] |)(,(52|-1|x|)(,(LE1 1AA|ZZ|)|)|)|",
+                0..40,
+            ),
+            piece_bytes in 1usize..64,
+            strict in any::<bool>(),
+        ) {
+            let text = format!("id,lat,postcode\n{}", rows.join("\n"));
+            let parse = |split| {
+                let opts = ReadOptions { strict };
+                let t = parse_table("p.csv", text.as_bytes(), AED_COLUMNS, opts, aed_parser(), |a| &a.id, split);
+                format!("{:?}", t.map(AedFile::from))
+            };
+            let whole = parse(SPLIT);
+            prop_assert_eq!(&whole, &parse(Split::Csv));
+            prop_assert_eq!(&whole, &parse(Split::Plain { piece_bytes }));
+        }
+
         #[test]
         fn aeds_round_trip(aeds in proptest::collection::vec(aed(), 0..8)) {
             // Ids must be unique in a registry.
