@@ -24,8 +24,9 @@
 //! best Lagrangian bound reached so far, or greedy's own bounds).
 //!
 //! On the Leicester instance of issue 13 (7,948 units, k = 20, 500 m) the search does not
-//! close: in 120 s it finds 2,820 (local search alone: 2,809) with a root bound of 2,850, a
-//! 1.05 % gap; the Lagrangian (= LP) bound is too weak there for a proof by branching alone.
+//! close: in 120 s it holds 2,833 (the optimum, which HiGHS proves in about 10 minutes;
+//! `benches/siting_optimum.sh`) with a root bound of 2,849, a 0.56 % gap; the Lagrangian
+//! (= LP) bound is too weak there for a proof by branching alone (`benches/siting_leicester.rs`).
 
 use std::time::Instant;
 
