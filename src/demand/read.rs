@@ -530,7 +530,7 @@ fn read_plain_piece(
         }
         let line = first_line + n as u64;
         fields.clear();
-        fields.extend(split_memchr(b',', record));
+        crate::input::comma_fields(record, |r| fields.push(&record[r]));
         let point = match fast_point(ctx, |c| fields.get(c).copied(), line) {
             Some(p) => Ok(p),
             None => checked_point(ctx, &csv::ByteRecord::from(fields.clone()), line),
@@ -556,17 +556,23 @@ fn split_memchr(sep: u8, bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// A finite number: digits with an optional `-` (at most 15, exact as f64, as `parse`
-/// gives them) without UTF-8 checks, anything else through `str::parse`.
+/// gives them) in one pass without UTF-8 checks, anything else through `str::parse`.
 fn plain_number(field: &[u8]) -> Option<f64> {
     let (negative, digits) = match field.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, field),
     };
-    if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit) {
-        let v = digits
-            .iter()
-            .fold(0u64, |a, d| a * 10 + u64::from(d - b'0')) as f64;
-        return Some(if negative { -v } else { v });
+    if !digits.is_empty() && digits.len() <= 15 {
+        let mut v = 0u64;
+        let all_digits = digits.iter().all(|&d| {
+            let x = d.wrapping_sub(b'0');
+            v = v * 10 + u64::from(x);
+            x <= 9
+        });
+        if all_digits {
+            let v = v as f64;
+            return Some(if negative { -v } else { v });
+        }
     }
     std::str::from_utf8(field)
         .ok()?
@@ -690,6 +696,45 @@ mod tests {
                 let got: Vec<&[u8]> = split_memchr(sep, text.as_bytes()).collect();
                 assert_eq!(got, want, "{text:?}");
             }
+        }
+    }
+
+    #[test]
+    fn plain_numbers_read_as_parse_reads_them() {
+        let parse = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        let mut cases: Vec<String> = [
+            "",
+            "-",
+            "0",
+            "-0",
+            "007",
+            "123456789012345",
+            "1234567890123456",
+            "12a",
+            "a1",
+            "1.5",
+            " 42 ",
+            "-17",
+            "--1",
+            "1e3",
+            "inf",
+            "NaN",
+            "9/",
+            ":0",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x = 1u64;
+        for _ in 0..2000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            cases.push((x >> (x % 64)).to_string());
+        }
+        for s in &cases {
+            let got = plain_number(s.as_bytes());
+            assert_eq!(got.map(f64::to_bits), parse(s).map(f64::to_bits), "{s:?}");
         }
     }
 

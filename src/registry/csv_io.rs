@@ -783,17 +783,9 @@ impl<'t> Iterator for PlainRecords<'t> {
 }
 
 /// Pushes the fields of a plain record onto `fields`. `,` is one byte, so the text between
-/// two of them is whole UTF-8. A byte loop: records are short, and `str::split(',')` calls
-/// `memcmp` once per comma found.
+/// two of them is whole UTF-8.
 fn push_fields<'t>(record: &'t str, fields: &mut Vec<&'t str>) {
-    let mut start = 0;
-    for (i, &b) in record.as_bytes().iter().enumerate() {
-        if b == b',' {
-            fields.push(&record[start..i]);
-            start = i + 1;
-        }
-    }
-    fields.push(&record[start..]);
+    crate::input::comma_fields(record.as_bytes(), |r| fields.push(&record[r]));
 }
 
 /// One table file's records: split directly when the text has no `"` and no `\r`, else
