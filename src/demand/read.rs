@@ -604,7 +604,7 @@ fn fast_point<'r>(
         .id
         .and_then(&get)
         .and_then(|b| std::str::from_utf8(b).ok())
-        .map(str::trim)
+        .map(crate::input::trimmed)
         .filter(|s| !s.is_empty())
         .map(CompactString::from)
         .unwrap_or_else(|| format_compact!("line{line}"));
