@@ -311,7 +311,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn trimmed_is_trim(s in "[ \t\u{a0}\u{3000}a-z,é]{0,6}", t in proptest::prelude::any::<String>()) {
+        fn trimmed_is_trim(s in "[ \t\u{a0}\u{3000}a-z,é]{0,6}", t in ".*") {
             proptest::prop_assert_eq!(trimmed(&s), s.trim());
             proptest::prop_assert_eq!(trimmed(&t), t.trim());
         }

@@ -1098,8 +1098,9 @@ const SPLIT: Split = Split::Plain {
 };
 
 /// Cuts `body` (the text after the header, whose first line is `first_line` + 1) into
-/// pieces of about `piece_bytes` that each start after a non-empty line, with the lines before each: a record's
-/// line does not count the empty lines just before it, so those must stay in its piece.
+/// pieces of about `piece_bytes` that each start after a non-empty line, with the lines
+/// before each: a record's line does not count the empty lines just before it, so those
+/// must stay in its piece.
 fn plain_pieces(body: &str, first_line: u64, piece_bytes: usize) -> Vec<(&str, u64)> {
     let bytes = body.as_bytes();
     let mut out = Vec::new();
