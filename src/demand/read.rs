@@ -562,17 +562,16 @@ fn plain_number(field: &[u8]) -> Option<f64> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, field),
     };
-    if !digits.is_empty() && digits.len() <= 15 {
-        let mut v = 0u64;
-        let all_digits = digits.iter().all(|&d| {
-            let x = d.wrapping_sub(b'0');
-            v = v * 10 + u64::from(x);
-            x <= 9
-        });
-        if all_digits {
-            let v = v as f64;
-            return Some(if negative { -v } else { v });
-        }
+    let digit_value = |a: u64, &d: &u8| {
+        let x = d.wrapping_sub(b'0');
+        (x <= 9).then(|| a * 10 + u64::from(x))
+    };
+    if !digits.is_empty()
+        && digits.len() <= 15
+        && let Some(v) = digits.iter().try_fold(0u64, digit_value)
+    {
+        let v = v as f64;
+        return Some(if negative { -v } else { v });
     }
     std::str::from_utf8(field)
         .ok()?
