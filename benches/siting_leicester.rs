@@ -16,6 +16,9 @@ const DISTRICTS: [&str; 5] = ["LE1", "LE2", "LE3", "LE4", "LE5"];
 
 /// The instance's optimum, proved by HiGHS (`benches/siting_optimum.sh`: value 2,833, gap 0).
 const PROVEN_OPTIMUM: f64 = 2833.0;
+/// Its LP relaxation's optimum (`benches/siting_optimum.sh --lp`: 2,842.19), which the
+/// exact solver's root bound reaches (rounded down: the objective is whole units).
+const LP_OPTIMUM: f64 = 2842.19;
 
 fn leicester_units() -> Option<Vec<DemandSite>> {
     let path = aedcover::opendata::file_for_test(
@@ -123,6 +126,12 @@ fn exact_once(
         e.value
     );
     assert!(e.upper_bound >= e.value - 1e-9);
+    if let Some(root) = e.root_bound {
+        assert!(
+            root <= LP_OPTIMUM.floor() + 1.0,
+            "root bound {root} against the LP's {LP_OPTIMUM}"
+        );
+    }
     assert!(
         took_s <= limit_s * 1.05 + 0.5,
         "{took_s:.1} s for a {limit_s} s limit"

@@ -8,7 +8,8 @@ sites to cover the most units. Prints HiGHS's value, bound, gap and time, to set
 `cargo bench --bench siting_leicester`.
 
 Run it with `benches/siting_optimum.sh` (which makes a venv with highspy, numpy and scipy),
-or in such a venv: `python benches/siting_optimum.py [codepoint.csv] [--k 20] [--time-limit-s 600]`.
+or in such a venv: `python benches/siting_optimum.py [codepoint.csv] [--k 20] [--time-limit-s 600]
+[--lp]`; `--lp` solves the LP relaxation instead, whose optimum bounds the MIP's.
 """
 
 import argparse
@@ -49,7 +50,7 @@ def covering_rows(xy, radius_m):
     return list(merged.keys()), list(merged.values())
 
 
-def solve(rows, weights, n_sites, k, time_limit_s):
+def solve(rows, weights, n_sites, k, time_limit_s, relax=False):
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
@@ -60,9 +61,10 @@ def solve(rows, weights, n_sites, k, time_limit_s):
         h.addVar(0.0, 1.0)
     for w in weights:
         h.addVar(0.0, 1.0)
-    h.changeColsIntegrality(
-        n_sites, np.arange(n_sites, dtype=np.int32),
-        np.full(n_sites, highspy.HighsVarType.kInteger))
+    if not relax:
+        h.changeColsIntegrality(
+            n_sites, np.arange(n_sites, dtype=np.int32),
+            np.full(n_sites, highspy.HighsVarType.kInteger))
     cost = np.concatenate([np.zeros(n_sites), np.array(weights, dtype=float)])
     h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
@@ -80,8 +82,8 @@ def solve(rows, weights, n_sites, k, time_limit_s):
     return {
         "status": h.modelStatusToString(h.getModelStatus()),
         "value": info.objective_function_value,
-        "bound": info.mip_dual_bound,
-        "gap_pct": 100.0 * info.mip_gap,
+        "bound": info.objective_function_value if relax else info.mip_dual_bound,
+        "gap_pct": 0.0 if relax else 100.0 * info.mip_gap,
         "nodes": info.mip_node_count,
         "seconds": elapsed,
     }
@@ -94,14 +96,17 @@ def main():
     p.add_argument("--k", type=int, default=20)
     p.add_argument("--radius-m", type=float, default=500.0)
     p.add_argument("--time-limit-s", type=float, default=600.0)
+    p.add_argument("--lp", action="store_true",
+                   help="solve the LP relaxation (x in [0, 1]) instead: its optimum bounds the MIP's")
     a = p.parse_args()
     if not os.path.isfile(a.codepoint):
         sys.exit(f"{a.codepoint}: not found (set AEDCOVER_OPEN_DATA)")
     xy = leicester_units(a.codepoint)
     rows, weights = covering_rows(xy, a.radius_m)
-    r = solve(rows, weights, len(xy), a.k, a.time_limit_s)
+    r = solve(rows, weights, len(xy), a.k, a.time_limit_s, relax=a.lp)
     print(
-        f"HiGHS {highspy.Highs().version()}: Leicester LE1-LE5, {len(xy)} units "
+        f"HiGHS {highspy.Highs().version()}{' (LP relaxation)' if a.lp else ''}: "
+        f"Leicester LE1-LE5, {len(xy)} units "
         f"({len(rows)} distinct covering rows), k = {a.k}, {a.radius_m:g} m: "
         f"{r['status']}, value {r['value']:.0f}, bound {r['bound']:.2f}, "
         f"gap {r['gap_pct']:.3f} %, {r['nodes']} nodes, {r['seconds']:.1f} s"

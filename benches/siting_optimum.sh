@@ -5,7 +5,7 @@
 # `cargo bench --bench siting_leicester`. highspy, numpy and scipy are installed with pip
 # into a venv the first time. Prints HiGHS's value, bound, gap, nodes and time, and `uptime`.
 #
-# Usage: benches/siting_optimum.sh [--k 20] [--time-limit-s 600]
+# Usage: benches/siting_optimum.sh [--k 20] [--time-limit-s 600] [--lp]
 # Env:   AEDCOVER_OPEN_DATA (default ../shared/data), HIGHS_VENV (default a temporary folder)
 set -euo pipefail
 

@@ -18,15 +18,17 @@
 //! candidate whose covered set is contained in another's (ties: the lower index stays) is
 //! dropped — some optimum never needs it. The warm start is greedy improved by local search
 //! (for at most a fifth of the time limit); the branch and bound then runs until the time
-//! limit, which covers every step and is read inside its subgradient loop. When the limit
-//! stops the search, the result is the best known solution and the gap to the best proven
-//! bound (the largest bound of any open node; before the root's subgradient has run, the
-//! best Lagrangian bound reached so far, or greedy's own bounds).
+//! limit, which covers every step and is read inside its smoothing and subgradient loops.
+//! When the limit stops the search, the result is the best known solution and the gap to the
+//! best proven bound (the largest bound of any open node; before the root's bound has been
+//! computed, the best Lagrangian bound reached so far, or greedy's own bounds).
 //!
 //! On the Leicester instance of issue 13 (7,948 units, k = 20, 500 m) the search does not
 //! close: in 120 s it holds 2,833 (the optimum, which HiGHS proves in about 10 minutes;
-//! `benches/siting_optimum.sh`) with a root bound of 2,849, a 0.56 % gap; the Lagrangian
-//! (= LP) bound is too weak there for a proof by branching alone (`benches/siting_leicester.rs`).
+//! `benches/siting_optimum.sh`) with a root bound of 2,842, a 0.32 % gap. That root bound is
+//! the LP's (2,842.19, `benches/siting_optimum.sh --lp`), reached in about 7 s by the
+//! smoothed descent ([`super::smooth`]); the LP bound itself is too weak there for a proof by
+//! branching within minutes (`benches/siting_leicester.rs`).
 
 use std::time::Instant;
 

@@ -16,6 +16,7 @@ pub mod instance;
 pub mod lagbb;
 pub mod local;
 pub mod report;
+mod smooth;
 
 pub use bound::{LagrangianBound, lagrangian_bound};
 pub use bounds::{fewest_sites, upper_bounds_by_k};
