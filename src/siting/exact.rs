@@ -25,10 +25,11 @@
 //!
 //! On the Leicester instance of issue 13 (7,948 units, k = 20, 500 m) the search does not
 //! close: in 120 s it holds 2,833 (the optimum, which HiGHS proves in about 10 minutes;
-//! `benches/siting_optimum.sh`) with a root bound of 2,842, a 0.32 % gap. That root bound is
-//! the LP's (2,842.19, `benches/siting_optimum.sh --lp`), reached in about 7 s by the
-//! smoothed descent ([`super::smooth`]); the LP bound itself is too weak there for a proof by
-//! branching within minutes (`benches/siting_leicester.rs`).
+//! `benches/siting_optimum.sh`) and proves a bound of 2,840, a 0.25 % gap. The root bound,
+//! 2,842, is the LP's (2,842.19, `benches/siting_optimum.sh --lp`), reached in about 7 s by
+//! the smoothed descent ([`super::smooth`]); the passes below it ([`super::lagbb`]) prove
+//! 2,841 and then 2,840; the LP bound is too weak there for a full proof by branching within
+//! minutes (`benches/siting_leicester.rs`).
 
 use std::time::Instant;
 

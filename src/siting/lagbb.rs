@@ -18,8 +18,8 @@
 //! **Reduced-cost fixing.** With the best multipliers of a node, forcing a free candidate `j`
 //! outside the `k'` best into the solution gives the bound `L − c_[k'] + c_j`, and forcing
 //! one of the `k'` best out gives `L − c_j + c_[k'+1]` (the same `λ`, a valid bound of the
-//! restricted problem). When that falls below what the incumbent already achieves, `j` is
-//! fixed out (or in) for the whole subtree. Then the node is re-solved; when nothing more is
+//! restricted problem). When that falls below what the incumbent (or the pass's level)
+//! already achieves, `j` is fixed out (or in) for the whole subtree. Then the node is re-solved; when nothing more is
 //! fixed it branches on the free candidate with the largest `c_j` among the `k'` best, the
 //! "in" child first (depth first).
 //!
@@ -28,9 +28,17 @@
 //! below `best · (1 + 1e-9)`. Every Lagrangian solution (the fixed-in sites plus the `k'`
 //! best) is evaluated as a solution and can replace the incumbent.
 //!
-//! **Stopping.** The clock is read inside the subgradient loop; at the deadline the search
-//! stops with the incumbent and the best proven bound: the largest bound of any open node
-//! (each holds its parent's bound, or its own when it was interrupted).
+//! **Passes.** Below the root the tree is searched in passes, each against a level below
+//! the root's bound: a pass prunes every node that cannot beat its level, so when it ends it
+//! proves the optimum does not exceed that level. The levels step down (by one unit for a
+//! whole-number objective) to the last pass, the full search against the incumbent. The
+//! early passes are small; what they add is that a search stopped by the clock still quotes
+//! the lowest level it proved rather than the root's bound.
+//!
+//! **Stopping.** The clock is read inside the smoothing and subgradient loops; at the
+//! deadline the search stops with the incumbent and the best proven bound: the lower of the
+//! last level proved and the larger of the current level and the largest bound of any open
+//! node (each holds its parent's bound, or its own when it was interrupted).
 
 use std::time::Instant;
 
@@ -182,6 +190,11 @@ struct Search<'a> {
     deadline: Instant,
     best_value: f64,
     best_set: Vec<u32>,
+    /// The value the current pass proves the optimum does not exceed (nodes that cannot
+    /// beat it are pruned, as nodes that cannot beat the incumbent are); −∞ for the last.
+    level: f64,
+    /// Subgradient steps at a node below the root.
+    node_steps: usize,
     /// Root decisions: 0 free, 1 in, -1 out.
     base: Vec<i8>,
     // Scratch, rebuilt at each node.
@@ -201,12 +214,38 @@ const IN: i8 = 1;
 const OUT: i8 = -1;
 
 impl<'a> Search<'a> {
+    fn new(p: &'a Problem, k: usize, start: &[usize], deadline: Instant) -> Search<'a> {
+        let n = p.candidates();
+        let n_groups = p.weights.len();
+        Search {
+            p,
+            k: k.min(n),
+            integral: p.weights.iter().all(|w| w.fract() == 0.0 && w.abs() < 1e12),
+            deadline,
+            best_value: p.value_of(start),
+            best_set: start.iter().map(|&j| j as u32).collect(),
+            level: f64::NEG_INFINITY,
+            node_steps: 0,
+            base: vec![FREE; n],
+            status: vec![FREE; n],
+            covered: vec![false; n_groups],
+            active: vec![false; n_groups],
+            free: Vec::new(),
+            ins: Vec::new(),
+            v_in: 0.0,
+            scores: Vec::new(),
+            hits: vec![0; n_groups],
+            sub: vec![0.0; n_groups],
+        }
+    }
+
     /// The least a subtree's bound must reach to possibly hold a better solution.
     fn threshold(&self) -> f64 {
+        let floor = self.best_value.max(self.level);
         if self.integral {
-            self.best_value + 1.0 - 1e-6
+            floor + 1.0 - 1e-6
         } else {
-            self.best_value + 1e-9 * self.best_value.abs().max(1.0)
+            floor + 1e-9 * floor.abs().max(1.0)
         }
     }
 
@@ -479,6 +518,104 @@ impl<'a> Search<'a> {
     }
 }
 
+/// The levels of the passes after the root, each proving (when it ends in time) that the
+/// optimum does not exceed it: for a whole-number objective the whole numbers from just
+/// under the root's bound down to above the incumbent's value (every one, or at most eight
+/// evenly spaced); otherwise halfway, a quarter and an eighth of the way from the incumbent
+/// to the root's bound. The last level, −∞, is the full
+/// search against the incumbent. Early passes are cheap, and each one that ends lowers the
+/// bound a time limit quotes.
+fn levels(s: &Search<'_>, root_bound: f64) -> Vec<f64> {
+    let best = s.best_value;
+    let mut out: Vec<f64> = if s.integral {
+        // At most eight passes before the last: steps of a whole number of units.
+        let top = s.quoted(root_bound) - 1.0;
+        let step = ((top - best) / 8.0).ceil().max(1.0);
+        let n = ((top - best) / step).ceil().max(0.0) as usize;
+        (0..n).map(|i| top - i as f64 * step).collect()
+    } else {
+        [0.5, 0.25, 0.125]
+            .iter()
+            .map(|f| best + f * (root_bound - best))
+            .collect()
+    };
+    out.push(f64::NEG_INFINITY);
+    out
+}
+
+/// The root's two children on candidate `j`, "in" on top, from the root's multipliers.
+fn children(root: &Node, j: u32) -> Vec<Node> {
+    let theta = root.theta.max(0.05);
+    [false, true]
+        .into_iter()
+        .map(|on| Node {
+            fixes: vec![(j, on)],
+            lambda: root.lambda.clone(),
+            bound: root.bound,
+            theta,
+        })
+        .collect()
+}
+
+/// The passes below a root that branches on `j`, level after level until one is stopped
+/// by the clock. Returns the bound they prove and whether the last, full pass ended.
+fn passes(s: &mut Search<'_>, root: &Node, j: u32, nodes: &mut usize) -> (f64, bool) {
+    let mut proven = s.quoted(root.bound);
+    for level in levels(s, root.bound) {
+        s.level = level;
+        let open = search(s, children(root, j), nodes);
+        let reached = s.quoted(level.max(s.best_value));
+        match open {
+            None if level == f64::NEG_INFINITY => return (reached, true),
+            None => proven = reached,
+            Some(open) => return (proven.min(open.max(reached)), false),
+        }
+    }
+    (proven, false)
+}
+
+/// One depth-first pass from `stack` at the search's level. `None` when it ends; when the
+/// clock stops it, the largest bound of its open nodes (quoted).
+fn search(s: &mut Search<'_>, mut stack: Vec<Node>, nodes: &mut usize) -> Option<f64> {
+    let node_steps = (s.node_steps, 0);
+    while let Some(mut node) = stack.pop() {
+        if node.bound < s.threshold() {
+            continue;
+        }
+        if Instant::now() >= s.deadline {
+            stack.push(node);
+            break;
+        }
+        *nodes += 1;
+        match s.process(&mut node, node_steps) {
+            Processed::Pruned => continue,
+            Processed::Interrupted => {
+                stack.push(node);
+                break;
+            }
+            Processed::Branch(j) => {
+                let theta = node.theta.max(0.05);
+                let mut fixes_out = node.fixes.clone();
+                fixes_out.push((j, false));
+                stack.push(Node {
+                    fixes: fixes_out,
+                    lambda: node.lambda.clone(),
+                    bound: node.bound,
+                    theta,
+                });
+                node.fixes.push((j, true));
+                stack.push(Node { theta, ..node });
+            }
+        }
+    }
+    let thr = s.threshold();
+    let open = (stack.iter())
+        .filter(|nd| nd.bound >= thr)
+        .map(|nd| s.quoted(nd.bound))
+        .fold(f64::NEG_INFINITY, f64::max);
+    (open > f64::NEG_INFINITY).then_some(open)
+}
+
 /// Searches for the best `k` candidates of `p`, starting from the incumbent `start`.
 pub(crate) fn solve(
     p: &Problem,
@@ -487,27 +624,8 @@ pub(crate) fn solve(
     deadline: Instant,
     settings: Settings,
 ) -> Outcome {
-    let n = p.candidates();
-    let n_groups = p.weights.len();
-    let integral = p.weights.iter().all(|w| w.fract() == 0.0 && w.abs() < 1e12);
-    let mut s = Search {
-        p,
-        k: k.min(n),
-        integral,
-        deadline,
-        best_value: p.value_of(start),
-        best_set: start.iter().map(|&j| j as u32).collect(),
-        base: vec![FREE; n],
-        status: vec![FREE; n],
-        covered: vec![false; n_groups],
-        active: vec![false; n_groups],
-        free: Vec::new(),
-        ins: Vec::new(),
-        v_in: 0.0,
-        scores: Vec::new(),
-        hits: vec![0; n_groups],
-        sub: vec![0.0; n_groups],
-    };
+    let mut s = Search::new(p, k, start, deadline);
+    s.node_steps = settings.node_steps;
     let mut out = Outcome {
         chosen: Vec::new(),
         value: 0.0,
@@ -519,86 +637,43 @@ pub(crate) fn solve(
         root_fixed_in: 0,
     };
     let total: f64 = p.weights.iter().sum();
-    let mut stack = vec![Node {
+    let mut root = Node {
         fixes: Vec::new(),
         lambda: p.weights.clone(),
         bound: total,
         theta: 2.0,
-    }];
-    let mut interrupted = false;
-    while let Some(mut node) = stack.pop() {
-        if node.bound < s.threshold() {
-            continue;
-        }
-        if Instant::now() >= deadline {
-            stack.push(node);
-            interrupted = true;
-            break;
-        }
-        let root = out.nodes == 0;
-        out.nodes += 1;
-        let steps = if root {
-            (settings.root_steps, settings.root_smooth_steps)
-        } else {
-            (settings.node_steps, 0)
-        };
-        let processed = s.process(&mut node, steps);
-        if root {
-            out.root_bound = node.bound.max(s.best_value);
-        }
-        match processed {
-            Processed::Pruned => {}
-            Processed::Interrupted => {
-                stack.push(node);
-                interrupted = true;
-                break;
+    };
+    out.nodes = 1;
+    let processed = s.process(&mut root, (settings.root_steps, settings.root_smooth_steps));
+    out.root_bound = root.bound.max(s.best_value);
+    // The proven bound so far, and whether the search ended.
+    let (proven, complete) = match processed {
+        Processed::Pruned => (s.best_value, true),
+        Processed::Interrupted => (s.quoted(root.bound), false),
+        Processed::Branch(j) => {
+            // Fixes valid against the incumbent hold at every level above it.
+            for &(c, on) in &root.fixes {
+                s.base[c as usize] = if on { IN } else { OUT };
+                *(if on {
+                    &mut out.root_fixed_in
+                } else {
+                    &mut out.root_fixed_out
+                }) += 1;
             }
-            Processed::Branch(j) => {
-                if root {
-                    for &(c, on) in &node.fixes {
-                        s.base[c as usize] = if on { IN } else { OUT };
-                        if on {
-                            out.root_fixed_in += 1;
-                        } else {
-                            out.root_fixed_out += 1;
-                        }
-                    }
-                    node.fixes.clear();
-                }
-                let theta = node.theta.max(0.05);
-                let mut fixes_out = node.fixes.clone();
-                fixes_out.push((j, false));
-                stack.push(Node {
-                    fixes: fixes_out,
-                    lambda: node.lambda.clone(),
-                    bound: node.bound,
-                    theta,
-                });
-                node.fixes.push((j, true));
-                stack.push(Node {
-                    fixes: node.fixes,
-                    lambda: node.lambda,
-                    bound: node.bound,
-                    theta,
-                });
-            }
+            root.fixes.clear();
+            passes(&mut s, &root, j, &mut out.nodes)
         }
-    }
-    let open = stack
-        .iter()
-        .filter(|nd| nd.bound >= s.threshold())
-        .map(|nd| s.quoted(nd.bound))
-        .fold(f64::NEG_INFINITY, f64::max);
+    };
     let mut chosen: Vec<usize> = s.best_set.iter().map(|&j| j as usize).collect();
     chosen.sort_unstable();
     chosen.dedup();
     out.value = p.value_of(&chosen);
     out.chosen = chosen;
-    out.complete = !interrupted || open == f64::NEG_INFINITY;
+    out.complete = complete || proven <= out.value;
     out.upper_bound = if out.complete {
         out.value
     } else {
-        open.max(out.value)
+        proven.max(out.value)
     };
     if out.root_bound.is_finite() {
         out.root_bound = s.quoted(out.root_bound);
@@ -711,6 +786,34 @@ mod tests {
                 sub.root_bound
             );
         }
+    }
+
+    #[test]
+    fn levels_step_down_from_the_root_bound_to_the_incumbent() {
+        let inst = random_instance(1, 40, 14);
+        let p = problem_of(&inst);
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let mut s = Search::new(&p, 3, &[], far);
+        s.best_value = 2833.0;
+        let l = levels(&s, 2842.6);
+        assert_eq!(
+            &l[..8],
+            &[
+                2841.0, 2840.0, 2839.0, 2838.0, 2837.0, 2836.0, 2835.0, 2834.0
+            ]
+        );
+        assert_eq!(l[8], f64::NEG_INFINITY);
+        let l = levels(&s, 2833.9);
+        assert_eq!(l, vec![f64::NEG_INFINITY]);
+        s.best_value = 100.0;
+        let l = levels(&s, 1000.0);
+        assert!(
+            l.len() <= 9 && l[0] == 999.0 && l[l.len() - 2] > 100.0,
+            "{l:?}"
+        );
+        s.integral = false;
+        let l = levels(&s, 180.0);
+        assert_eq!(&l[..3], &[140.0, 120.0, 110.0]);
     }
 
     #[test]
