@@ -522,9 +522,8 @@ impl<'a> Search<'a> {
 /// optimum does not exceed it: for a whole-number objective the whole numbers from just
 /// under the root's bound down to above the incumbent's value (every one, or at most eight
 /// evenly spaced); otherwise halfway, a quarter and an eighth of the way from the incumbent
-/// to the root's bound. The last level, −∞, is the full
-/// search against the incumbent. Early passes are cheap, and each one that ends lowers the
-/// bound a time limit quotes.
+/// to the root's bound. The last level, −∞, is the full search against the incumbent. Early
+/// passes are cheap, and each one that ends lowers the bound a time limit quotes.
 fn levels(s: &Search<'_>, root_bound: f64) -> Vec<f64> {
     let best = s.best_value;
     let mut out: Vec<f64> = if s.integral {
