@@ -168,6 +168,7 @@ impl Default for Settings {
     }
 }
 
+#[derive(Clone)]
 struct Node {
     /// Decisions below the root: (candidate, in?).
     fixes: Vec<(u32, bool)>,
@@ -214,7 +215,13 @@ const IN: i8 = 1;
 const OUT: i8 = -1;
 
 impl<'a> Search<'a> {
-    fn new(p: &'a Problem, k: usize, start: &[usize], deadline: Instant) -> Search<'a> {
+    fn new(
+        p: &'a Problem,
+        k: usize,
+        start: &[usize],
+        deadline: Instant,
+        node_steps: usize,
+    ) -> Search<'a> {
         let n = p.candidates();
         let n_groups = p.weights.len();
         Search {
@@ -225,7 +232,7 @@ impl<'a> Search<'a> {
             best_value: p.value_of(start),
             best_set: start.iter().map(|&j| j as u32).collect(),
             level: f64::NEG_INFINITY,
-            node_steps: 0,
+            node_steps,
             base: vec![FREE; n],
             status: vec![FREE; n],
             covered: vec![false; n_groups],
@@ -388,9 +395,8 @@ impl<'a> Search<'a> {
     }
 
     /// Subgradient steps on the node, fixing, and the branching choice.
-    fn process(&mut self, node: &mut Node, (steps, smooth_steps): (usize, usize)) -> Processed {
+    fn process(&mut self, node: &mut Node, (steps, mut smooth_steps): (usize, usize)) -> Processed {
         let p = self.p;
-        let mut smooth_steps = smooth_steps;
         loop {
             self.setup(&node.fixes);
             let kp = self.k - self.ins.len();
@@ -542,18 +548,18 @@ fn levels(s: &Search<'_>, root_bound: f64) -> Vec<f64> {
     out
 }
 
-/// The root's two children on candidate `j`, "in" on top, from the root's multipliers.
-fn children(root: &Node, j: u32) -> Vec<Node> {
-    let theta = root.theta.max(0.05);
-    [false, true]
-        .into_iter()
-        .map(|on| Node {
-            fixes: vec![(j, on)],
-            lambda: root.lambda.clone(),
-            bound: root.bound,
-            theta,
-        })
-        .collect()
+/// The two children of `node` on candidate `j`, "out" then "in" (the top of a stack), each
+/// from the parent's multipliers and bound.
+fn children(node: Node, j: u32) -> [Node; 2] {
+    let theta = node.theta.max(0.05);
+    let mut out = Node {
+        theta,
+        ..node.clone()
+    };
+    out.fixes.push((j, false));
+    let mut inside = Node { theta, ..node };
+    inside.fixes.push((j, true));
+    [out, inside]
 }
 
 /// The passes below a root that branches on `j`, level after level until one is stopped
@@ -562,7 +568,7 @@ fn passes(s: &mut Search<'_>, root: &Node, j: u32, nodes: &mut usize) -> (f64, b
     let mut proven = s.quoted(root.bound);
     for level in levels(s, root.bound) {
         s.level = level;
-        let open = search(s, children(root, j), nodes);
+        let open = search(s, children(root.clone(), j).into(), nodes);
         let reached = s.quoted(level.max(s.best_value));
         match open {
             None if level == f64::NEG_INFINITY => return (reached, true),
@@ -592,19 +598,7 @@ fn search(s: &mut Search<'_>, mut stack: Vec<Node>, nodes: &mut usize) -> Option
                 stack.push(node);
                 break;
             }
-            Processed::Branch(j) => {
-                let theta = node.theta.max(0.05);
-                let mut fixes_out = node.fixes.clone();
-                fixes_out.push((j, false));
-                stack.push(Node {
-                    fixes: fixes_out,
-                    lambda: node.lambda.clone(),
-                    bound: node.bound,
-                    theta,
-                });
-                node.fixes.push((j, true));
-                stack.push(Node { theta, ..node });
-            }
+            Processed::Branch(j) => stack.extend(children(node, j)),
         }
     }
     let thr = s.threshold();
@@ -623,8 +617,7 @@ pub(crate) fn solve(
     deadline: Instant,
     settings: Settings,
 ) -> Outcome {
-    let mut s = Search::new(p, k, start, deadline);
-    s.node_steps = settings.node_steps;
+    let mut s = Search::new(p, k, start, deadline, settings.node_steps);
     let mut out = Outcome {
         chosen: Vec::new(),
         value: 0.0,
@@ -792,7 +785,7 @@ mod tests {
         let inst = random_instance(1, 40, 14);
         let p = problem_of(&inst);
         let far = Instant::now() + std::time::Duration::from_secs(60);
-        let mut s = Search::new(&p, 3, &[], far);
+        let mut s = Search::new(&p, 3, &[], far, 15);
         s.best_value = 2833.0;
         let l = levels(&s, 2842.6);
         assert_eq!(

@@ -111,18 +111,21 @@ impl NodeView<'_> {
     }
 }
 
-/// The sum of the `k` largest of `c` (`scratch` is overwritten).
-fn top_sum(c: &[f64], k: usize, scratch: &mut Vec<f64>) -> f64 {
-    if k >= c.len() {
-        return c.iter().sum();
-    }
-    if k == 0 {
-        return 0.0;
-    }
+/// The `k` largest of `c` (`1 ≤ k ≤ c.len()`), the smallest of them last, in `scratch`.
+fn largest<'s>(c: &[f64], k: usize, scratch: &'s mut Vec<f64>) -> &'s [f64] {
     scratch.clear();
     scratch.extend_from_slice(c);
     scratch.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-    scratch[..k].iter().sum()
+    &scratch[..k]
+}
+
+/// The sum of the `k` largest of `c` (`scratch` is overwritten).
+fn top_sum(c: &[f64], k: usize, scratch: &mut Vec<f64>) -> f64 {
+    match k {
+        0 => 0.0,
+        k if k >= c.len() => c.iter().sum(),
+        k => largest(c, k, scratch).iter().sum(),
+    }
 }
 
 /// The smoothed top-`k` maximiser: `z = clip((c − μ)/τ, 0, 1)` with `Σ z = k`, as the
@@ -131,10 +134,10 @@ fn smoothed_choice(c: &[f64], k: usize, tau: f64, scratch: &mut Vec<f64>) -> Vec
     if k >= c.len() {
         return (0..c.len()).map(|i| (i, 1.0)).collect();
     }
-    scratch.clear();
-    scratch.extend_from_slice(c);
-    scratch.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-    let kth = scratch[k - 1];
+    if k == 0 {
+        return Vec::new();
+    }
+    let kth = largest(c, k, scratch)[k - 1];
     // Σ z ≥ k at μ = kth − τ and ≤ k at μ = kth; only scores above kth − τ matter.
     let near: Vec<(usize, f64)> = (c.iter().enumerate())
         .filter(|(_, x)| **x > kth - tau)
