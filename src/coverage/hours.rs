@@ -147,6 +147,26 @@ pub fn availability(opening_hours: Option<&str>, rule: MissingHoursRule) -> Week
     }
 }
 
+/// How many of the facilities are open at each hour of the week. One pass over them: the
+/// distinct weeks are counted first (most facilities share one), then each hour adds up the
+/// weeks open at it.
+pub fn open_per_hour(availability: &[WeekAvailability]) -> [usize; HOURS_PER_WEEK] {
+    let mut weeks: rustc_hash::FxHashMap<[u64; 3], usize> = Default::default();
+    for a in availability {
+        *weeks.entry(a.bits).or_default() += 1;
+    }
+    let mut open = [0; HOURS_PER_WEEK];
+    for (h, n) in open.iter_mut().enumerate() {
+        let (word, bit) = (h / 64, 1u64 << (h % 64));
+        *n = weeks
+            .iter()
+            .filter(|(bits, _)| bits[word] & bit != 0)
+            .map(|(_, count)| count)
+            .sum();
+    }
+    open
+}
+
 /// Coverage at one hour of the week.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HourCoverage {
@@ -191,6 +211,22 @@ mod tests {
     use crate::coverage::engine::{Facility, FacilityIndex};
 
     const PRIVATE: MissingHoursRule = MissingHoursRule { public_24_7: false };
+
+    #[test]
+    fn open_per_hour_counts_each_facility_open_at_the_hour() {
+        let weeks = [
+            availability(Some("Mo-Fr 09:00-17:00"), PRIVATE),
+            availability(Some("24/7"), PRIVATE),
+            availability(None, PRIVATE),
+            availability(Some("Mo-Fr 09:00-17:00"), PRIVATE),
+        ];
+        let open = open_per_hour(&weeks);
+        for (h, &n) in open.iter().enumerate() {
+            assert_eq!(n, weeks.iter().filter(|a| a.is_open(h)).count(), "hour {h}");
+        }
+        assert_eq!((open[9], open[8], open[5 * 24 + 10]), (3, 1, 1));
+        assert_eq!(open_per_hour(&[]), [0; HOURS_PER_WEEK]);
+    }
 
     #[test]
     fn reference_week_starts_monday() {

@@ -99,6 +99,10 @@ struct Shape<'a> {
     r2: Vec<f64>,
     r_max: f64,
     nr: usize,
+    /// The radius numbers from the smallest radius to the largest (equal radii in order).
+    by_size: Vec<usize>,
+    /// `r2` in that order.
+    r2_by_size: Vec<f64>,
     facilities: usize,
     wants: ScanWants<'a>,
 }
@@ -106,14 +110,29 @@ struct Shape<'a> {
 impl<'a> Shape<'a> {
     fn new(config: &CoverageConfig, facilities: usize, wants: ScanWants<'a>) -> Self {
         let eff = config.effective_radii_m();
+        let r2: Vec<f64> = eff.iter().map(|r| r * r).collect();
+        let mut by_size: Vec<usize> = (0..r2.len()).collect();
+        by_size.sort_by(|&a, &b| r2[a].total_cmp(&r2[b]).then(a.cmp(&b)));
         Shape {
-            r2: eff.iter().map(|r| r * r).collect(),
+            r2_by_size: by_size.iter().map(|&k| r2[k]).collect(),
+            by_size,
+            r2,
             r_max: eff.iter().cloned().fold(0.0, f64::max),
             nr: eff.len(),
             facilities,
             wants,
         }
     }
+
+    /// The place, from the smallest radius, of the smallest radius that reaches `d2` (m²);
+    /// `nr` when none does.
+    fn size_rank(&self, d2: f64) -> usize {
+        self.r2_by_size
+            .iter()
+            .position(|&r2| d2 <= r2)
+            .unwrap_or(self.nr)
+    }
+
     fn needs_neighbours(&self) -> bool {
         self.wants.criticality || self.wants.hours.is_some()
     }
@@ -256,6 +275,7 @@ impl ChunkSums {
     ) -> WeekCoverage {
         let demand_total: f64 = demand.iter().map(|p| p.weight).sum();
         let residents_total: f64 = demand.iter().map(|p| p.residents).sum();
+        let open = super::hours::open_per_hour(availability);
         // Each hour sums its masks in the one order; the hours run in parallel.
         let hours: Vec<HourCoverage> = (0..HOURS_PER_WEEK)
             .into_par_iter()
@@ -273,7 +293,7 @@ impl ChunkSums {
                 HourCoverage {
                     hour: h,
                     label: hour_label(h),
-                    facilities_open: availability.iter().filter(|a| a.is_open(h)).count(),
+                    facilities_open: open[h],
                     pct_demand_covered: dem.iter().map(|d| pct(*d, demand_total)).collect(),
                     pct_residents_covered: res.iter().map(|r| pct(*r, residents_total)).collect(),
                 }
@@ -364,6 +384,10 @@ fn point_coverage(shape: &Shape<'_>, nearest: Option<(u32, f64)>) -> PointCovera
 }
 
 /// Counts point `i` into `sums` and returns its nearest facility (one look at the index).
+///
+/// Each facility seen is noted once, at the smallest radius that reaches it (`seen` is by
+/// size rank); the radii above that one see it too, which the walk up the ranks after the
+/// look adds in.
 fn count_point(
     index: &impl Neighbours,
     shape: &Shape<'_>,
@@ -378,36 +402,148 @@ fn count_point(
     let avail = shape.wants.hours;
     let crit = shape.wants.criticality;
     let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, |f, d2| {
+        let rank = shape.size_rank(d2);
+        if rank == nr {
+            return;
+        }
+        seen.count[rank] += 1;
+        seen.sole[rank] = f;
+        if let Some(a) = avail.and_then(|a| a.get(f as usize)) {
+            for (m, b) in seen.mask[rank].iter_mut().zip(a.bits()) {
+                *m |= b;
+            }
+        }
         if crit {
             sums.touch(f);
-        }
-        for k in 0..nr {
-            if d2 <= shape.r2[k] {
-                seen.count[k] += 1;
-                seen.sole[k] = f;
-                if crit {
-                    sums.within[f as usize * nr + k] += p.weight;
-                }
-                if let Some(a) = avail.and_then(|a| a.get(f as usize)) {
-                    let bits = a.bits();
-                    for (m, b) in seen.mask[k].iter_mut().zip(bits) {
-                        *m |= b;
-                    }
-                }
+            for &k in &shape.by_size[rank..] {
+                sums.within[f as usize * nr + k] += p.weight;
             }
         }
     });
+    add_seen(shape, p, seen, sums);
+    nearest
+}
+
+/// Adds point `p`, which saw `seen`, to the sole-cover and availability-mask sums of every
+/// radius, walking up from the smallest.
+fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &Seen, sums: &mut ChunkSums) {
     let w = Weights {
         demand: p.weight,
         residents: p.residents,
     };
-    for k in 0..nr {
-        if crit && seen.count[k] == 1 {
-            sums.sole[seen.sole[k] as usize * nr + k].add(w);
+    let (mut count, mut sole, mut mask) = (0, 0, [0u64; 3]);
+    for (rank, &k) in shape.by_size.iter().enumerate() {
+        if seen.count[rank] > 0 {
+            count += seen.count[rank];
+            sole = seen.sole[rank];
         }
-        if avail.is_some() {
-            sums.masks[k].add(seen.mask[k], w);
+        if shape.wants.criticality && count == 1 {
+            sums.sole[sole as usize * shape.nr + k].add(w);
+        }
+        if shape.wants.hours.is_some() {
+            for (m, b) in mask.iter_mut().zip(seen.mask[rank]) {
+                *m |= b;
+            }
+            sums.masks[k].add(mask, w);
         }
     }
-    nearest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::engine::{Facility, FacilityIndex};
+    use crate::coverage::hours::{MissingHoursRule, availability};
+
+    /// A small deterministic generator (the tests need no crate for it).
+    struct Lcg(u64);
+    impl Lcg {
+        fn unit(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Every facility within each radius of `p`, by looking at all of them.
+    fn within(facilities: &[Facility], p: &DemandPoint, r2: f64) -> Vec<u32> {
+        (0..facilities.len() as u32)
+            .filter(|&f| {
+                let q = &facilities[f as usize];
+                (q.x_m - p.x_m).powi(2) + (q.y_m - p.y_m).powi(2) <= r2
+            })
+            .collect()
+    }
+
+    /// Radii out of order and one repeated: the pass counts each radius as if alone.
+    #[test]
+    fn sums_match_a_look_at_every_facility_for_radii_in_any_order() {
+        let mut rng = Lcg(7);
+        let hours = ["24/7", "Mo-Fr 08:00-18:00", "Sa,Su 10:00-16:00", ""];
+        let facilities: Vec<Facility> = (0..60)
+            .map(|i| Facility {
+                id: format!("F{i:02}"),
+                x_m: (rng.unit() * 3000.0).round(),
+                y_m: (rng.unit() * 3000.0).round(),
+            })
+            .collect();
+        let avail: Vec<_> = (0..60)
+            .map(|i| availability(Some(hours[i % 4]), MissingHoursRule { public_24_7: false }))
+            .collect();
+        let demand: Vec<DemandPoint> = (0..400)
+            .map(|_| DemandPoint {
+                id: Default::default(),
+                x_m: (rng.unit() * 3000.0).round(),
+                y_m: (rng.unit() * 3000.0).round(),
+                weight: (rng.unit() * 4.0).round() / 4.0,
+                residents: (rng.unit() * 30.0).round(),
+            })
+            .collect();
+        let config = CoverageConfig {
+            radii_m: vec![500.0, 150.0, 300.0, 150.0],
+            detour_factor: 1.0,
+        };
+        let index = FacilityIndex::new(facilities.clone());
+        let wants = ScanWants {
+            criticality: true,
+            hours: Some(&avail),
+        };
+        let got = scan(&index, &demand, &config, wants).unwrap();
+        let crit = got.criticality.unwrap();
+        let week = got.hours.unwrap();
+        let total: f64 = demand.iter().map(|p| p.weight).sum();
+        for (k, r) in config.radii_m.iter().enumerate() {
+            let (mut sole, mut within_f) = (vec![0.0; 60], vec![0.0; 60]);
+            let mut at_hour = vec![0.0; HOURS_PER_WEEK];
+            for p in &demand {
+                let near = within(&facilities, p, r * r);
+                near.iter().for_each(|&f| within_f[f as usize] += p.weight);
+                if let [only] = near[..] {
+                    sole[only as usize] += p.weight;
+                }
+                for (h, sum) in at_hour.iter_mut().enumerate() {
+                    if near.iter().any(|&f| avail[f as usize].is_open(h)) {
+                        *sum += p.weight;
+                    }
+                }
+            }
+            for c in &crit {
+                let f = c.facility as usize;
+                assert_eq!(c.demand_sole[k], sole[f], "sole, radius {k}, facility {f}");
+                assert_eq!(
+                    c.demand_within[k], within_f[f],
+                    "within, radius {k}, facility {f}"
+                );
+            }
+            for (h, sum) in at_hour.iter().enumerate() {
+                let pct = week.hours[h].pct_demand_covered[k];
+                assert!(
+                    (pct - 100.0 * sum / total).abs() < 1e-9,
+                    "hour {h}, radius {k}"
+                );
+            }
+        }
+    }
 }
