@@ -558,20 +558,8 @@ fn split_memchr(sep: u8, bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// A finite number: digits with an optional `-` (at most 15, exact as f64, as `parse`
 /// gives them) in one pass without UTF-8 checks, anything else through `str::parse`.
 fn plain_number(field: &[u8]) -> Option<f64> {
-    let (negative, digits) = match field.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, field),
-    };
-    let digit_value = |a: u64, &d: &u8| {
-        let x = d.wrapping_sub(b'0');
-        (x <= 9).then(|| a * 10 + u64::from(x))
-    };
-    if !digits.is_empty()
-        && digits.len() <= 15
-        && let Some(v) = digits.iter().try_fold(0u64, digit_value)
-    {
-        let v = v as f64;
-        return Some(if negative { -v } else { v });
+    if let Some(v) = crate::input::plain_integer(field) {
+        return Some(v);
     }
     std::str::from_utf8(field)
         .ok()?

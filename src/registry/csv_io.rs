@@ -280,9 +280,9 @@ fn aeds_from_bytes(name: &str, bytes: &[u8], opts: ReadOptions) -> Result<AedFil
     table.map(AedFile::from)
 }
 
-fn aed_parser() -> impl Fn(&mut Row) -> Aed + Sync {
+fn aed_parser() -> impl Fn(&mut Row, &mut Aed) + Sync {
     let today = chrono::Utc::now().date_naive();
-    move |row| parse_aed(row, today)
+    move |row, aed| parse_aed(row, today, aed)
 }
 
 /// Read `aeds.csv` content from any reader; `name` is used in messages.
@@ -559,7 +559,8 @@ impl<'r> Row<'r> {
         if v.is_empty() {
             return None;
         }
-        match v.parse::<f64>() {
+        let number = crate::input::plain_integer(v.as_bytes()).map_or_else(|| v.parse(), Ok);
+        match number {
             Ok(x) if x.is_finite() && (min..=max).contains(&x) => Some(x),
             Ok(_) => {
                 self.error(self.name(c), format!("{what} out of range {min}..{max}"), v);
@@ -604,28 +605,54 @@ impl<'r> Row<'r> {
     }
 }
 
-/// `today` is read once per file: the clock is a system call in some sandboxes, and one
-/// date for the whole file also keeps rows near midnight consistent.
-fn parse_aed(row: &mut Row, today: NaiveDate) -> Aed {
-    let aed = parse_aed_fields(row);
-    for e in super::validate::check_aed(&aed, today) {
+/// Fills `a`, a default record, from `row`. `today` is read once per file: the clock is a
+/// system call in some sandboxes, and one date for the whole file also keeps rows near
+/// midnight consistent.
+fn parse_aed(row: &mut Row, today: NaiveDate, a: &mut Aed) {
+    parse_aed_fields(row, a);
+    for e in super::validate::check_aed(a, today) {
         row.error(&e.column, e.reason, &e.value);
     }
-    aed
 }
 
-fn parse_aed_fields(row: &mut Row) -> Aed {
-    let id = row.text(aed::ID);
-    let postcode = row.text(aed::POSTCODE);
-    if !postcode.is_empty()
-        && let Err(e) = Postcode::parse(&postcode)
+/// Fills `a` field by field: the record is built where it stays, not moved there.
+fn parse_aed_fields(row: &mut Row, a: &mut Aed) {
+    a.id = row.text(aed::ID);
+    a.postcode = row.text(aed::POSTCODE);
+    if !a.postcode.is_empty()
+        && let Err(e) = Postcode::parse(&a.postcode)
     {
-        row.error(
-            "postcode",
-            format!("not a UK postcode: {}", e.reason),
-            &postcode,
-        );
+        let reason = format!("not a UK postcode: {}", e.reason);
+        row.error("postcode", reason, &a.postcode);
     }
+    a.location = parse_location(row);
+    a.name = row.text(aed::NAME);
+    a.address = row.text(aed::ADDRESS);
+    a.access = row.choice::<AccessClass>(aed::ACCESS);
+    a.opening_hours = row.opt_text(aed::OPENING_HOURS);
+    a.indoor = row.boolean(aed::INDOOR);
+    a.locked = row.boolean(aed::LOCKED);
+    a.managed_by = row.choice::<ManagedBy>(aed::MANAGED_BY);
+    a.circuit_id = row.opt_text(aed::CIRCUIT_ID);
+    a.model = row.opt_text(aed::MODEL);
+    a.serial = row.opt_text(aed::SERIAL);
+    a.pads_expiry = row.date(aed::PADS_EXPIRY);
+    a.battery_expiry = row.date(aed::BATTERY_EXPIRY);
+    a.last_checked = row.date(aed::LAST_CHECKED);
+    a.status = row.choice::<Status>(aed::STATUS);
+    a.guardian_id = row.opt_text(aed::GUARDIAN_ID);
+    a.source = row.opt_text(aed::SOURCE);
+    a.flags = (row.get(aed::FLAGS).split(';'))
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    a.notes = row.opt_text(aed::NOTES);
+}
+
+/// The position: lon/lat or easting/northing (one pair, both values or neither) and its
+/// `location_source`.
+fn parse_location(row: &mut Row) -> Option<Location> {
     let wgs84 = row.pair(
         (aed::LON, (-180.0, 180.0), "longitude"),
         (aed::LAT, (-90.0, 90.0), "latitude"),
@@ -652,73 +679,36 @@ fn parse_aed_fields(row: &mut Row) -> Aed {
         }),
         _ => None,
     };
-    let source_text = row.text(aed::LOCATION_SOURCE);
-    let location = match coord {
-        Some(coord) => Some(Location {
-            coord,
-            source: row.choice::<LocationSource>(aed::LOCATION_SOURCE),
-        }),
-        None => {
-            if !source_text.is_empty() && !lonlat_given && !en_given {
-                row.error(
-                    "location_source",
-                    "given without lon/lat or easting/northing",
-                    &source_text,
-                );
-            }
-            None
+    let Some(coord) = coord else {
+        let source_text = row.get(aed::LOCATION_SOURCE);
+        if !source_text.is_empty() && !lonlat_given && !en_given {
+            row.error(
+                "location_source",
+                "given without lon/lat or easting/northing",
+                source_text,
+            );
         }
+        return None;
     };
-    Aed {
-        id,
-        name: row.text(aed::NAME),
-        address: row.text(aed::ADDRESS),
-        postcode,
-        location,
-        access: row.choice::<AccessClass>(aed::ACCESS),
-        opening_hours: row.opt_text(aed::OPENING_HOURS),
-        indoor: row.boolean(aed::INDOOR),
-        locked: row.boolean(aed::LOCKED),
-        managed_by: row.choice::<ManagedBy>(aed::MANAGED_BY),
-        circuit_id: row.opt_text(aed::CIRCUIT_ID),
-        model: row.opt_text(aed::MODEL),
-        serial: row.opt_text(aed::SERIAL),
-        pads_expiry: row.date(aed::PADS_EXPIRY),
-        battery_expiry: row.date(aed::BATTERY_EXPIRY),
-        last_checked: row.date(aed::LAST_CHECKED),
-        status: row.choice::<Status>(aed::STATUS),
-        guardian_id: row.opt_text(aed::GUARDIAN_ID),
-        source: row.opt_text(aed::SOURCE),
-        flags: row
-            .get(aed::FLAGS)
-            .split(';')
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-            .map(str::to_string)
-            .collect(),
-        notes: row.opt_text(aed::NOTES),
-    }
+    let source = row.choice::<LocationSource>(aed::LOCATION_SOURCE);
+    Some(Location { coord, source })
 }
 
-fn parse_guardian(row: &mut Row) -> Guardian {
-    let id = row.text(guardian::ID);
-    if id.is_empty() {
+fn parse_guardian(row: &mut Row, g: &mut Guardian) {
+    g.id = row.text(guardian::ID);
+    if g.id.is_empty() {
         row.error("id", "missing", "");
     }
-    let email = row.opt_text(guardian::EMAIL);
-    if let Some(e) = &email
+    g.email = row.opt_text(guardian::EMAIL);
+    if let Some(e) = &g.email
         && !e.contains('@')
     {
         // The value is personal data: name the problem, not the address.
         row.error("email", "not an email address (no @)", "");
     }
-    Guardian {
-        id,
-        name: row.text(guardian::NAME),
-        organisation: row.opt_text(guardian::ORGANISATION),
-        email,
-        phone: row.opt_text(guardian::PHONE),
-    }
+    g.name = row.text(guardian::NAME);
+    g.organisation = row.opt_text(guardian::ORGANISATION);
+    g.phone = row.opt_text(guardian::PHONE);
 }
 
 /// The records of a text with no `"` and no `\r`: one per non-empty line, fields split at
@@ -922,14 +912,15 @@ struct RowParser<'a> {
 }
 
 impl RowParser<'_> {
-    /// Parses one record that is not blank: its item (none when it has the wrong number of
-    /// fields) and its bad values.
+    /// Parses one record that is not blank into `slot`, a placeholder: whether the slot
+    /// holds its item (not when the record has the wrong number of fields), and its bad
+    /// values.
     fn parse<T>(
         &self,
-        line: u64,
-        fields: &[&str],
-        parse_row: &impl Fn(&mut Row) -> T,
-    ) -> (Option<T>, Vec<RowError>) {
+        (line, fields): (u64, &[&str]),
+        slot: &mut T,
+        parse_row: &impl Fn(&mut Row, &mut T),
+    ) -> (bool, Vec<RowError>) {
         let mut row = Row {
             file: self.file,
             line,
@@ -945,10 +936,10 @@ impl RowParser<'_> {
                 self.header_len
             );
             row.error("row", reason, &raw);
-            return (None, row.errors);
+            return (false, row.errors);
         }
-        let item = parse_row(&mut row);
-        (Some(item), row.errors)
+        parse_row(&mut row, slot);
+        (true, row.errors)
     }
 }
 
@@ -961,18 +952,27 @@ struct Piece {
     filled: usize,
     /// The line of each filled slot.
     lines: Vec<u64>,
+    /// The hash of the id of each filled slot's item (0 without an item), found in
+    /// parallel so that the ids are decided in file order without reading the rows.
+    hashes: Vec<u64>,
     /// Each record with a bad value, in order: its slot, its errors, and whether it has an
     /// item.
     bad: Vec<(usize, Vec<RowError>, bool)>,
     blank_rows: usize,
 }
 
+/// How one kind of row is read: its parser, and its id.
+struct RowKind<P, I> {
+    parse_row: P,
+    id_of: I,
+}
+
 /// Parses the records of one piece into `slots` (at least as many as its records).
-fn parse_piece<T>(
+fn parse_piece<T, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
     parser: &RowParser<'_>,
     records: Records<'_>,
     slots: &mut [T],
-    parse_row: &impl Fn(&mut Row) -> T,
+    kind: &RowKind<P, I>,
 ) -> Result<Piece, RegistryError> {
     let mut piece = Piece::default();
     records.each(parser.file, parser.header_len, |line, fields| {
@@ -981,13 +981,14 @@ fn parse_piece<T>(
             return Ok(());
         }
         let slot = piece.filled;
-        let (item, errors) = parser.parse(line, fields, parse_row);
-        let has_item = item.is_some();
-        if let Some(item) = item {
-            slots[slot] = item;
-        }
+        let (has_item, errors) = parser.parse((line, fields), &mut slots[slot], &kind.parse_row);
+        let hash = match has_item {
+            true => FxBuildHasher.hash_one((kind.id_of)(&slots[slot])),
+            false => 0,
+        };
         piece.filled += 1;
         piece.lines.push(line);
+        piece.hashes.push(hash);
         if !errors.is_empty() {
             piece.bad.push((slot, errors, has_item));
         }
@@ -1001,40 +1002,39 @@ struct Loaded<'a, T, I> {
     file: &'a str,
     rows: &'a [T],
     id_of: I,
-    /// Every row loaded as (slot, line), found by the hash of its id: the ids stay in the
-    /// rows, with no copy per row.
-    ids: HashTable<(usize, u64)>,
+    /// Every row loaded as (hash of its id, slot, line): the ids stay in the rows, with no
+    /// copy per row, and are read only when two hashes are equal.
+    ids: HashTable<(u64, usize, u64)>,
     keep: Vec<bool>,
 }
 
 impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
-    /// Decides the record in `slot` (on `line`; `errors` found by its parse): loaded unless
-    /// it has a bad value or repeats an id already loaded. Returns its errors.
+    /// Decides the record in `slot` (on `line`, its id's hash `hash`; `errors` found by its
+    /// parse): loaded unless it has a bad value or repeats an id already loaded. Returns its
+    /// errors.
     fn decide(
         &mut self,
-        slot: usize,
-        line: u64,
+        (slot, line, hash): (usize, u64, u64),
         (mut errors, has_item): (Vec<RowError>, bool),
     ) -> Vec<RowError> {
         if !has_item {
             return errors;
         }
         let (rows, id_of) = (self.rows, &self.id_of);
-        let id = id_of(&rows[slot]);
-        let hash = FxBuildHasher.hash_one(id);
-        let same = |&(i, _): &(usize, u64)| id_of(&rows[i]) == id;
-        if let Some(&(_, first)) = self.ids.find(hash, same) {
+        let id = |i: usize| id_of(&rows[i]);
+        let same = |&(h, i, _): &(u64, usize, u64)| h == hash && id(i) == id(slot);
+        if let Some(&(_, _, first)) = self.ids.find(hash, same) {
             errors.push(RowError {
                 file: self.file.to_string(),
                 line,
                 column: "id".into(),
                 reason: format!("duplicate id, first on line {first}"),
-                value: id.to_string(),
+                value: id(slot).to_string(),
             });
         }
         if errors.is_empty() {
-            let rehash = |&(i, _): &(usize, u64)| FxBuildHasher.hash_one(id_of(&rows[i]));
-            self.ids.insert_unique(hash, (slot, line), rehash);
+            let rehash = |&(h, _, _): &(u64, usize, u64)| h;
+            self.ids.insert_unique(hash, (hash, slot, line), rehash);
             self.keep[slot] = true;
         }
         errors
@@ -1052,12 +1052,13 @@ impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
         for piece in pieces {
             blank_rows += piece.blank_rows;
             let mut bad = piece.bad.into_iter().peekable();
-            for (j, &line) in piece.lines.iter().enumerate() {
+            let lines = piece.lines.iter().zip(&piece.hashes);
+            for (j, (&line, &hash)) in lines.enumerate() {
                 let found = match bad.next_if(|(slot, _, _)| *slot == j) {
                     Some((_, errors, has_item)) => (errors, has_item),
                     None => (Vec::new(), true),
                 };
-                let mut found = self.decide(piece.first + j, line, found);
+                let mut found = self.decide((piece.first + j, line, hash), found);
                 if strict && !found.is_empty() {
                     return Err(RegistryError::Strict(found.swap_remove(0)));
                 }
@@ -1126,8 +1127,8 @@ fn parse_table<T: Default + Send>(
     bytes: &[u8],
     known: &'static [&'static str],
     opts: ReadOptions,
-    parse_row: impl Fn(&mut Row) -> T + Sync,
-    id_of: impl Fn(&T) -> &str,
+    parse_row: impl Fn(&mut Row, &mut T) + Sync,
+    id_of: impl Fn(&T) -> &str + Sync,
     split: Split,
 ) -> Result<Table<T>, RegistryError> {
     let text = as_text(file, bytes)?;
@@ -1151,7 +1152,8 @@ fn parse_table<T: Default + Send>(
         #[cfg(test)]
         Split::Csv => usize::MAX,
     };
-    let (mut rows, pieces) = parse_pieces(&parser, (text, records, piece_bytes), &parse_row)?;
+    let kind = RowKind { parse_row, id_of };
+    let (mut rows, pieces) = parse_pieces(&parser, (text, records, piece_bytes), &kind)?;
     let mut table = Table {
         rows: Vec::new(),
         errors: Vec::new(),
@@ -1161,7 +1163,7 @@ fn parse_table<T: Default + Send>(
     let mut loaded = Loaded {
         file,
         rows: &rows,
-        id_of,
+        id_of: kind.id_of,
         ids: HashTable::with_capacity(table.rows_seen),
         keep: vec![false; rows.len()],
     };
@@ -1174,11 +1176,15 @@ fn parse_table<T: Default + Send>(
 
 /// Parses the records of `text` after the header into a table of placeholders, a piece per
 /// task when the text is plain. Returns the table and its pieces.
-fn parse_pieces<T: Default + Send>(
+fn parse_pieces<T: Default + Send, P, I>(
     parser: &RowParser<'_>,
     (text, records, piece_bytes): (&str, Records<'_>, usize),
-    parse_row: &(impl Fn(&mut Row) -> T + Sync),
-) -> Result<(Vec<T>, Vec<Piece>), RegistryError> {
+    kind: &RowKind<P, I>,
+) -> Result<(Vec<T>, Vec<Piece>), RegistryError>
+where
+    P: Fn(&mut Row, &mut T) + Sync,
+    I: Fn(&T) -> &str + Sync,
+{
     let parts: Vec<(Records<'_>, usize)> = match records {
         Records::Plain(plain) => {
             let (body, lines) = plain.rest();
@@ -1211,7 +1217,7 @@ fn parse_pieces<T: Default + Send>(
     }
     let parsed: Vec<Result<Piece, RegistryError>> = shares
         .into_par_iter()
-        .map(|(records, share)| parse_piece(parser, records, share, parse_row))
+        .map(|(records, share)| parse_piece(parser, records, share, kind))
         .collect();
     let mut pieces = Vec::with_capacity(parsed.len());
     let mut first = 0;
@@ -1312,6 +1318,36 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn whole_numbers_read_as_any_other_spelling_of_the_number() {
+        let text = "id,easting,northing\n\
+             A1,394272,806506\n\
+             A2,394272.0,8.06506e5\n\
+             A3, 0394272 ,806506.000\n\
+             A4,-1,806506\n\
+             A5,1234567890123456,806506\n\
+             A6,12a,806506\n";
+        let f = read(text).unwrap();
+        // The csv crate's way (a quoted field; a BOM) reads the same.
+        let quoted = text.replacen("A2,", "\"A2\",", 1);
+        assert_eq!(read(&format!("\u{feff}{quoted}")).unwrap(), f);
+        let at = |i: usize| f.aeds[i].location.map(|l| l.coord);
+        let want = Some(Coord::Bng {
+            easting_m: 394_272.0,
+            northing_m: 806_506.0,
+        });
+        assert_eq!((at(0), at(1), at(2)), (want, want, want));
+        let shown: Vec<String> = f.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "t.csv:5: easting: BNG easting (m) out of range 0..700000 (\"-1\")",
+                "t.csv:6: easting: BNG easting (m) out of range 0..700000 (\"1234567890123456\")",
+                "t.csv:7: easting: not a number (\"12a\")",
+            ]
+        );
     }
 
     #[test]

@@ -128,6 +128,11 @@ macro_rules! text_enum {
             type Err = String;
             /// Case-insensitive; `-`, `_` and spaces are interchangeable.
             fn from_str(s: &str) -> Result<Self, String> {
+                // A value written as the registry writes it needs no normalising.
+                match s {
+                    $($text $(| $alias)* => return Ok($ty::$variant),)+
+                    _ => {}
+                }
                 let k: String = s.trim().to_ascii_lowercase().chars()
                     .map(|c| if c == '-' || c == ' ' { '_' } else { c }).collect();
                 match k.as_str() {
@@ -189,6 +194,22 @@ mod tests {
         assert_eq!(
             "PUBLIC-24-7".parse::<AccessClass>(),
             Ok(AccessClass::Public247)
+        );
+        // Exact spellings (the fast path) and the same words to normalise agree.
+        for (exact, loose) in [
+            ("24/7", " 24/7 "),
+            ("private", "PRIVATE"),
+            ("rescue_ready", "Rescue Ready"),
+            ("public_limited_hours", "public-limited-hours"),
+            ("", "  "),
+        ] {
+            assert_eq!(exact.parse::<AccessClass>(), loose.parse::<AccessClass>());
+            assert_eq!(exact.parse::<Status>(), loose.parse::<Status>());
+        }
+        assert_eq!("".parse::<ManagedBy>(), Ok(ManagedBy::Unknown));
+        assert_eq!(
+            "postcode_centroid".parse::<LocationSource>(),
+            Ok(LocationSource::PostcodeCentroid)
         );
         assert!(
             "sometimes"
