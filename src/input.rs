@@ -182,6 +182,40 @@ pub fn trimmed(s: &str) -> &str {
     }
 }
 
+/// The line each record of a text read by the csv crate starts on. The crate's own line
+/// count is taken where it starts to look for the next record: before the `\n` of a CRLF
+/// and before any blank lines, so one line short after every CRLF.
+pub struct RecordLines<'t> {
+    text: &'t [u8],
+    /// An offset already counted, and the line it is on.
+    at: usize,
+    line: u64,
+}
+
+impl<'t> RecordLines<'t> {
+    pub fn new(text: &'t [u8]) -> Self {
+        RecordLines {
+            text,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line (from 1) of the record the crate started to look for at byte `offset` (no
+    /// earlier than any offset asked before): the line of its first byte that ends no line.
+    pub fn of(&mut self, offset: usize) -> u64 {
+        let rest = self.text.get(offset..).unwrap_or_default();
+        let skip = rest
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        let start = (offset + skip).min(self.text.len()).max(self.at);
+        self.line += memchr::memchr_iter(b'\n', &self.text[self.at..start]).count() as u64;
+        self.at = start;
+        self.line
+    }
+}
+
 /// A whole number of 1 to 15 digits with an optional `-`, as `str::parse::<f64>` reads it
 /// (such a number is exact as f64), in one pass without UTF-8 checks; `None` for anything
 /// else, which the caller parses the general way.

@@ -80,10 +80,6 @@ fn label(header: &Headers, c: usize) -> &str {
     header.label(c).unwrap_or("")
 }
 
-fn line_of(rec: &csv::StringRecord) -> u64 {
-    rec.position().map(|p| p.line()).unwrap_or(0)
-}
-
 fn number(
     path: &Path,
     rec: &csv::StringRecord,
@@ -136,11 +132,23 @@ fn weight(
 }
 
 fn open(path: &Path) -> Result<(csv::Reader<InputReader>, Headers), DemandError> {
-    let file = crate::input::open(path).map_err(|e| DemandError::Open {
+    let file = crate::input::open(path).map_err(|e| open_error(path, e))?;
+    csv_of(path, file)
+}
+
+fn open_error(path: &Path, e: std::io::Error) -> DemandError {
+    DemandError::Open {
         path: path.to_path_buf(),
-        source: e.into(),
-    })?;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+        source: csv::Error::from(e),
+    }
+}
+
+/// A flexible csv reader of `source`, the text of `path`, past its header.
+fn csv_of<R: std::io::Read>(
+    path: &Path,
+    source: R,
+) -> Result<(csv::Reader<R>, Headers), DemandError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(source);
     let header = Headers::new(rdr.headers().map_err(|source| DemandError::Csv {
         path: path.to_path_buf(),
         line: 1,
@@ -189,7 +197,8 @@ pub fn read_counts(path: &Path) -> Result<Vec<CountRow>, DemandError> {
 
 /// Reads counts by postcode: bad rows are skipped and kept (`strict`: the first is the error).
 pub fn read_counts_with(path: &Path, strict: bool) -> Result<DemandRows<CountRow>, DemandError> {
-    let (mut rdr, header) = open(path)?;
+    let bytes = crate::input::read(path).map_err(|e| open_error(path, e))?;
+    let (mut rdr, header) = csv_of(path, bytes.as_slice())?;
     let pc_col = header
         .find_any(&[
             "postcode",
@@ -211,14 +220,19 @@ pub fn read_counts_with(path: &Path, strict: bool) -> Result<DemandRows<CountRow
         .map(|f| f.to_string_lossy().to_string())
         .unwrap_or_default();
     let mut out = DemandRows::default();
+    let mut lines = crate::input::RecordLines::new(&bytes);
+    let mut line_of = |p: Option<&csv::Position>| p.map_or(0, |p| lines.of(p.byte() as usize));
     for rec in rdr.records() {
         let row = rec
             .map_err(|source| DemandError::Csv {
                 path: path.to_path_buf(),
-                line: source.position().map(|p| p.line()).unwrap_or(0),
+                line: line_of(source.position()),
                 source,
             })
-            .and_then(|rec| count_row(path, &header, &file, pc_col, w_col, &rec));
+            .and_then(|rec| {
+                let line = line_of(rec.position());
+                count_row(path, &header, (&file, line), (pc_col, w_col), &rec)
+            });
         match row {
             Ok(r) => out.rows.push(r),
             Err(e) => skip(&mut out.skipped, strict, e)?,
@@ -227,21 +241,20 @@ pub fn read_counts_with(path: &Path, strict: bool) -> Result<DemandRows<CountRow
     Ok(out)
 }
 
-/// One row of a counts file.
+/// One row of a counts file, the record on `line` of `file`.
 fn count_row(
     path: &Path,
     header: &Headers,
-    file: &str,
-    pc_col: usize,
-    w_col: Option<usize>,
+    (file, line): (&str, u64),
+    (pc_col, w_col): (usize, Option<usize>),
     rec: &csv::StringRecord,
 ) -> Result<CountRow, DemandError> {
     let weight = match w_col {
-        Some(c) => weight(path, rec, line_of(rec), c, label(header, c))?,
+        Some(c) => weight(path, rec, line, c, label(header, c))?,
         None => 1.0,
     };
     Ok(CountRow {
-        source: format!("{file}:{}", line_of(rec)),
+        source: format!("{file}:{line}"),
         postcode: rec.get(pc_col).unwrap_or("").trim().to_string(),
         weight,
     })
@@ -261,19 +274,8 @@ pub fn read_points_with(
     crs: &PointCrs,
     strict: bool,
 ) -> Result<DemandRows<DemandPoint>, DemandError> {
-    let open_error = |e: std::io::Error| DemandError::Open {
-        path: path.to_path_buf(),
-        source: csv::Error::from(e),
-    };
-    let bytes = crate::input::read(path).map_err(open_error)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes.as_slice());
-    let header = Headers::new(rdr.headers().map_err(|source| DemandError::Csv {
-        path: path.to_path_buf(),
-        line: 1,
-        source,
-    })?);
+    let bytes = crate::input::read(path).map_err(|e| open_error(path, e))?;
+    let (rdr, header) = csv_of(path, bytes.as_slice())?;
     let cols = PointColumns::find(path, &header)?;
     let start = (rdr.position().byte() as usize).min(bytes.len());
     let first_line = rdr.position().line();
@@ -489,12 +491,14 @@ fn read_piece(
         .flexible(true)
         .from_reader(piece);
     let mut brec = csv::ByteRecord::new();
+    let mut lines = crate::input::RecordLines::new(piece);
     loop {
-        let line_in_piece = rdr.position().line();
+        let line_in_piece = lines.of(rdr.position().byte() as usize);
         let point = match rdr.read_byte_record(&mut brec) {
             Ok(false) => break,
             Ok(true) => {
-                let line = first_line + brec.position().map_or(line_in_piece, |p| p.line()) - 1;
+                let at = brec.position().map(|p| lines.of(p.byte() as usize));
+                let line = first_line + at.unwrap_or(line_in_piece) - 1;
                 match fast_point(ctx, |c| brec.get(c), line) {
                     Some(p) => Ok(p),
                     None => checked_point(ctx, &brec, line),
@@ -502,7 +506,11 @@ fn read_piece(
             }
             Err(source) => Err(DemandError::Csv {
                 path: ctx.path.to_path_buf(),
-                line: first_line + source.position().map_or(line_in_piece, |p| p.line()) - 1,
+                line: first_line
+                    + source
+                        .position()
+                        .map_or(line_in_piece, |p| lines.of(p.byte() as usize))
+                    - 1,
                 source,
             }),
         };
@@ -778,6 +786,29 @@ mod tests {
         let f = file("postcode,count\nLE1,3\nLE2,three\n");
         let e = read_counts(f.path()).unwrap_err().to_string();
         assert!(e.ends_with(":3: count: not a number (\"three\")"), "{e}");
+    }
+
+    /// Spreadsheets save CSV with CRLF line ends, and files gather blank lines: an error
+    /// and a count's source name the line a text editor shows.
+    #[test]
+    fn crlf_and_blank_lines_name_the_right_line() {
+        let f = file("postcode,count\r\nLE1,3\r\n\r\nLE2,2\r\nLE3,three\r\n");
+        let r = read_counts_with(f.path(), false).unwrap();
+        let sources: Vec<&str> = r.rows.iter().map(|c| c.source.as_str()).collect();
+        let name = f.path().file_name().unwrap().to_string_lossy().to_string();
+        assert_eq!(sources, [format!("{name}:2"), format!("{name}:4")]);
+        let e = r.skipped[0].to_string();
+        assert!(e.ends_with(":5: count: not a number (\"three\")"), "{e}");
+        for text in [
+            "id,easting,northing\r\na,1,2\r\n\r\nb,x,4\r\n",
+            "id,easting,northing\r\n\"a\",1,2\r\n\r\nb,x,4\r\n",
+            "id,easting,northing\na,1,2\n\nb,x,4\n",
+        ] {
+            let f = file(text);
+            let r = read_points_with(f.path(), &PointCrs::Bng, false).unwrap();
+            let e = r.skipped[0].to_string();
+            assert!(e.contains(":4: easting"), "{text:?}: {e}");
+        }
     }
 
     #[test]

@@ -747,7 +747,6 @@ impl<'t> Iterator for PlainRecords<'t> {
     type Item = (u64, &'t str);
 
     fn next(&mut self) -> Option<(u64, &'t str)> {
-        let mut empty_before = 0;
         while self.start <= self.text.len() {
             let rest = &self.text.as_bytes()[self.start..];
             let end = memchr::memchr(b'\n', rest).map_or(self.text.len(), |i| self.start + i);
@@ -755,9 +754,8 @@ impl<'t> Iterator for PlainRecords<'t> {
             self.start = end + 1;
             self.lines += 1;
             if !l.is_empty() {
-                return Some((self.lines - empty_before, l));
+                return Some((self.lines, l));
             }
-            empty_before += 1;
         }
         None
     }
@@ -771,9 +769,11 @@ fn push_fields<'t>(record: &'t str, fields: &mut Vec<&'t str>) {
 
 /// One table file's records: split directly when the text has no `"` and no `\r`, else
 /// read by the csv crate (the two agree; `plain_text_reads_as_the_csv_crate_reads_it`).
+use crate::input::RecordLines;
+
 enum Records<'t> {
     Plain(PlainRecords<'t>),
-    Csv(csv::Reader<&'t [u8]>),
+    Csv(csv::Reader<&'t [u8]>, RecordLines<'t>),
 }
 
 impl<'t> Records<'t> {
@@ -786,7 +786,7 @@ impl<'t> Records<'t> {
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(text.as_bytes());
-            Records::Csv(reader)
+            Records::Csv(reader, RecordLines::new(text.as_bytes()))
         }
     }
 
@@ -802,7 +802,7 @@ impl<'t> Records<'t> {
                     header = fields.into_iter().collect();
                 })
                 .is_some(),
-            Records::Csv(reader) => reader
+            Records::Csv(reader, _) => reader
                 .read_record(&mut header)
                 .map_err(|e| csv_error(file, e))?,
         };
@@ -830,13 +830,13 @@ impl<'t> Records<'t> {
                     on_record(line, &fields)?;
                 }
             }
-            Records::Csv(mut reader) => {
+            Records::Csv(mut reader, mut lines) => {
                 let mut record = csv::StringRecord::new();
                 while reader
                     .read_record(&mut record)
                     .map_err(|e| csv_error(file, e))?
                 {
-                    let line = record.position().map_or(0, |p| p.line());
+                    let line = record.position().map_or(0, |p| lines.of(p.byte() as usize));
                     let fields: Vec<&str> = record.iter().collect();
                     on_record(line, &fields)?;
                 }
@@ -1197,8 +1197,8 @@ where
                 .collect()
         }
         // The whole text bounds the records after its header.
-        Records::Csv(reader) => vec![(
-            Records::Csv(reader),
+        Records::Csv(reader, lines) => vec![(
+            Records::Csv(reader, lines),
             crate::input::most_records(text.as_bytes()),
         )],
     };
@@ -1356,6 +1356,20 @@ mod tests {
         assert_eq!(f.aeds.len(), 2);
         assert_eq!(f.aeds[1].name, "Shop");
         assert!(f.errors.is_empty());
+    }
+
+    /// Spreadsheets save CSV with CRLF line ends: an error names the line a text editor
+    /// shows, whether the file takes the plain path or the csv crate's (a quote).
+    #[test]
+    fn crlf_errors_name_the_right_line() {
+        for quote in ["", "\"Hall\""] {
+            let text =
+                format!("id,name,easting,northing\r\nA1,{quote},1,2\r\nA2,,3,4\r\nA3,,-1,4\r\n");
+            let f = read(&text).unwrap();
+            assert_eq!(f.aeds.len(), 2, "{quote:?}");
+            let lines: Vec<u64> = f.errors.iter().map(|e| e.line).collect();
+            assert_eq!(lines, [4], "{quote:?}: {:?}", f.errors);
+        }
     }
 
     #[test]
