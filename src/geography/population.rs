@@ -65,8 +65,9 @@ pub fn read_lsoa_population(path: &Path) -> Result<Vec<LsoaPopulation>, Populati
         path: path.to_path_buf(),
         source,
     };
-    let file = crate::input::open(path).map_err(|e| csv_err(e.into()))?;
-    let mut rdr = csv::Reader::from_reader(file);
+    let bytes = crate::input::read(path).map_err(|e| csv_err(e.into()))?;
+    let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+    let mut lines = crate::input::RecordLines::new(&bytes);
     let headers = Headers::new(rdr.headers().map_err(csv_err)?);
     let col = |name: &'static str| -> Result<usize, PopulationError> {
         headers.require(name).map_err(|e| PopulationError::Field {
@@ -90,7 +91,7 @@ pub fn read_lsoa_population(path: &Path) -> Result<Vec<LsoaPopulation>, Populati
     let mut seen = rustc_hash::FxHashSet::default();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
         let bad =
             |column: &'static str, reason: &'static str, value: &str| PopulationError::Field {

@@ -543,14 +543,15 @@ pub fn read_named_sites(
     postcode_to_metric: Option<PostcodeLookup<'_>>,
 ) -> Result<NamedSites, SitingError> {
     let file = path.display().to_string();
-    let input = crate::input::open(path).map_err(|e| SitingError::Csv {
+    let bytes = crate::input::read(path).map_err(|e| SitingError::Csv {
         file: file.clone(),
         line: 0,
         reason: e.to_string(),
     })?;
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(bytes.as_slice());
+    let mut lines = crate::input::RecordLines::new(&bytes);
     let headers = Headers::new(rdr.headers().map_err(|e| SitingError::Csv {
         file: file.clone(),
         line: 1,
@@ -581,10 +582,14 @@ pub fn read_named_sites(
     for (n, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| SitingError::Csv {
             file: file.clone(),
-            line: e.position().map_or(n as u64 + 2, |p| p.line()),
+            line: e
+                .position()
+                .map_or(n as u64 + 2, |p| lines.of(p.byte() as usize)),
             reason: e.to_string(),
         })?;
-        let line = rec.position().map_or(n as u64 + 2, |p| p.line());
+        let line = rec
+            .position()
+            .map_or(n as u64 + 2, |p| lines.of(p.byte() as usize));
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
         let name = get(Some(c_name)).to_string();
         let id = match get(c_id) {
@@ -719,19 +724,25 @@ mod tests {
         assert!(err.to_string().contains("bad"), "{err}");
     }
 
+    /// The same with LF and with CRLF line ends (as spreadsheets save CSV): lines are named
+    /// as a text editor shows them.
     #[test]
     fn named_sites_csv_places_rows_and_names_unplaced_ones() {
+        let text = "name,lat,lon,postcode\nVillage hall,52.6,-1.1,\nChurch,,,LE1 1AA\nPub,,,ZZ9 9ZZ\nShop,95,1,\n";
+        for line_end in ["\n", "\r\n"] {
+            named_sites_from(&text.replace('\n', line_end));
+        }
+    }
+
+    fn named_sites_from(text: &str) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sites.csv");
-        std::fs::write(
-            &path,
-            "name,lat,lon,postcode\nVillage hall,52.6,-1.1,\nChurch,,,LE1 1AA\nPub,,,ZZ9 9ZZ\nShop,95,1,\n",
-        )
-        .unwrap();
+        std::fs::write(&path, text).unwrap();
         let proj = |lon: f64, lat: f64| Some((lon * 1000.0, lat * 1000.0));
         let lookup = |pc: &str| (pc == "LE1 1AA").then_some((1.0, 2.0));
         let got = read_named_sites(&path, &proj, Some(&lookup)).unwrap();
         assert_eq!(got.sites.len(), 2);
+        assert_eq!(got.sites[1].id, "site:3");
         assert_eq!(got.sites[0].name.as_deref(), Some("Village hall"));
         assert_eq!((got.sites[1].x_m, got.sites[1].y_m), (1.0, 2.0));
         assert_eq!(got.unplaced.len(), 2);
