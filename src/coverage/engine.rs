@@ -729,41 +729,41 @@ pub fn assess_brute_force(
 
 impl CoverageResult {
     /// Demand and residents covered at each radius. Sums run in input order, so they are
-    /// reproducible; the radii are summed in parallel.
+    /// reproducible.
     pub fn totals(&self, demand: &[DemandPoint]) -> Vec<RadiusTotals> {
         let eff = self.config.effective_radii_m();
-        self.config
-            .radii_m
-            .par_iter()
-            .enumerate()
-            .map(|(k, &radius_m)| {
-                let mut t = RadiusTotals {
-                    radius_m,
-                    effective_radius_m: eff[k],
-                    demand_total: 0.0,
-                    demand_covered: 0.0,
-                    pct_covered: 0.0,
-                    residents_total: 0.0,
-                    residents_covered: 0.0,
-                    pct_residents_covered: 0.0,
-                    points_total: demand.len(),
-                    points_covered: 0,
-                };
-                // Without a branch (whether a point is covered is a coin toss to the CPU):
-                // an uncovered point adds +0.0, which leaves every sum as it was.
-                for (p, c) in demand.iter().zip(&self.points) {
-                    t.demand_total += p.weight;
-                    t.residents_total += p.residents;
-                    let bit = (c.covered_mask >> k) & 1;
-                    t.demand_covered += p.weight * f64::from(bit);
-                    t.residents_covered += p.residents * f64::from(bit);
-                    t.points_covered += bit as usize;
-                }
-                t.pct_covered = pct(t.demand_covered, t.demand_total);
-                t.pct_residents_covered = pct(t.residents_covered, t.residents_total);
-                t
+        let mut totals: Vec<RadiusTotals> = (self.config.radii_m.iter().zip(&eff))
+            .map(|(&radius_m, &effective_radius_m)| RadiusTotals {
+                radius_m,
+                effective_radius_m,
+                demand_total: 0.0,
+                demand_covered: 0.0,
+                pct_covered: 0.0,
+                residents_total: 0.0,
+                residents_covered: 0.0,
+                pct_residents_covered: 0.0,
+                points_total: demand.len(),
+                points_covered: 0,
             })
-            .collect()
+            .collect();
+        // One pass over the points for every radius (each point is read from memory once),
+        // without a branch (whether a point is covered is a coin toss to the CPU): an
+        // uncovered point adds +0.0, which leaves every sum as it was.
+        for (p, c) in demand.iter().zip(&self.points) {
+            for (k, t) in totals.iter_mut().enumerate() {
+                t.demand_total += p.weight;
+                t.residents_total += p.residents;
+                let bit = (c.covered_mask >> k) & 1;
+                t.demand_covered += p.weight * f64::from(bit);
+                t.residents_covered += p.residents * f64::from(bit);
+                t.points_covered += bit as usize;
+            }
+        }
+        for t in &mut totals {
+            t.pct_covered = pct(t.demand_covered, t.demand_total);
+            t.pct_residents_covered = pct(t.residents_covered, t.residents_total);
+        }
+        totals
     }
 }
 

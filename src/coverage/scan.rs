@@ -52,8 +52,13 @@ pub fn scan(
     config.validate()?;
     let shape = Shape::new(config, index.facility_count(), wants);
     let mut total = ChunkSums::new(&shape);
-    // Each chunk writes its points' results in place.
-    let mut points = vec![point_coverage(&shape, None); demand.len()];
+    // Each chunk writes its points' results in place. The vector is filled on every core:
+    // the first touch of its pages (tens of MB at national scale) is shared out.
+    let mut points = Vec::new();
+    (0..demand.len())
+        .into_par_iter()
+        .map(|_| point_coverage(&shape, None))
+        .collect_into_vec(&mut points);
     let mut chunks: Vec<Chunk<'_, '_>> = demand
         .chunks(CHUNK_POINTS)
         .zip(points.chunks_mut(CHUNK_POINTS))
@@ -273,8 +278,12 @@ impl ChunkSums {
         availability: &[WeekAvailability],
         demand: &[DemandPoint],
     ) -> WeekCoverage {
-        let demand_total: f64 = demand.iter().map(|p| p.weight).sum();
-        let residents_total: f64 = demand.iter().map(|p| p.residents).sum();
+        // One pass for both sums: the points are read from memory once.
+        let (mut demand_total, mut residents_total) = (0.0, 0.0);
+        for p in demand {
+            demand_total += p.weight;
+            residents_total += p.residents;
+        }
         let open = super::hours::open_per_hour(availability);
         // Each hour sums its masks in the one order; the hours run in parallel.
         let hours: Vec<HourCoverage> = (0..HOURS_PER_WEEK)
