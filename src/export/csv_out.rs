@@ -156,6 +156,11 @@ pub fn field(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// Appends the decimal digits of `n`.
 fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    if n < 10 {
+        // Counts, weights and flags are mostly one digit.
+        buf.push(b'0' + n as u8);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -186,13 +191,20 @@ pub fn push_exact(buf: &mut Vec<u8>, v: f64) {
 /// rounding is unambiguous (|10v − (n + ½)| > 10⁻⁶ for v < 10⁸ m, far above the error of
 /// `10 * v`), the formatter otherwise.
 pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
-    let tenths = v * 10.0;
-    let near_half = (tenths - tenths.floor() - 0.5).abs() < 1e-6;
-    if !(v.is_sign_positive() && v < 1e8) || near_half {
+    if !(v.is_sign_positive() && v < 1e8) {
         let _ = std::io::Write::write_fmt(buf, format_args!("{v:.1}"));
         return;
     }
-    let n = tenths.round() as u64;
+    // Floor and round by integer conversion (`floor` and `round` are library calls on
+    // x86-64 without SSE4.1): `tenths - whole` is exact below 2^52.
+    let tenths = v * 10.0;
+    let whole = tenths as u64;
+    let frac = tenths - whole as f64;
+    if (frac - 0.5).abs() < 1e-6 {
+        let _ = std::io::Write::write_fmt(buf, format_args!("{v:.1}"));
+        return;
+    }
+    let n = whole + u64::from(frac > 0.5);
     push_u64(buf, n / 10);
     buf.push(b'.');
     buf.push(b'0' + (n % 10) as u8);
@@ -247,6 +259,9 @@ mod tests {
             0.0, 0.05, 0.25, 0.75, 1.0, 2.5, 9.95, 99.96, 499.95, 1e8, 3e9,
         ];
         values.extend((0..20_000).map(|i| f64::from(i).sqrt() * 3.7));
+        // Every twentieth of a metre to 1 km: halves, near-halves and carries (9.95, 99.95).
+        values.extend((0..20_000).map(|i| f64::from(i) * 0.05));
+        values.extend((0..20_000).map(|i| f64::from(i) * 0.05 + 1e-9));
         values.extend([-0.0, -1.0, -2.5, 1e15, 1e16, 0.1 + 0.2, f64::INFINITY]);
         for v in values {
             let mut b = Vec::new();
