@@ -59,8 +59,10 @@ pub fn read_criticality_csv(
         line,
         reason,
     };
-    let mut rdr =
-        csv::Reader::from_reader(crate::input::open(path).map_err(|e| bad(0, e.to_string()))?);
+    let bytes = crate::input::read(path).map_err(|e| bad(0, e.to_string()))?;
+    let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+    let mut lines = crate::input::RecordLines::new(&bytes);
+    let mut line_of = |p: Option<&csv::Position>| p.map_or(0, |p| lines.of(p.byte() as usize));
     let headers = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
     let want = format!("demand_sole_{}m", crate::export::csv_out::metres(radius_m));
     let names = crate::csvhead::Headers::new(&headers);
@@ -76,8 +78,8 @@ pub fn read_criticality_csv(
     };
     let mut out = std::collections::HashMap::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let rec = rec.map_err(|e| bad(line_of(e.position()), e.to_string()))?;
+        let line = line_of(rec.position());
         let id = rec.get(c_id).unwrap_or("").trim();
         let raw = rec.get(c_v).unwrap_or("").trim();
         let v: f64 = raw

@@ -7,7 +7,6 @@
 //! `file:line: column: reason (value)`, so it is counted and reported, never dropped.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use crate::csvhead::Headers;
@@ -64,24 +63,21 @@ impl DeprivationTable {
 /// Reads the IMD file at `path`.
 pub fn read_imd(path: &Path) -> Result<DeprivationTable, DeprivationError> {
     let file = path.display().to_string();
-    let f = crate::input::open(path).map_err(|e| DeprivationError::Csv {
+    let bytes = crate::input::read(path).map_err(|e| DeprivationError::Csv {
         file: file.clone(),
         source: e.into(),
     })?;
-    read_imd_from(&file, f)
+    read_imd_from(&file, &bytes)
 }
 
-fn record_line(rec: &csv::StringRecord) -> u64 {
-    rec.position().map_or(0, |p| p.line())
-}
-
-/// Reads an IMD table from `reader`, naming it `file` in messages.
-pub fn read_imd_from(file: &str, reader: impl Read) -> Result<DeprivationTable, DeprivationError> {
+/// Reads an IMD table from `text`, naming it `file` in messages.
+pub fn read_imd_from(file: &str, text: &[u8]) -> Result<DeprivationTable, DeprivationError> {
     let csv_err = |source| DeprivationError::Csv {
         file: file.to_string(),
         source,
     };
-    let mut rdr = csv::Reader::from_reader(reader);
+    let mut rdr = csv::Reader::from_reader(text);
+    let mut lines = crate::input::RecordLines::new(text);
     let h = Headers::new(rdr.headers().map_err(csv_err)?);
     let col = |column: &'static str| {
         h.require(column).map_err(|e| DeprivationError::Field {
@@ -101,7 +97,7 @@ pub fn read_imd_from(file: &str, reader: impl Read) -> Result<DeprivationTable, 
     let mut table = DeprivationTable::default();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = record_line(&rec);
+        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         let bad =
             |column: &'static str, reason: &'static str, value: &str| DeprivationError::Field {
@@ -161,23 +157,24 @@ pub struct LsoaAges {
 /// Reads `usual_residents_total` and `age_65_plus` by `lsoa21cd` from `path`.
 pub fn read_ages(path: &Path) -> Result<BTreeMap<String, LsoaAges>, DeprivationError> {
     let file = path.display().to_string();
-    let f = crate::input::open(path).map_err(|e| DeprivationError::Csv {
+    let bytes = crate::input::read(path).map_err(|e| DeprivationError::Csv {
         file: file.clone(),
         source: e.into(),
     })?;
-    read_ages_from(&file, f)
+    read_ages_from(&file, &bytes)
 }
 
-/// Reads the age columns from `reader`, naming it `file` in messages.
+/// Reads the age columns from `text`, naming it `file` in messages.
 pub fn read_ages_from(
     file: &str,
-    reader: impl Read,
+    text: &[u8],
 ) -> Result<BTreeMap<String, LsoaAges>, DeprivationError> {
     let csv_err = |source| DeprivationError::Csv {
         file: file.to_string(),
         source,
     };
-    let mut rdr = csv::Reader::from_reader(reader);
+    let mut rdr = csv::Reader::from_reader(text);
+    let mut lines = crate::input::RecordLines::new(text);
     let h = Headers::new(rdr.headers().map_err(csv_err)?);
     let col = |column: &'static str| {
         h.require(column).map_err(|e| DeprivationError::Field {
@@ -196,7 +193,7 @@ pub fn read_ages_from(
     let mut out = BTreeMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = record_line(&rec);
+        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         let count = |i: usize, column: &'static str| {
             get(i).parse::<u32>().map_err(|_| DeprivationError::Field {
@@ -269,10 +266,13 @@ mod tests {
             .to_string();
         assert_eq!(e, "x.csv:2: usual_residents_total: not a count (many)");
         let dup = "lsoa21cd,usual_residents_total,IMD_decile\nE1,1,3\nE1,2,3\n";
-        let e = read_imd_from("x.csv", dup.as_bytes())
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("x.csv:3: lsoa21cd: LSOA listed twice"), "{e}");
+        // The same line with LF and CRLF line ends (the Census population file is CRLF).
+        for text in [dup.to_string(), dup.replace('\n', "\r\n")] {
+            let e = read_imd_from("x.csv", text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("x.csv:3: lsoa21cd: LSOA listed twice"), "{e}");
+        }
         let e = read_imd_from("x.csv", "lsoa21cd\nE1\n".as_bytes())
             .unwrap_err()
             .to_string();
