@@ -35,3 +35,5 @@ pub mod siting;
 pub mod sources;
 pub mod store;
 pub mod study;
+#[cfg(test)]
+mod test_rng;

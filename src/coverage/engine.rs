@@ -857,29 +857,17 @@ mod tests {
         );
     }
 
-    /// A small deterministic generator, so the test needs no extra crate.
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self) -> f64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (self.0 >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
-
     #[test]
     fn matches_brute_force_on_random_points() {
         for seed in 1..=3u64 {
-            let mut g = Lcg(seed);
+            let mut g = crate::test_rng::Lcg(seed);
             // Integer metres, as in Code-Point, so exact ties and co-located sites occur.
             let facilities: Vec<Facility> = (0..400)
                 .map(|i| {
                     fac(
                         &format!("F{:04}", (i * 7919) % 400),
-                        (g.next() * 5000.0).round(),
-                        (g.next() * 5000.0).round(),
+                        (g.unit() * 5000.0).round(),
+                        (g.unit() * 5000.0).round(),
                     )
                 })
                 .collect();
@@ -887,8 +875,8 @@ mod tests {
                 .map(|i| {
                     pt(
                         &i.to_string(),
-                        (g.next() * 6000.0 - 500.0).round(),
-                        (g.next() * 6000.0 - 500.0).round(),
+                        (g.unit() * 6000.0 - 500.0).round(),
+                        (g.unit() * 6000.0 - 500.0).round(),
                     )
                 })
                 .collect();
@@ -908,12 +896,12 @@ mod tests {
 
     #[test]
     fn nearest_of_each_is_nearest_of_every_point() {
-        let mut g = Lcg(7);
+        let mut g = crate::test_rng::Lcg(7);
         // Sparse sites over 60 km, some co-located and some at equal distances, and walks
         // of points (steps of up to 2 km, with jumps) inside and outside the grid.
         let facilities: Vec<Facility> = (0..300)
             .map(|i| {
-                let (x, y) = ((g.next() * 60e3).round(), (g.next() * 60e3).round());
+                let (x, y) = ((g.unit() * 60e3).round(), (g.unit() * 60e3).round());
                 match i % 10 {
                     0 => fac(&format!("F{i:03}"), 1000.0, 1000.0),
                     _ => fac(&format!("F{i:03}"), x, y),
@@ -925,10 +913,10 @@ mod tests {
         let points: Vec<[f64; 2]> = (0..5000)
             .map(|i| {
                 if i % 700 == 0 {
-                    (x, y) = (g.next() * 90e3 - 15e3, g.next() * 90e3 - 15e3);
+                    (x, y) = (g.unit() * 90e3 - 15e3, g.unit() * 90e3 - 15e3);
                 }
-                x += ((g.next() - 0.5) * 4000.0).round();
-                y += ((g.next() - 0.5) * 4000.0).round();
+                x += ((g.unit() - 0.5) * 4000.0).round();
+                y += ((g.unit() - 0.5) * 4000.0).round();
                 [x, y]
             })
             .chain([[1000.0, 0.0], [0.0, 1000.0], [1000.0, 1000.0], [5e6, -5e6]])

@@ -463,18 +463,7 @@ mod tests {
     use super::*;
     use crate::coverage::engine::{Facility, FacilityIndex};
     use crate::coverage::hours::{MissingHoursRule, availability};
-
-    /// A small deterministic generator (the tests need no crate for it).
-    struct Lcg(u64);
-    impl Lcg {
-        fn unit(&mut self) -> f64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (self.0 >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::test_rng::Lcg;
 
     /// Every facility within each radius of `p`, by looking at all of them.
     fn within(facilities: &[Facility], p: &DemandPoint, r2: f64) -> Vec<u32> {

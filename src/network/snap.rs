@@ -253,13 +253,8 @@ mod tests {
     /// The grid search finds what a scan of every edge finds, near and far from the network.
     #[test]
     fn same_as_scanning_every_edge() {
-        let mut seed = 5u64;
-        let mut next = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::test_rng::Lcg(5);
+        let mut next = move || rng.unit();
         let xy: Vec<[f64; 2]> = (0..200)
             .map(|_| [next() * 2000.0, next() * 800.0])
             .collect();
