@@ -1,4 +1,4 @@
-//! Code-Point Open GB (1,745,849 rows): parse + index. Target: < 0.5 s on 2 cores.
+//! Code-Point Open GB (1,745,849 rows): parse + index. Target (issue 13): ≤ 160 ms on 2 cores.
 
 use aedcover::geography::PostcodeIndex;
 use criterion::{Criterion, criterion_group, criterion_main};
