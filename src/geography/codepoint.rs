@@ -648,12 +648,13 @@ fn joined(chunks: &[Chunk], maps: &[Vec<u16>], first_row: usize) -> Vec<Entry> {
     entries
 }
 
-/// No Code-Point row is shorter: `A1 1AA,0,0,0` and its line end take 13 bytes.
-const SHORTEST_ROW_BYTES: usize = 13;
+/// No row that gives an entry is shorter: `A11AA,1,1,1` and its line end take 12 bytes.
+const SHORTEST_ROW_BYTES: usize = 12;
 
 fn parse_chunk(chunk: &[u8], cols: Columns) -> Chunk {
     let mut out = Chunk {
-        // Room for every row at once; the pages of what a chunk leaves unused are never touched.
+        // Room for every entry at once (counting the lines would cost a pass over the text);
+        // the pages a chunk leaves unused are never touched.
         entries: Vec::with_capacity(chunk.len() / SHORTEST_ROW_BYTES + 1),
         ..Chunk::default()
     };
