@@ -221,6 +221,23 @@ pub fn trimmed(s: &str) -> &str {
     }
 }
 
+/// What the csv crate's error `e` says of a record, without the crate's own line count (one
+/// short in CRLF text and after blank lines: [`RecordLines`] gives the line instead). A row
+/// whose field count differs from the header's, and a field that is not UTF-8, are put in
+/// words; other errors (I/O, say) read as the crate words them.
+pub fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        // Without `flexible`, every record before this one had the header's length.
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("has {len} fields, the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not UTF-8 text", err.field() + 1)
+        }
+        _ => e.to_string(),
+    }
+}
+
 /// The line each record of a text read by the csv crate starts on. The crate's own line
 /// count is taken where it starts to look for the next record: before the `\n` of a CRLF
 /// and before any blank lines, so one line short after every CRLF.

@@ -78,7 +78,7 @@ pub fn read_criticality_csv(
     };
     let mut out = std::collections::HashMap::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| bad(line_of(e.position()), e.to_string()))?;
+        let rec = rec.map_err(|e| bad(line_of(e.position()), crate::input::csv_reason(&e)))?;
         let line = line_of(rec.position());
         let id = rec.get(c_id).unwrap_or("").trim();
         let raw = rec.get(c_v).unwrap_or("").trim();
@@ -141,6 +141,21 @@ mod tests {
         assert_eq!(c[0].demand_sole, vec![0.0, 2.0, 0.0]);
         assert_eq!(c[1].demand_sole, vec![0.0, 3.0, 0.0]);
         assert_eq!(c[1].residents_sole, vec![0.0, 30.0, 0.0]);
+    }
+
+    #[test]
+    fn a_criticality_csv_row_of_the_wrong_length_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("criticality.csv");
+        let text = "aed_id,demand_sole_500m\r\nA,1.5\r\nB\r\n";
+        std::fs::write(&path, text).unwrap();
+        let e = read_criticality_csv(&path, 500.0).unwrap_err().to_string();
+        assert!(
+            e.ends_with("criticality.csv:3: has 1 fields, the header has 2"),
+            "{e}"
+        );
+        std::fs::write(&path, "aed_id,demand_sole_500m\r\nA,1.5\r\nB,2\r\n").unwrap();
+        assert_eq!(read_criticality_csv(&path, 500.0).unwrap()["B"], 2.0);
     }
 
     #[test]

@@ -16,6 +16,13 @@ use crate::csvhead::Headers;
 pub enum DeprivationError {
     #[error("{file}: {source}")]
     Csv { file: String, source: csv::Error },
+    /// A record the csv crate cannot read (the wrong number of fields, say), at its line.
+    #[error("{file}:{line}: {reason}")]
+    Record {
+        file: String,
+        line: u64,
+        reason: String,
+    },
     #[error("{file}:{line}: {column}: {reason} ({value})")]
     Field {
         file: String,
@@ -96,7 +103,7 @@ pub fn read_imd_from(file: &str, text: &[u8]) -> Result<DeprivationTable, Depriv
     let (c_nm, c_rank) = (h.find("lsoa21nm"), h.find("imd_rank"));
     let mut table = DeprivationTable::default();
     for rec in rdr.records() {
-        let rec = rec.map_err(csv_err)?;
+        let rec = rec.map_err(|e| record_error(file, &mut lines, e))?;
         let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         let bad =
@@ -154,6 +161,26 @@ pub struct LsoaAges {
     pub age_65_plus: u32,
 }
 
+/// The error of a record of `file` that the csv crate cannot read, at the line a text editor
+/// shows ([`crate::input::csv_reason`]).
+fn record_error(
+    file: &str,
+    lines: &mut crate::input::RecordLines,
+    e: csv::Error,
+) -> DeprivationError {
+    match e.position() {
+        Some(p) => DeprivationError::Record {
+            file: file.to_string(),
+            line: lines.of(p.byte() as usize),
+            reason: crate::input::csv_reason(&e),
+        },
+        None => DeprivationError::Csv {
+            file: file.to_string(),
+            source: e,
+        },
+    }
+}
+
 /// Reads `usual_residents_total` and `age_65_plus` by `lsoa21cd` from `path`.
 pub fn read_ages(path: &Path) -> Result<BTreeMap<String, LsoaAges>, DeprivationError> {
     let file = path.display().to_string();
@@ -192,7 +219,7 @@ pub fn read_ages_from(
     );
     let mut out = BTreeMap::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(csv_err)?;
+        let rec = rec.map_err(|e| record_error(file, &mut lines, e))?;
         let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         let count = |i: usize, column: &'static str| {
@@ -280,6 +307,23 @@ mod tests {
             e.starts_with("x.csv:1: usual_residents_total: column missing"),
             "{e}"
         );
+    }
+
+    /// A row the csv crate cannot read is named by the line a text editor shows, CRLF or
+    /// after a blank line (the crate's own count is one short there).
+    #[test]
+    fn a_row_of_the_wrong_length_names_its_line() {
+        let lf = "lsoa21cd,usual_residents_total,IMD_decile\nE1,5,3\nE2,2\n";
+        let blank = "lsoa21cd,usual_residents_total,IMD_decile\nE1,5,3\n\nE2,2\n";
+        let crlf = lf.replace('\n', "\r\n");
+        for (text, line) in [(lf, 3), (crlf.as_str(), 3), (blank, 4)] {
+            let e = read_imd_from("x.csv", text.as_bytes()).unwrap_err();
+            let want = format!("x.csv:{line}: has 2 fields, the header has 3");
+            assert_eq!(e.to_string(), want);
+            let ages = text.replace("IMD_decile", "age_65_plus");
+            let e = read_ages_from("x.csv", ages.as_bytes()).unwrap_err();
+            assert_eq!(e.to_string(), want);
+        }
     }
 
     #[test]

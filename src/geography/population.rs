@@ -41,6 +41,13 @@ pub struct LsoaPopulation {
 pub enum PopulationError {
     #[error("{path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
+    /// A record the csv crate cannot read (the wrong number of fields, say), at its line.
+    #[error("{path}:{line}: {reason}")]
+    Record {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
     #[error("{path}:{line}: {column}: {reason} ({value:?})")]
     Field {
         path: PathBuf,
@@ -90,7 +97,14 @@ pub fn read_lsoa_population(path: &Path) -> Result<Vec<LsoaPopulation>, Populati
     let mut out = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
     for rec in rdr.records() {
-        let rec = rec.map_err(csv_err)?;
+        let rec = rec.map_err(|e| match e.position() {
+            Some(p) => PopulationError::Record {
+                path: path.to_path_buf(),
+                line: lines.of(p.byte() as usize),
+                reason: crate::input::csv_reason(&e),
+            },
+            None => csv_err(e),
+        })?;
         let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
         let bad =
@@ -413,6 +427,16 @@ mod tests {
         assert_eq!(rep.units_outside, 1);
         assert_eq!(rep.residents_by_utla["U2"], 7);
         assert_eq!(r.lsoa_of("A3"), Some("A"));
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_length_in_crlf_names_its_line() {
+        let text = "lsoa21cd,lsoa21nm,lad_code,utla_code,usual_residents_total,centroid_lat,centroid_lon\r\n\
+              E01,A,L,U,12,52.6,-1.1\r\nE02,B,L,U,7\r\n";
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        let msg = read_lsoa_population(f.path()).unwrap_err().to_string();
+        assert!(msg.ends_with(":3: has 5 fields, the header has 7"), "{msg}");
     }
 
     #[test]

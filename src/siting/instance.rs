@@ -585,7 +585,7 @@ pub fn read_named_sites(
             line: e
                 .position()
                 .map_or(n as u64 + 2, |p| lines.of(p.byte() as usize)),
-            reason: e.to_string(),
+            reason: crate::input::csv_reason(&e),
         })?;
         let line = rec
             .position()
@@ -755,6 +755,14 @@ mod tests {
             got.unplaced[1].contains(":5: lat/lon"),
             "{:?}",
             got.unplaced
+        );
+        let ragged = text.replace(",95,1,", ",95");
+        std::fs::write(&path, ragged).unwrap();
+        let e = read_named_sites(&path, &proj, Some(&lookup)).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.ends_with("sites.csv:5: has 2 fields, the header has 4"),
+            "{e}"
         );
     }
 
