@@ -748,14 +748,16 @@ impl CoverageResult {
             .collect();
         // One pass over the points for every radius (each point is read from memory once),
         // without a branch (whether a point is covered is a coin toss to the CPU): an
-        // uncovered point adds +0.0, which leaves every sum as it was.
+        // uncovered point adds +0.0, which leaves every sum as it was. (A mask, not a
+        // product: an infinite weight times 0 would be NaN.)
         for (p, c) in demand.iter().zip(&self.points) {
             for (k, t) in totals.iter_mut().enumerate() {
                 t.demand_total += p.weight;
                 t.residents_total += p.residents;
                 let bit = (c.covered_mask >> k) & 1;
-                t.demand_covered += p.weight * f64::from(bit);
-                t.residents_covered += p.residents * f64::from(bit);
+                let keep = |v: f64| f64::from_bits(v.to_bits() & u64::from(bit).wrapping_neg());
+                t.demand_covered += keep(p.weight);
+                t.residents_covered += keep(p.residents);
                 t.points_covered += bit as usize;
             }
         }
@@ -795,6 +797,24 @@ mod tests {
             weight: 1.0,
             residents: 0.0,
         }
+    }
+
+    #[test]
+    fn an_uncovered_point_adds_nothing_to_what_is_covered_whatever_its_weight() {
+        let idx = FacilityIndex::new(vec![fac("A", 0.0, 0.0)]);
+        let far = DemandPoint {
+            weight: f64::INFINITY,
+            residents: f64::INFINITY,
+            ..pt("far", 10_000.0, 0.0)
+        };
+        let demand = [pt("near", 10.0, 0.0), far];
+        let t = assess(&idx, &demand, &CoverageConfig::default())
+            .unwrap()
+            .totals(&demand);
+        assert!(
+            t.iter()
+                .all(|t| t.demand_covered == 1.0 && t.residents_covered == 0.0)
+        );
     }
 
     #[test]
