@@ -57,6 +57,13 @@ pub enum ImportError {
         #[source]
         source: csv::Error,
     },
+    /// A record the csv crate cannot read (a field that is not UTF-8), at its line.
+    #[error("{path}:{line}: {reason}")]
+    Record {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
 }
 
 /// The shape of an input file.

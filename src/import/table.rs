@@ -80,20 +80,36 @@ fn value(record: &csv::StringRecord, col: Option<usize>) -> Option<&str> {
 /// Import a council CSV file.
 pub fn import_table(path: impl AsRef<Path>) -> Result<(Vec<Aed>, ImportReport), ImportError> {
     let path = path.as_ref();
-    let file = crate::input::open(path).map_err(|source| ImportError::Io {
+    let bytes = crate::input::read(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
     })?;
     let stem = path
         .file_stem()
         .map_or("table".into(), |s| s.to_string_lossy().into_owned());
-    import_table_from_reader(file, &path.display().to_string(), &stem)
+    import_table_from_bytes(&bytes, &path.display().to_string(), &stem)
 }
 
 /// Import a council CSV from a reader; `name` stands for the file in messages and `stem`
-/// starts the ids (`<stem>-<line>`).
+/// starts the ids (`<stem>-<line>`, the line a text editor shows, CRLF or not, when the
+/// file has no id column).
 pub fn import_table_from_reader<R: Read>(
-    reader: R,
+    mut reader: R,
+    name: &str,
+    stem: &str,
+) -> Result<(Vec<Aed>, ImportReport), ImportError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| ImportError::Io {
+            path: name.into(),
+            source,
+        })?;
+    import_table_from_bytes(&bytes, name, stem)
+}
+
+fn import_table_from_bytes(
+    bytes: &[u8],
     name: &str,
     stem: &str,
 ) -> Result<(Vec<Aed>, ImportReport), ImportError> {
@@ -101,7 +117,8 @@ pub fn import_table_from_reader<R: Read>(
         path: name.into(),
         source,
     };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let mut lines = crate::input::RecordLines::new(bytes);
     let header = Headers::new(rdr.headers().map_err(csv_err)?);
     let cols = Columns::from_header(&header);
     let has_wgs84 = cols.lat.is_some() && cols.lon.is_some();
@@ -119,8 +136,15 @@ pub fn import_table_from_reader<R: Read>(
     let mut report = ImportReport::new(name, crate::sources::Source::undeclared(stem));
     let mut aeds = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let rec = rec.map_err(|e| match e.position() {
+            Some(p) => ImportError::Record {
+                path: name.into(),
+                line: lines.of(p.byte() as usize),
+                reason: crate::input::csv_reason(&e),
+            },
+            None => csv_err(e),
+        })?;
+        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         report.read += 1;
         match row_to_aed(&rec, &cols, name, stem, line) {
             Ok(aed) => {
@@ -212,6 +236,8 @@ mod tests {
     use super::*;
     use crate::registry::AccessClass;
 
+    /// The same with LF and with CRLF line ends (as spreadsheets save CSV): ids and messages
+    /// name the line a text editor shows.
     #[test]
     fn trafford_shape() {
         let csv = "Location,Address1,Address2,Address3,Postcode,Notes,Latitude,Longitude\n\
@@ -219,6 +245,11 @@ mod tests {
                    No Position,Road,NA,NA,M33 5NW,NA,NA,NA\n\
                    Bad,Road,,,M33 5NW,,53.4x,-2.3\n\
                    Half,Road,,,M33 5NW,,53.4,\n";
+        trafford_shape_from(csv);
+        trafford_shape_from(&csv.replace('\n', "\r\n"));
+    }
+
+    fn trafford_shape_from(csv: &str) {
         let (aeds, rep) = import_table_from_reader(csv.as_bytes(), "t.csv", "t").unwrap();
         assert_eq!((rep.read, rep.imported), (4, 2), "{rep}");
         assert_eq!(rep.without_position, 1);
@@ -261,6 +292,9 @@ mod tests {
                 northing_m: 318000.0
             }
         );
+        let latin1 = b"Name,Latitude,Longitude\r\nHall,52.6,-1.1\r\nCaf\xe9,52.6,-1.1\r\n";
+        let err = import_table_from_reader(&latin1[..], "l.csv", "l").unwrap_err();
+        assert_eq!(err.to_string(), "l.csv:3: field 1 is not UTF-8 text");
         let err = import_table_from_reader("a,b\n1,2\n".as_bytes(), "x.csv", "x").unwrap_err();
         assert!(
             err.to_string().starts_with("x.csv: no latitude/longitude"),
