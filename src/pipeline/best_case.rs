@@ -116,23 +116,38 @@ pub fn best_case(
     located: &BTreeMap<String, usize>,
     radius_m: f64,
 ) -> Result<Vec<BestCaseEntry>, PipelineError> {
+    use rayon::prelude::*;
     let mut by_district = district_sites(demand);
     let existing = existing_sites(a);
-    let mut out = Vec::new();
-    for row in crate::seeds::aeds_by_district()? {
-        let sites = by_district.remove(&row.district).unwrap_or_default();
-        let aeds_located = located.get(&row.district).copied().unwrap_or(0);
-        out.push(area(
+    let jobs: Vec<_> = (crate::seeds::aeds_by_district()?.into_iter())
+        .map(|row| {
+            let sites = by_district.remove(&row.district).unwrap_or_default();
+            let aeds_located = located.get(&row.district).copied().unwrap_or(0);
+            (row, aeds_located, sites)
+        })
+        .collect();
+    let one = |(row, aeds_located, sites): (crate::seeds::AedsByDistrict, usize, Vec<_>)| {
+        let (id, count) = (row.district, row.aed_count);
+        area(
             settings,
-            row.district,
-            row.aed_count,
+            id,
+            count,
             aeds_located,
             sites,
             &existing,
             radius_m,
-        )?);
+        )
+    };
+    // Bounds only, each area's figures depend on nothing but its own steps: the areas share
+    // out over the cores, in the same order (and the first error in that order is the
+    // error). A time-limited MIP gets the whole machine, one area after another, as a study
+    // that sets its limit expects.
+    if settings.exact_time_limit_s > 0.0 {
+        jobs.into_iter().map(one).collect()
+    } else {
+        let done: Vec<_> = jobs.into_par_iter().map(one).collect();
+        done.into_iter().collect()
     }
-    Ok(out)
 }
 
 /// Every counted AED as a fixed site.
