@@ -105,13 +105,7 @@ pub fn import_circuit_from_reader<R: Read>(
     mut reader: R,
     name: &str,
 ) -> Result<(Vec<Aed>, ImportReport), ImportError> {
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|source| ImportError::Io {
-            path: name.into(),
-            source,
-        })?;
+    let bytes = super::read_all(name, &mut reader)?;
     let csv_err = |source| ImportError::Csv {
         path: name.into(),
         source,
@@ -119,6 +113,7 @@ pub fn import_circuit_from_reader<R: Read>(
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(bytes.as_slice());
+    let mut lines = crate::input::RecordLines::new(&bytes);
     let header = rdr.headers().map_err(csv_err)?.clone();
     let cols = Columns::from_header(&header).map_err(|reason| ImportError::Format {
         path: name.into(),
@@ -129,7 +124,7 @@ pub fn import_circuit_from_reader<R: Read>(
     let mut seen = HashSet::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| start_line(&bytes, p));
+        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
         report.read += 1;
         match row_to_aed(&rec, &cols, name, line) {
             Ok(aed) if !seen.insert(aed.id.clone()) => report.reject(format!(
@@ -144,20 +139,6 @@ pub fn import_circuit_from_reader<R: Read>(
         }
     }
     Ok((aeds, report))
-}
-
-/// The line a record starts on. csv reports the line where the reader stood, which in a
-/// CRLF file is still the previous line (the record ended at its `\r`; the `\n` comes next).
-fn start_line(bytes: &[u8], pos: &csv::Position) -> u64 {
-    let from = usize::try_from(pos.byte()).unwrap_or(usize::MAX);
-    let skipped = bytes
-        .get(from..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .filter(|&&b| b == b'\n')
-        .count();
-    pos.line() + skipped as u64
 }
 
 /// A coordinate column as a number, or the `column: reason (value)` why not.

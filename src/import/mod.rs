@@ -66,6 +66,18 @@ pub enum ImportError {
     },
 }
 
+/// All of `reader`'s bytes; `name` stands for the file in messages.
+fn read_all(name: &str, reader: &mut impl std::io::Read) -> Result<Vec<u8>, ImportError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| ImportError::Io {
+            path: name.into(),
+            source,
+        })?;
+    Ok(bytes)
+}
+
 /// The shape of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {

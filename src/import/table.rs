@@ -98,13 +98,7 @@ pub fn import_table_from_reader<R: Read>(
     name: &str,
     stem: &str,
 ) -> Result<(Vec<Aed>, ImportReport), ImportError> {
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|source| ImportError::Io {
-            path: name.into(),
-            source,
-        })?;
+    let bytes = super::read_all(name, &mut reader)?;
     import_table_from_bytes(&bytes, name, stem)
 }
 
