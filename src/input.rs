@@ -270,6 +270,18 @@ impl<'t> RecordLines<'t> {
         self.at = start;
         self.line
     }
+
+    /// [`RecordLines::of`] the place the csv crate gives for a record or an error; `None`
+    /// when it gives none.
+    pub fn at(&mut self, pos: Option<&csv::Position>) -> Option<u64> {
+        pos.map(|p| self.of(usize::try_from(p.byte()).unwrap_or(usize::MAX)))
+    }
+
+    /// The line and [`csv_reason`] of the csv crate's error `e` about a record; `None` for
+    /// an error about no record (I/O, say).
+    pub fn problem(&mut self, e: &csv::Error) -> Option<(u64, String)> {
+        Some((self.at(e.position())?, csv_reason(e)))
+    }
 }
 
 /// A whole number of 1 to 15 digits with an optional `-`, as `str::parse::<f64>` reads it

@@ -62,7 +62,7 @@ pub fn read_criticality_csv(
     let bytes = crate::input::read(path).map_err(|e| bad(0, e.to_string()))?;
     let mut rdr = csv::Reader::from_reader(bytes.as_slice());
     let mut lines = crate::input::RecordLines::new(&bytes);
-    let mut line_of = |p: Option<&csv::Position>| p.map_or(0, |p| lines.of(p.byte() as usize));
+    let mut line_of = |p: Option<&csv::Position>| lines.at(p).unwrap_or(0);
     let headers = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
     let want = format!("demand_sole_{}m", crate::export::csv_out::metres(radius_m));
     let names = crate::csvhead::Headers::new(&headers);

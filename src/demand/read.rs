@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 pub enum DemandError {
     #[error("{path}: {source}")]
     Open { path: PathBuf, source: csv::Error },
-    #[error("{path}:{line}: {source}")]
+    /// Worded without the csv crate's own line count ([`crate::input::csv_reason`]).
+    #[error("{path}:{line}: {reason}", reason = crate::input::csv_reason(.source))]
     Csv {
         path: PathBuf,
         line: u64,
@@ -221,7 +222,7 @@ pub fn read_counts_with(path: &Path, strict: bool) -> Result<DemandRows<CountRow
         .unwrap_or_default();
     let mut out = DemandRows::default();
     let mut lines = crate::input::RecordLines::new(&bytes);
-    let mut line_of = |p: Option<&csv::Position>| p.map_or(0, |p| lines.of(p.byte() as usize));
+    let mut line_of = |p: Option<&csv::Position>| lines.at(p).unwrap_or(0);
     for rec in rdr.records() {
         let row = rec
             .map_err(|source| DemandError::Csv {
@@ -497,7 +498,7 @@ fn read_piece(
         let point = match rdr.read_byte_record(&mut brec) {
             Ok(false) => break,
             Ok(true) => {
-                let at = brec.position().map(|p| lines.of(p.byte() as usize));
+                let at = lines.at(brec.position());
                 let line = first_line + at.unwrap_or(line_in_piece) - 1;
                 match fast_point(ctx, |c| brec.get(c), line) {
                     Some(p) => Ok(p),
@@ -506,11 +507,7 @@ fn read_piece(
             }
             Err(source) => Err(DemandError::Csv {
                 path: ctx.path.to_path_buf(),
-                line: first_line
-                    + source
-                        .position()
-                        .map_or(line_in_piece, |p| lines.of(p.byte() as usize))
-                    - 1,
+                line: first_line + lines.at(source.position()).unwrap_or(line_in_piece) - 1,
                 source,
             }),
         };
@@ -809,6 +806,14 @@ mod tests {
             let e = r.skipped[0].to_string();
             assert!(e.contains(":4: easting"), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn a_field_not_utf8_is_named_once_by_the_line_a_text_editor_shows() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, b"postcode,count\r\nLE1,3\r\nLE\xe9,2\r\n").unwrap();
+        let e = read_counts(f.path()).unwrap_err().to_string();
+        assert!(e.ends_with(":3: field 1 is not UTF-8 text"), "{e}");
     }
 
     #[test]

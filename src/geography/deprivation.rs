@@ -104,7 +104,7 @@ pub fn read_imd_from(file: &str, text: &[u8]) -> Result<DeprivationTable, Depriv
     let mut table = DeprivationTable::default();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| record_error(file, &mut lines, e))?;
-        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
+        let line = lines.at(rec.position()).unwrap_or(0);
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         let bad =
             |column: &'static str, reason: &'static str, value: &str| DeprivationError::Field {
@@ -168,11 +168,11 @@ fn record_error(
     lines: &mut crate::input::RecordLines,
     e: csv::Error,
 ) -> DeprivationError {
-    match e.position() {
-        Some(p) => DeprivationError::Record {
+    match lines.problem(&e) {
+        Some((line, reason)) => DeprivationError::Record {
             file: file.to_string(),
-            line: lines.of(p.byte() as usize),
-            reason: crate::input::csv_reason(&e),
+            line,
+            reason,
         },
         None => DeprivationError::Csv {
             file: file.to_string(),
@@ -220,7 +220,7 @@ pub fn read_ages_from(
     let mut out = BTreeMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| record_error(file, &mut lines, e))?;
-        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
+        let line = lines.at(rec.position()).unwrap_or(0);
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         let count = |i: usize, column: &'static str| {
             get(i).parse::<u32>().map_err(|_| DeprivationError::Field {

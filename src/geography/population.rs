@@ -97,15 +97,15 @@ pub fn read_lsoa_population(path: &Path) -> Result<Vec<LsoaPopulation>, Populati
     let mut out = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| match e.position() {
-            Some(p) => PopulationError::Record {
+        let rec = rec.map_err(|e| match lines.problem(&e) {
+            Some((line, reason)) => PopulationError::Record {
                 path: path.to_path_buf(),
-                line: lines.of(p.byte() as usize),
-                reason: crate::input::csv_reason(&e),
+                line,
+                reason,
             },
             None => csv_err(e),
         })?;
-        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
+        let line = lines.at(rec.position()).unwrap_or(0);
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
         let bad =
             |column: &'static str, reason: &'static str, value: &str| PopulationError::Field {

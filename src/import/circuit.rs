@@ -124,7 +124,7 @@ pub fn import_circuit_from_reader<R: Read>(
     let mut seen = HashSet::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
+        let line = lines.at(rec.position()).unwrap_or(0);
         report.read += 1;
         match row_to_aed(&rec, &cols, name, line) {
             Ok(aed) if !seen.insert(aed.id.clone()) => report.reject(format!(

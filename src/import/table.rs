@@ -130,15 +130,15 @@ fn import_table_from_bytes(
     let mut report = ImportReport::new(name, crate::sources::Source::undeclared(stem));
     let mut aeds = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| match e.position() {
-            Some(p) => ImportError::Record {
+        let rec = rec.map_err(|e| match lines.problem(&e) {
+            Some((line, reason)) => ImportError::Record {
                 path: name.into(),
-                line: lines.of(p.byte() as usize),
-                reason: crate::input::csv_reason(&e),
+                line,
+                reason,
             },
             None => csv_err(e),
         })?;
-        let line = rec.position().map_or(0, |p| lines.of(p.byte() as usize));
+        let line = lines.at(rec.position()).unwrap_or(0);
         report.read += 1;
         match row_to_aed(&rec, &cols, name, stem, line) {
             Ok(aed) => {

@@ -836,7 +836,7 @@ impl<'t> Records<'t> {
                     .read_record(&mut record)
                     .map_err(|e| csv_error(file, e))?
                 {
-                    let line = record.position().map_or(0, |p| lines.of(p.byte() as usize));
+                    let line = lines.at(record.position()).unwrap_or(0);
                     let fields: Vec<&str> = record.iter().collect();
                     on_record(line, &fields)?;
                 }

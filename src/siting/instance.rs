@@ -582,14 +582,10 @@ pub fn read_named_sites(
     for (n, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| SitingError::Csv {
             file: file.clone(),
-            line: e
-                .position()
-                .map_or(n as u64 + 2, |p| lines.of(p.byte() as usize)),
+            line: lines.at(e.position()).unwrap_or(n as u64 + 2),
             reason: crate::input::csv_reason(&e),
         })?;
-        let line = rec
-            .position()
-            .map_or(n as u64 + 2, |p| lines.of(p.byte() as usize));
+        let line = lines.at(rec.position()).unwrap_or(n as u64 + 2);
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
         let name = get(Some(c_name)).to_string();
         let id = match get(c_id) {
