@@ -27,9 +27,9 @@
 //! close: in 120 s it holds 2,833 (the optimum, which HiGHS proves in about 10 minutes;
 //! `benches/siting_optimum.sh`) and proves a bound of 2,840, a 0.25 % gap. The root bound,
 //! 2,842, is the LP's (2,842.19, `benches/siting_optimum.sh --lp`), reached in about 7 s by
-//! the smoothed descent ([`super::smooth`]); the passes below it ([`super::lagbb`]) prove
-//! 2,841 and then 2,840; the LP bound is too weak there for a full proof by branching within
-//! minutes (`benches/siting_leicester.rs`).
+//! the smoothed descent (the private module `siting::smooth`); the passes below it
+//! ([`super::lagbb`]) prove 2,841 and then 2,840; the LP bound is too weak there for a full
+//! proof by branching within minutes (`benches/siting_leicester.rs`).
 
 use std::time::Instant;
 

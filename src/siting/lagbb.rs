@@ -11,9 +11,9 @@
 //!
 //! over the free candidates and the groups some free candidate covers (a group no free
 //! candidate covers cannot be covered in the subtree). At the root, accelerated gradient
-//! steps on a smoothed form of `L` ([`super::smooth`]) bring it to the LP bound, where
-//! subgradient steps alone stall well above it; subgradient steps then tighten each node's
-//! bound, and the parent's multipliers warm-start each child.
+//! steps on a smoothed form of `L` (the private module `siting::smooth`) bring it to the LP
+//! bound, where subgradient steps alone stall well above it; subgradient steps then tighten
+//! each node's bound, and the parent's multipliers warm-start each child.
 //!
 //! **Reduced-cost fixing.** With the best multipliers of a node, forcing a free candidate `j`
 //! outside the `k'` best into the solution gives the bound `L − c_[k'] + c_j`, and forcing
