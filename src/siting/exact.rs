@@ -69,7 +69,7 @@ pub enum ExactStatus {
     TimeLimit,
     /// The time limit stopped the search before it improved on the warm start; the result
     /// is the warm start's (greedy improved by local search, or greedy's alone without a
-    /// warm start), the bound the Lagrangian relaxation's.
+    /// warm start), the bound the best the search proved.
     TimeLimitStartKept,
 }
 
@@ -79,7 +79,7 @@ impl ExactStatus {
             ExactStatus::Optimal => "optimal",
             ExactStatus::TimeLimit => "time limit reached, best known solution",
             ExactStatus::TimeLimitStartKept => {
-                "time limit reached before the search improved on the warm start: best known = the warm start, gap from the Lagrangian bound"
+                "time limit reached before the search improved on the warm start: best known = the warm start, gap from the best proven bound"
             }
         }
     }
@@ -235,9 +235,14 @@ fn in_kept(chosen: &[usize], red: &Reduced) -> Vec<usize> {
     out
 }
 
-/// The exact solver: a Lagrangian branch and bound ([`super::lagbb`], pure Rust).
+/// The exact solver: a Lagrangian branch and bound ([`super::lagbb`], pure Rust), or with
+/// the `highs` feature HiGHS below its root.
 pub fn mip_solver() -> &'static str {
-    "Lagrangian branch and bound (pure Rust)"
+    if cfg!(feature = "highs") {
+        "HiGHS 1.16 below a Lagrangian root (reduction, bound and fixing in Rust)"
+    } else {
+        "Lagrangian branch and bound (pure Rust)"
+    }
 }
 
 /// Solves the covering problem for `k` sites exactly, within `options.time_limit_s` of wall
@@ -360,7 +365,7 @@ mod tests {
     fn a_run_stopped_before_an_improvement_names_the_warm_start_and_the_lagrangian_bound() {
         let text = ExactStatus::TimeLimitStartKept.as_str();
         assert!(
-            text.contains("warm start") && text.contains("Lagrangian"),
+            text.contains("warm start") && text.contains("proven bound"),
             "{text}"
         );
         assert!(

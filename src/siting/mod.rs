@@ -15,6 +15,8 @@ pub mod greedy;
 pub mod instance;
 pub mod lagbb;
 pub mod local;
+#[cfg(feature = "highs")]
+mod mip;
 pub mod report;
 mod smooth;
 
