@@ -2,14 +2,15 @@
 //! demand (weight 1) and as a candidate, no existing AEDs, 500 m, k = 20. Times greedy,
 //! greedy + local search (the default heuristic) and the Lagrangian bound, and prints the
 //! values and the proven gap (heuristic vs bound); then the exact solver once, with its
-//! value, bound, gap and time against its time limit.
+//! value, bound, gap and time against its time limit. `--features highs` runs the exact
+//! solver with HiGHS below the Lagrangian root.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 use aedcover::siting::{
-    CoveringInstance, DemandSite, ExactOptions, InstanceOptions, LocalOptions, demand_candidates,
-    exact, greedy, lagrangian_bound, local_search, mip_solver,
+    CoveringInstance, DemandSite, ExactOptions, ExactStatus, InstanceOptions, LocalOptions,
+    demand_candidates, exact, greedy, lagrangian_bound, local_search, mip_solver,
 };
 
 const DISTRICTS: [&str; 5] = ["LE1", "LE2", "LE3", "LE4", "LE5"];
@@ -126,6 +127,14 @@ fn exact_once(
         e.value
     );
     assert!(e.upper_bound >= e.value - 1e-9);
+    assert!(
+        e.upper_bound >= PROVEN_OPTIMUM - 1e-9,
+        "bound {} below the proven optimum",
+        e.upper_bound
+    );
+    if e.status == ExactStatus::Optimal {
+        assert_eq!(e.value, PROVEN_OPTIMUM, "a proof of another value");
+    }
     if let Some(root) = e.root_bound {
         assert!(
             root <= LP_OPTIMUM.floor() + 1.0,
