@@ -136,7 +136,8 @@ pub fn assess(
                 None => scan(&index, points, &config, wants),
             })
         },
-        || crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check),
+        // Unranked: it is ranked by criticality (a full sort) once the pass is done.
+        || crate::registry::check_unranked(&registry.aeds, registry.guardians.as_deref(), &check),
     );
     let Scan {
         result,

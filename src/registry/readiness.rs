@@ -216,6 +216,14 @@ pub struct Triage {
 /// Triage `aeds` on `opts.today`. With `guardians`, a guardian id not in it counts as no
 /// guardian. Devices are ranked by number of problems (most first), then id.
 pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Triage {
+    let mut triage = check_unranked(aeds, guardians, opts);
+    triage.sort();
+    triage
+}
+
+/// [`check`] with the devices in registry order, for a caller that ranks them next with
+/// [`Triage::rank_by_criticality`] (which sorts them in full): one sort, not two.
+pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Triage {
     let known: Option<HashSet<&str>> =
         guardians.map(|gs| gs.iter().map(|g| g.id.as_str()).collect());
     let mut devices = Vec::new();
@@ -250,7 +258,7 @@ pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) 
             (k, n)
         })
         .collect();
-    let mut triage = Triage {
+    Triage {
         summary: Summary {
             today: opts.today,
             due_days: opts.due_days,
@@ -264,9 +272,7 @@ pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) 
             bad_rows: 0,
         },
         devices,
-    };
-    triage.sort();
-    triage
+    }
 }
 
 fn problems_of(aed: &Aed, known: Option<&HashSet<&str>>, opts: &CheckOptions) -> Vec<Problem> {
