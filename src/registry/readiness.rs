@@ -226,7 +226,7 @@ pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) 
 pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Triage {
     let known: Option<HashSet<&str>> =
         guardians.map(|gs| gs.iter().map(|g| g.id.as_str()).collect());
-    let mut devices = Vec::new();
+    let mut devices = Vec::with_capacity(aeds.len());
     let mut retired = 0;
     let mut without_problems = 0;
     for aed in aeds {
@@ -248,16 +248,7 @@ pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &Check
             });
         }
     }
-    let counts = ProblemKind::ALL
-        .iter()
-        .map(|&k| {
-            let n = devices
-                .iter()
-                .filter(|d| d.problems.iter().any(|p| p.kind() == k))
-                .count();
-            (k, n)
-        })
-        .collect();
+    let counts = counts_per_kind(&devices);
     Triage {
         summary: Summary {
             today: opts.today,
@@ -273,6 +264,25 @@ pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &Check
         },
         devices,
     }
+}
+
+/// Devices per problem kind (each device once per kind it has), every kind in
+/// [`ProblemKind::ALL`] order: one pass over the devices, not one per kind.
+fn counts_per_kind(devices: &[DeviceTriage]) -> Vec<(ProblemKind, usize)> {
+    let mut n = vec![0usize; ProblemKind::ALL.len()];
+    for d in devices {
+        let mut has = 0u32;
+        for p in &d.problems {
+            let kind = p.kind();
+            if let Some(i) = ProblemKind::ALL.iter().position(|&k| k == kind) {
+                has |= 1 << i;
+            }
+        }
+        for (i, count) in n.iter_mut().enumerate() {
+            *count += ((has >> i) & 1) as usize;
+        }
+    }
+    ProblemKind::ALL.iter().copied().zip(n).collect()
 }
 
 fn problems_of(aed: &Aed, known: Option<&HashSet<&str>>, opts: &CheckOptions) -> Vec<Problem> {
