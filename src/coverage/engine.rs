@@ -177,15 +177,19 @@ impl Grid {
         for c in 0..nx * ny {
             start[c + 1] += start[c];
         }
-        let mut fill = start.clone();
+        // `start[c]` is cell c's fill cursor while the sites are placed (no copy of the
+        // array, which has millions of cells at national scale); after placing, it holds
+        // the start of cell c + 1, and a shift by one cell puts every start back.
         let mut cells = vec![0u32; sites.len()];
         let mut xy = vec![[0.0; 2]; sites.len()];
         for (i, s) in sites.iter().enumerate() {
             let c = cell_of(s);
-            cells[fill[c] as usize] = i as u32;
-            xy[fill[c] as usize] = [s.x_m, s.y_m];
-            fill[c] += 1;
+            cells[start[c] as usize] = i as u32;
+            xy[start[c] as usize] = [s.x_m, s.y_m];
+            start[c] += 1;
         }
+        start.copy_within(0..nx * ny, 1);
+        start[0] = 0;
         Grid {
             x0,
             y0,

@@ -110,6 +110,10 @@ struct Shape<'a> {
     r2_by_size: Vec<f64>,
     facilities: usize,
     wants: ScanWants<'a>,
+    /// The hours each facility is open (its `bits`), when hours are wanted: read for every
+    /// facility near every point, so kept dense (24 bytes a facility, not the whole
+    /// [`WeekAvailability`]).
+    open_bits: Vec<[u64; 3]>,
 }
 
 impl<'a> Shape<'a> {
@@ -125,6 +129,10 @@ impl<'a> Shape<'a> {
             r_max: eff.iter().cloned().fold(0.0, f64::max),
             nr: eff.len(),
             facilities,
+            open_bits: wants
+                .hours
+                .map(|a| a.iter().map(WeekAvailability::bits).collect())
+                .unwrap_or_default(),
             wants,
         }
     }
@@ -408,7 +416,6 @@ fn count_point(
     seen.count.iter_mut().for_each(|c| *c = 0);
     seen.mask.iter_mut().for_each(|m| *m = [0; 3]);
     let nr = shape.nr;
-    let avail = shape.wants.hours;
     let crit = shape.wants.criticality;
     let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, |f, d2| {
         let rank = shape.size_rank(d2);
@@ -417,8 +424,8 @@ fn count_point(
         }
         seen.count[rank] += 1;
         seen.sole[rank] = f;
-        if let Some(a) = avail.and_then(|a| a.get(f as usize)) {
-            for (m, b) in seen.mask[rank].iter_mut().zip(a.bits()) {
+        if let Some(bits) = shape.open_bits.get(f as usize) {
+            for (m, b) in seen.mask[rank].iter_mut().zip(bits) {
                 *m |= b;
             }
         }

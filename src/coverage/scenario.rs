@@ -175,8 +175,8 @@ pub fn select(aeds: &[Aed], rule: &CountedRule, to_metric: CoordToMetric<'_>) ->
         .par_iter()
         .map(|aed| judge(aed, rule, to_metric))
         .collect();
-    let mut facilities = Vec::new();
-    let mut avail = Vec::new();
+    let mut facilities = Vec::with_capacity(judged.len());
+    let mut avail = Vec::with_capacity(judged.len());
     for j in judged {
         match j {
             Judged::Retired => counts.retired += 1,

@@ -116,12 +116,24 @@ pub fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 /// that would start a formula (`=`, `+`, `-`, `@`) gets a leading apostrophe, which Excel
 /// and LibreOffice hide. Numbers such as `-1.5` are left alone.
 pub fn text(s: &str) -> String {
-    let starts_formula = s.starts_with(['=', '+', '@', '\t', '\r'])
-        || (s.starts_with('-') && s.parse::<f64>().is_err());
-    if starts_formula {
+    if starts_formula(s) {
         format!("'{s}")
     } else {
         s.to_owned()
+    }
+}
+
+/// Whether a spreadsheet would read `s` as a formula (see [`text`]).
+fn starts_formula(s: &str) -> bool {
+    s.starts_with(['=', '+', '@', '\t', '\r']) || (s.starts_with('-') && s.parse::<f64>().is_err())
+}
+
+/// [`push_field`] of [`text`]`(s)`, with no copy of `s` when it needs no apostrophe.
+pub fn push_text(buf: &mut Vec<u8>, s: &str) {
+    if starts_formula(s) {
+        push_field(buf, &text(s));
+    } else {
+        push_field(buf, s);
     }
 }
 

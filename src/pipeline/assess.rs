@@ -19,6 +19,7 @@ use crate::study::Study;
 /// What the assessment found.
 pub struct Assessment {
     pub rule: CountedRule,
+    /// Its `facilities` are moved into `index`: read them as `index.facilities()`.
     pub selection: Selection,
     pub index: FacilityIndex,
     pub config: CoverageConfig,
@@ -69,6 +70,7 @@ pub fn counted_rule(study: &Study) -> CountedRule {
 /// so the pipeline builds them beside the demand stage.
 pub struct Counted {
     pub rule: CountedRule,
+    /// Its `facilities` are moved into `index`: read them as `index.facilities()`.
     pub selection: Selection,
     pub index: FacilityIndex,
 }
@@ -77,8 +79,9 @@ pub struct Counted {
 pub fn counted(study: &Study, projection: &MetricProjection, registry: &RegistryStage) -> Counted {
     let rule = counted_rule(study);
     let to_m = |c: &crate::registry::Coord| to_metric(projection, c);
-    let selection = select(&registry.aeds, &rule, &to_m);
-    let index = FacilityIndex::new(selection.facilities.clone());
+    let mut selection = select(&registry.aeds, &rule, &to_m);
+    // Moved, not copied (a copy is an allocation per counted AED).
+    let index = FacilityIndex::new(std::mem::take(&mut selection.facilities));
     Counted {
         rule,
         selection,
@@ -116,7 +119,7 @@ pub fn assess(
         Some(net) => Some(walk_stage(
             net,
             &index,
-            &selection.facilities,
+            index.facilities(),
             points,
             &config,
             progress,
@@ -133,7 +136,8 @@ pub fn assess(
                 None => scan(&index, points, &config, wants),
             })
         },
-        || crate::registry::check(&registry.aeds, registry.guardians.as_deref(), &check),
+        // Unranked: it is ranked by criticality (a full sort) once the pass is done.
+        || crate::registry::check_unranked(&registry.aeds, registry.guardians.as_deref(), &check),
     );
     let Scan {
         result,

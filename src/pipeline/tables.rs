@@ -9,7 +9,9 @@ use super::layers::{radius_name, round};
 use super::{PipelineError, StudyRun};
 use crate::coverage::stats::AreaRadiusStats;
 use crate::export::CsvTable;
-use crate::export::csv_out::{exact, num, push_exact, push_field, push_fixed1, round6, text};
+use crate::export::csv_out::{
+    exact, num, push_exact, push_field, push_fixed1, push_text, round6, text,
+};
 
 type RadiusGet = fn(&AreaRadiusStats) -> f64;
 
@@ -124,17 +126,20 @@ impl StudyRun {
     /// at GB scale would otherwise be a million cell strings), quoted by the csv crate's rule.
     pub fn criticality_csv(&self) -> Option<Vec<u8>> {
         let a = &self.assessment;
-        let mut crit: Vec<&crate::coverage::Criticality> = a.criticality.as_ref()?.iter().collect();
+        let all = a.criticality.as_ref()?;
         let k = self.study.analysis.main_index();
         let facs = a.index.facilities();
         // Ties by id, then facility order (the id rank is that order, and total, so the
-        // unstable sort's order is the stable one's).
-        let rank = |c: &crate::coverage::Criticality| a.index.id_rank(c.facility);
-        crit.par_sort_unstable_by(|x, y| {
-            y.demand_sole[k]
-                .total_cmp(&x.demand_sole[k])
-                .then(rank(x).cmp(&rank(y)))
-        });
+        // unstable sort's order is the stable one's). The keys are sorted side by side, not
+        // read through each row's vectors at every comparison.
+        let mut keys: Vec<(f64, u32, u32)> = all
+            .par_iter()
+            .enumerate()
+            .map(|(i, c)| (c.demand_sole[k], a.index.id_rank(c.facility), i as u32))
+            .collect();
+        keys.par_sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        let crit: Vec<&crate::coverage::Criticality> =
+            keys.iter().map(|&(_, _, i)| &all[i as usize]).collect();
         let mut headers = vec!["rank".to_string(), "aed_id".to_string()];
         headers.extend(radius_headers(
             self,
@@ -157,7 +162,7 @@ impl StudyRun {
                     let rank = n * CRITICALITY_ROWS_PER_CHUNK + j + 1;
                     push_exact(&mut buf, rank as f64);
                     buf.push(b',');
-                    push_field(&mut buf, &text(&facs[c.facility as usize].id));
+                    push_text(&mut buf, &facs[c.facility as usize].id);
                     let values = c.demand_sole.iter().chain(&c.residents_sole);
                     for v in values.chain(&c.demand_within) {
                         buf.push(b',');

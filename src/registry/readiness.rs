@@ -216,9 +216,17 @@ pub struct Triage {
 /// Triage `aeds` on `opts.today`. With `guardians`, a guardian id not in it counts as no
 /// guardian. Devices are ranked by number of problems (most first), then id.
 pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Triage {
+    let mut triage = check_unranked(aeds, guardians, opts);
+    triage.sort();
+    triage
+}
+
+/// [`check`] with the devices in registry order, for a caller that ranks them next with
+/// [`Triage::rank_by_criticality`] (which sorts them in full): one sort, not two.
+pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Triage {
     let known: Option<HashSet<&str>> =
         guardians.map(|gs| gs.iter().map(|g| g.id.as_str()).collect());
-    let mut devices = Vec::new();
+    let mut devices = Vec::with_capacity(aeds.len());
     let mut retired = 0;
     let mut without_problems = 0;
     for aed in aeds {
@@ -240,17 +248,8 @@ pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) 
             });
         }
     }
-    let counts = ProblemKind::ALL
-        .iter()
-        .map(|&k| {
-            let n = devices
-                .iter()
-                .filter(|d| d.problems.iter().any(|p| p.kind() == k))
-                .count();
-            (k, n)
-        })
-        .collect();
-    let mut triage = Triage {
+    let counts = counts_per_kind(&devices);
+    Triage {
         summary: Summary {
             today: opts.today,
             due_days: opts.due_days,
@@ -264,9 +263,26 @@ pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) 
             bad_rows: 0,
         },
         devices,
-    };
-    triage.sort();
-    triage
+    }
+}
+
+/// Devices per problem kind (each device once per kind it has), every kind in
+/// [`ProblemKind::ALL`] order: one pass over the devices, not one per kind.
+fn counts_per_kind(devices: &[DeviceTriage]) -> Vec<(ProblemKind, usize)> {
+    let mut n = vec![0usize; ProblemKind::ALL.len()];
+    for d in devices {
+        let mut has = 0u32;
+        for p in &d.problems {
+            let kind = p.kind();
+            if let Some(i) = ProblemKind::ALL.iter().position(|&k| k == kind) {
+                has |= 1 << i;
+            }
+        }
+        for (i, count) in n.iter_mut().enumerate() {
+            *count += ((has >> i) & 1) as usize;
+        }
+    }
+    ProblemKind::ALL.iter().copied().zip(n).collect()
 }
 
 fn problems_of(aed: &Aed, known: Option<&HashSet<&str>>, opts: &CheckOptions) -> Vec<Problem> {
