@@ -218,9 +218,9 @@ struct Search<'a> {
     sub: Vec<f64>,
 }
 
-/// What is left to decide below the root, for a MIP solver to finish
-/// (`siting::mip`, the `highs` feature): the free candidates, `k'` sites among them, and the demand sets none
-/// of the fixed-in sites covers, merged when the free candidates reaching them are the same.
+/// What is left to decide below the root, for a MIP solver to finish (`siting::mip`, the
+/// `highs` feature): the free candidates, `k'` sites among them, and the demand sets none of
+/// the fixed-in sites covers, merged when the free candidates reaching them are the same.
 #[cfg_attr(not(feature = "highs"), allow(dead_code))]
 pub(crate) struct Rest {
     /// Sites still to choose.
