@@ -17,6 +17,9 @@ use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::Path;
 
+mod pieces;
+pub use pieces::LinePieces;
+
 /// The default size cap on one input file, in bytes (2 GB).
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 2_000_000_000;
 
@@ -80,6 +83,16 @@ fn check_within(path: &Path, cap: u64) -> io::Result<u64> {
         )));
     }
     Ok(meta.len())
+}
+
+/// The first `n` bytes of `path` (fewer when the file is shorter), after [`check`] and the
+/// UTF-16 test.
+pub fn head(path: &Path, n: usize) -> io::Result<Vec<u8>> {
+    check(path)?;
+    let mut head = Vec::with_capacity(n);
+    File::open(path)?.take(n as u64).read_to_end(&mut head)?;
+    refuse_utf16(&head)?;
+    Ok(head)
 }
 
 /// How many leading bytes [`utf16`] looks at.

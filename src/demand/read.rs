@@ -275,6 +275,18 @@ pub fn read_points_with(
     crs: &PointCrs,
     strict: bool,
 ) -> Result<DemandRows<DemandPoint>, DemandError> {
+    match read_points_in_pieces(path, crs, strict, IN_PIECES)? {
+        Some(rows) => Ok(rows),
+        None => read_points_whole(path, crs, strict),
+    }
+}
+
+/// [`read_points_with`] with the whole file in memory.
+fn read_points_whole(
+    path: &Path,
+    crs: &PointCrs,
+    strict: bool,
+) -> Result<DemandRows<DemandPoint>, DemandError> {
     let bytes = crate::input::read(path).map_err(|e| open_error(path, e))?;
     let (rdr, header) = csv_of(path, bytes.as_slice())?;
     let cols = PointColumns::find(path, &header)?;
@@ -308,6 +320,128 @@ pub fn read_points_with(
     }
     let rows = compact(rows, &slots, fills_ok);
     Ok(DemandRows { rows, skipped })
+}
+
+/// When a file is read in pieces ([`crate::input::LinePieces`]), never whole.
+#[derive(Debug, Clone, Copy)]
+struct InPieces {
+    /// Files at least this large, bytes.
+    min_bytes: u64,
+    /// Bytes per piece: small enough to stay in a core's cache between copy and parse.
+    piece_bytes: usize,
+}
+
+const IN_PIECES: InPieces = InPieces {
+    min_bytes: 8 << 20,
+    piece_bytes: 1 << 20,
+};
+
+/// The header must end within this many bytes for a file to be read in pieces.
+const IN_PIECES_HEAD_BYTES: usize = 64 << 10;
+
+/// [`read_points_with`] for a large file with no quote, read in pieces on every core.
+/// `None` when the file is small, has a quote, or changes while it is read: it is then read
+/// whole, the ordinary way.
+fn read_points_in_pieces(
+    path: &Path,
+    crs: &PointCrs,
+    strict: bool,
+    cut: InPieces,
+) -> Result<Option<DemandRows<DemandPoint>>, DemandError> {
+    let io_err = |e| open_error(path, e);
+    if crate::input::check(path).map_err(io_err)? < cut.min_bytes {
+        return Ok(None);
+    }
+    let head = crate::input::head(path, IN_PIECES_HEAD_BYTES).map_err(io_err)?;
+    let (rdr, header) = csv_of(path, head.as_slice())?;
+    let start = rdr.position().byte() as usize;
+    // The header must end (at a line end) within the bytes read.
+    if start == 0 || start > head.len() || !matches!(head[start - 1], b'\n' | b'\r') {
+        return Ok(None);
+    }
+    let cols = PointColumns::find(path, &header)?;
+    let pieces = crate::input::LinePieces::open(path, start as u64, cut.piece_bytes);
+    let Some(pieces) = pieces.map_err(io_err)? else {
+        return Ok(None);
+    };
+    let Some(shapes) = piece_shapes(&pieces, rdr.position().line()).map_err(io_err)? else {
+        return Ok(None);
+    };
+    let ctx = PointContext {
+        path,
+        header: &header,
+        cols,
+        crs,
+        strict,
+    };
+    let slots: Vec<usize> = shapes.iter().map(|s| s.records).collect();
+    let mut rows = placeholders(slots.iter().sum());
+    let fills: Vec<Result<Option<PieceFill>, DemandError>> = (0..shapes.len())
+        .into_par_iter()
+        .zip(split_slots(&mut rows, &slots))
+        .map(|(i, out)| {
+            let read = pieces.with(i, |piece| {
+                read_piece(&ctx, piece, shapes[i].first_line, out)
+            });
+            read.map_err(io_err)?.transpose()
+        })
+        .collect();
+    let mut skipped = Vec::new();
+    let mut fills_ok = Vec::with_capacity(fills.len());
+    for fill in fills {
+        let Some(mut fill) = fill? else {
+            return Ok(None);
+        };
+        skipped.append(&mut fill.skipped);
+        fills_ok.push(fill);
+    }
+    if !pieces.unchanged().map_err(io_err)? {
+        return Ok(None);
+    }
+    let rows = compact(rows, &slots, fills_ok);
+    Ok(Some(DemandRows { rows, skipped }))
+}
+
+/// What a first look at a piece tells: the most records it can hold, and its first line.
+struct PieceShape {
+    records: usize,
+    first_line: u64,
+}
+
+/// Each piece's shape, the first starting on line `first_line`; `None` when a piece has a
+/// quote (a quoted field may hold a line end) or the file changed.
+fn piece_shapes(
+    pieces: &crate::input::LinePieces,
+    first_line: u64,
+) -> std::io::Result<Option<Vec<PieceShape>>> {
+    let looks: Vec<std::io::Result<Option<(usize, u64, bool)>>> = (0..pieces.ranges.len())
+        .into_par_iter()
+        .map(|i| {
+            pieces.with(i, |b| {
+                let lines = memchr::memchr_iter(b'\n', b).count() as u64;
+                (
+                    crate::input::most_records(b),
+                    lines,
+                    memchr::memchr(b'"', b).is_some(),
+                )
+            })
+        })
+        .collect();
+    let mut shapes = Vec::with_capacity(looks.len());
+    let mut line = first_line;
+    for look in looks {
+        match look? {
+            Some((records, lines, false)) => {
+                shapes.push(PieceShape {
+                    records,
+                    first_line: line,
+                });
+                line += lines;
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(shapes))
 }
 
 /// A piece's rows as read: how many of its slots were filled, the rows that did not fit,
@@ -764,6 +898,60 @@ mod tests {
             "{}",
             r.skipped[0]
         );
+    }
+
+    /// Tiny pieces, so that a small file is cut at many line ends.
+    const TINY: InPieces = InPieces {
+        min_bytes: 0,
+        piece_bytes: 7,
+    };
+
+    fn in_pieces(f: &tempfile::NamedTempFile, strict: bool) -> Option<Result<String, String>> {
+        let shown = |r: DemandRows<DemandPoint>| format!("{:?} {:?}", r.rows, r.skipped);
+        match read_points_in_pieces(f.path(), &PointCrs::Bng, strict, TINY) {
+            Ok(Some(r)) => Some(Ok(shown(r))),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.to_string())),
+        }
+    }
+
+    fn whole(f: &tempfile::NamedTempFile, strict: bool) -> Result<String, String> {
+        let shown = |r: DemandRows<DemandPoint>| format!("{:?} {:?}", r.rows, r.skipped);
+        read_points_whole(f.path(), &PointCrs::Bng, strict)
+            .map(shown)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_reads_as_the_whole_file_reads() {
+        let mut bytes = b"id,easting,northing\r\na,1,2\n\nb,3,4\r\nbad,x,1\n".to_vec();
+        bytes.extend_from_slice(b"c,5,6\rd,7,8\n\xff\xfe,9,9\n  \ne,10,11\nshort,1\nf,12,13");
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(&bytes).unwrap();
+        for strict in [false, true] {
+            let pieces = in_pieces(&f, strict).expect("read in pieces");
+            assert_eq!(pieces, whole(&f, strict), "strict {strict}");
+        }
+        let read = in_pieces(&f, false).unwrap().unwrap();
+        assert!(read.contains("\"f\"") && read.contains("line: 5, column: \"easting\""));
+    }
+
+    #[test]
+    fn a_file_with_a_quote_or_a_header_past_the_first_bytes_is_read_whole() {
+        let quoted = file("id,easting,northing\na,1,2\n\"b\nc\",3,4\n");
+        assert_eq!(in_pieces(&quoted, false), None);
+        let long = format!(
+            "id,easting,northing,{}\na,1,2\n",
+            "x".repeat(IN_PIECES_HEAD_BYTES)
+        );
+        assert_eq!(in_pieces(&file(&long), false), None);
+        let small = file("id,easting,northing\na,1,2\n");
+        let cut = InPieces {
+            min_bytes: 1 << 20,
+            ..TINY
+        };
+        let read = read_points_in_pieces(small.path(), &PointCrs::Bng, false, cut).unwrap();
+        assert!(read.is_none());
     }
 
     #[test]
