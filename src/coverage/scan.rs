@@ -166,21 +166,27 @@ impl Weights {
 }
 
 /// One chunk's sums (and, once merged, the whole demand's).
+///
+/// A chunk's points lie near few of the facilities, so its sums hold a *slot* for each
+/// facility they touch, in the order first touched, rather than one for every facility:
+/// the memory a chunk fills is about its own facilities', and merging reads only theirs.
 struct ChunkSums {
-    /// `[facility * nr + k]`: demand within radius `k` of the facility (shared or not).
+    /// `[slot * nr + k]`: demand within radius `k` of the slot's facility (shared or not).
     within: Vec<f64>,
-    /// `[facility * nr + k]`: demand and residents covered at radius `k` by that facility alone.
+    /// `[slot * nr + k]`: demand and residents covered at radius `k` by that facility alone.
     sole: Vec<Weights>,
     /// Per radius: availability masks in order of first appearance, with their weights.
     masks: Vec<MaskSums>,
     /// Radii per facility in `within` and `sole`.
     nr: usize,
-    /// The facilities with entries in `within` and `sole`, each once, in a chunk's sums:
-    /// a chunk's points lie near few of them, so merging reads only theirs. (The whole
-    /// demand's sums do not keep it.)
+    /// The facility of each slot.
     touched: Vec<u32>,
-    is_touched: Vec<bool>,
+    /// `slot_of[facility]`: its slot, or [`NO_SLOT`].
+    slot_of: Vec<u32>,
 }
+
+/// A facility with no entry in a [`ChunkSums`].
+const NO_SLOT: u32 = u32::MAX;
 
 #[derive(Default)]
 struct MaskSums {
@@ -213,26 +219,28 @@ impl MaskSums {
 }
 
 impl ChunkSums {
-    /// Notes that facility `f` has entries in these (a chunk's) sums.
-    fn touch(&mut self, f: u32) {
-        if !self.is_touched[f as usize] {
-            self.is_touched[f as usize] = true;
+    /// The slot of facility `f`, made (with zero sums) when it has none.
+    fn slot(&mut self, f: u32) -> usize {
+        let slot = &mut self.slot_of[f as usize];
+        if *slot == NO_SLOT {
+            *slot = self.touched.len() as u32;
             self.touched.push(f);
+            self.within.resize(self.within.len() + self.nr, 0.0);
+            self.sole.resize(self.sole.len() + self.nr, Weights::default());
         }
+        *slot as usize
     }
 
     fn new(shape: &Shape<'_>) -> Self {
-        let n = if shape.wants.criticality {
-            shape.facilities * shape.nr
-        } else {
-            0
-        };
         ChunkSums {
-            within: vec![0.0; n],
-            sole: vec![Weights::default(); n],
+            within: Vec::new(),
+            sole: Vec::new(),
             nr: shape.nr,
             touched: Vec::new(),
-            is_touched: vec![false; if n > 0 { shape.facilities } else { 0 }],
+            slot_of: match shape.wants.criticality {
+                true => vec![NO_SLOT; shape.facilities],
+                false => Vec::new(),
+            },
             masks: if shape.wants.hours.is_some() {
                 (0..shape.nr).map(|_| MaskSums::default()).collect()
             } else {
@@ -241,17 +249,19 @@ impl ChunkSums {
         }
     }
 
-    /// Adds `other` into these sums and leaves `other` empty (all zero, no mask).
+    /// Adds `other` into these sums and leaves `other` empty (no slot, no mask).
     fn add(&mut self, other: &mut ChunkSums) {
-        // Entries no point touched are zero, and adding zero changes no sum of weights.
-        for f in other.touched.drain(..) {
-            let cells = f as usize * self.nr..(f as usize + 1) * self.nr;
-            for c in cells {
-                self.within[c] += std::mem::take(&mut other.within[c]);
-                self.sole[c].add(std::mem::take(&mut other.sole[c]));
+        let nr = self.nr;
+        for (from, f) in other.touched.drain(..).enumerate() {
+            let to = self.slot(f);
+            for k in 0..nr {
+                self.within[to * nr + k] += other.within[from * nr + k];
+                self.sole[to * nr + k].add(other.sole[from * nr + k]);
             }
-            other.is_touched[f as usize] = false;
+            other.slot_of[f as usize] = NO_SLOT;
         }
+        other.within.clear();
+        other.sole.clear();
         for (a, b) in self.masks.iter_mut().zip(&mut other.masks) {
             for (mask, w) in b.order.drain(..) {
                 a.add(mask, w);
@@ -263,18 +273,23 @@ impl ChunkSums {
 
     fn criticality(&self, shape: &Shape<'_>) -> Vec<Criticality> {
         let nr = shape.nr;
+        // A facility no point came near has zero sums.
+        let (no_within, no_sole) = (vec![0.0; nr], vec![Weights::default(); nr]);
         (0..shape.facilities)
             .into_par_iter()
             .map(|f| {
-                let cells = f * nr..(f + 1) * nr;
+                let (within, sole) = match self.slot_of.get(f) {
+                    Some(&slot) if slot != NO_SLOT => {
+                        let cells = slot as usize * nr..(slot as usize + 1) * nr;
+                        (&self.within[cells.clone()], &self.sole[cells])
+                    }
+                    _ => (&no_within[..], &no_sole[..]),
+                };
                 Criticality {
                     facility: f as u32,
-                    demand_sole: self.sole[cells.clone()].iter().map(|w| w.demand).collect(),
-                    residents_sole: self.sole[cells.clone()]
-                        .iter()
-                        .map(|w| w.residents)
-                        .collect(),
-                    demand_within: self.within[cells].to_vec(),
+                    demand_sole: sole.iter().map(|w| w.demand).collect(),
+                    residents_sole: sole.iter().map(|w| w.residents).collect(),
+                    demand_within: within.to_vec(),
                 }
             })
             .collect()
@@ -430,9 +445,9 @@ fn count_point(
             }
         }
         if crit {
-            sums.touch(f);
+            let slot = sums.slot(f);
             for &k in &shape.by_size[rank..] {
-                sums.within[f as usize * nr + k] += p.weight;
+                sums.within[slot * nr + k] += p.weight;
             }
         }
     });
@@ -454,7 +469,8 @@ fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &Seen, sums: &mut ChunkSum
             sole = seen.sole[rank];
         }
         if shape.wants.criticality && count == 1 {
-            sums.sole[sole as usize * shape.nr + k].add(w);
+            let slot = sums.slot(sole);
+            sums.sole[slot * shape.nr + k].add(w);
         }
         if shape.wants.hours.is_some() {
             for (m, b) in mask.iter_mut().zip(seen.mask[rank]) {
