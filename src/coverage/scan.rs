@@ -226,7 +226,8 @@ impl ChunkSums {
             *slot = self.touched.len() as u32;
             self.touched.push(f);
             self.within.resize(self.within.len() + self.nr, 0.0);
-            self.sole.resize(self.sole.len() + self.nr, Weights::default());
+            self.sole
+                .resize(self.sole.len() + self.nr, Weights::default());
         }
         *slot as usize
     }

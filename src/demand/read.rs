@@ -289,17 +289,10 @@ fn read_points_whole(
 ) -> Result<DemandRows<DemandPoint>, DemandError> {
     let bytes = crate::input::read(path).map_err(|e| open_error(path, e))?;
     let (rdr, header) = csv_of(path, bytes.as_slice())?;
-    let cols = PointColumns::find(path, &header)?;
+    let ctx = PointContext::new(path, &header, crs, strict)?;
     let start = (rdr.position().byte() as usize).min(bytes.len());
     let first_line = rdr.position().line();
     let pieces = split_at_lines(&bytes[start..], first_line);
-    let ctx = PointContext {
-        path,
-        header: &header,
-        cols,
-        crs,
-        strict,
-    };
     let slots: Vec<usize> = pieces
         .par_iter()
         .map(|(p, _)| crate::input::most_records(p))
@@ -311,6 +304,16 @@ fn read_points_whole(
         .map(|((piece, line), out)| read_piece(&ctx, piece, line, out))
         .collect();
     drop(bytes);
+    gather(rows, &slots, fills)
+}
+
+/// The rows that pieces read into `rows` (`slots[i]` for piece `i`), and their bad rows in
+/// file order (`strict`: the first is the error).
+fn gather(
+    rows: Vec<DemandPoint>,
+    slots: &[usize],
+    fills: Vec<Result<PieceFill, DemandError>>,
+) -> Result<DemandRows<DemandPoint>, DemandError> {
     let mut skipped = Vec::new();
     let mut fills_ok = Vec::with_capacity(fills.len());
     for fill in fills {
@@ -318,7 +321,7 @@ fn read_points_whole(
         skipped.append(&mut fill.skipped);
         fills_ok.push(fill);
     }
-    let rows = compact(rows, &slots, fills_ok);
+    let rows = compact(rows, slots, fills_ok);
     Ok(DemandRows { rows, skipped })
 }
 
@@ -359,20 +362,13 @@ fn read_points_in_pieces(
     if start == 0 || start > head.len() || !matches!(head[start - 1], b'\n' | b'\r') {
         return Ok(None);
     }
-    let cols = PointColumns::find(path, &header)?;
+    let ctx = PointContext::new(path, &header, crs, strict)?;
     let pieces = crate::input::LinePieces::open(path, start as u64, cut.piece_bytes);
     let Some(pieces) = pieces.map_err(io_err)? else {
         return Ok(None);
     };
     let Some(shapes) = piece_shapes(&pieces, rdr.position().line()).map_err(io_err)? else {
         return Ok(None);
-    };
-    let ctx = PointContext {
-        path,
-        header: &header,
-        cols,
-        crs,
-        strict,
     };
     let slots: Vec<usize> = shapes.iter().map(|s| s.records).collect();
     let mut rows = placeholders(slots.iter().sum());
@@ -386,20 +382,12 @@ fn read_points_in_pieces(
             read.map_err(io_err)?.transpose()
         })
         .collect();
-    let mut skipped = Vec::new();
-    let mut fills_ok = Vec::with_capacity(fills.len());
-    for fill in fills {
-        let Some(mut fill) = fill? else {
-            return Ok(None);
-        };
-        skipped.append(&mut fill.skipped);
-        fills_ok.push(fill);
+    // A piece that could not be read, or a file now of another length: it changed.
+    let fills: Option<Vec<_>> = fills.into_iter().map(Result::transpose).collect();
+    match (fills, pieces.unchanged().map_err(io_err)?) {
+        (Some(fills), true) => gather(rows, &slots, fills).map(Some),
+        _ => Ok(None),
     }
-    if !pieces.unchanged().map_err(io_err)? {
-        return Ok(None);
-    }
-    let rows = compact(rows, &slots, fills_ok);
-    Ok(Some(DemandRows { rows, skipped }))
 }
 
 /// What a first look at a piece tells: the most records it can hold, and its first line.
@@ -607,6 +595,23 @@ struct PointContext<'a> {
     cols: PointColumns,
     crs: &'a PointCrs,
     strict: bool,
+}
+
+impl<'a> PointContext<'a> {
+    fn new(
+        path: &'a Path,
+        header: &'a Headers,
+        crs: &'a PointCrs,
+        strict: bool,
+    ) -> Result<Self, DemandError> {
+        Ok(PointContext {
+            path,
+            header,
+            cols: PointColumns::find(path, header)?,
+            crs,
+            strict,
+        })
+    }
 }
 
 /// Reads one piece whose first record is on line `first_line`.
