@@ -731,14 +731,15 @@ fn fast_point<'r>(
         Some(c) => fast(c).filter(|w| (0.0..=MAX_WEIGHT).contains(w))?,
         None => 1.0,
     };
-    let id = cols
-        .id
-        .and_then(&get)
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .map(crate::input::trimmed)
-        .filter(|s| !s.is_empty())
-        .map(CompactString::from)
-        .unwrap_or_else(|| format_compact!("line{line}"));
+    // An id that is not UTF-8 is left to the checked path, which names it.
+    let id = match cols.id.and_then(&get) {
+        Some(bytes) => crate::input::trimmed(std::str::from_utf8(bytes).ok()?),
+        None => "",
+    };
+    let id = match id.is_empty() {
+        true => format_compact!("line{line}"),
+        false => CompactString::from(id),
+    };
     Some(DemandPoint {
         id,
         x_m,
@@ -939,6 +940,11 @@ mod tests {
         }
         let read = in_pieces(&f, false).unwrap().unwrap();
         assert!(read.contains("\"f\"") && read.contains("line: 5, column: \"easting\""));
+        // An id that is not UTF-8 is a bad row, named, not a point under another id.
+        assert!(
+            read.contains("line: 7, column: \"\", reason: \"not UTF-8 text\""),
+            "{read}"
+        );
     }
 
     #[test]
