@@ -947,6 +947,25 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any file of points, bad values, blank lines, CRLF and lone CR line ends reads the
+        /// same in pieces of any size as whole.
+        #[test]
+        fn pieces_of_any_size_read_as_the_whole_file_reads(
+            rows in proptest::collection::vec("(p[0-3]|)(,(1|-2|x|)(,(3|y|)|)|)(\r|)", 0..30),
+            piece_bytes in 1usize..48,
+            strict in proptest::prelude::any::<bool>(),
+        ) {
+            let f = file(&format!("id,easting,northing\n{}", rows.join("\n")));
+            let cut = InPieces { min_bytes: 0, piece_bytes };
+            let shown = |r: DemandRows<DemandPoint>| format!("{:?} {:?}", r.rows, r.skipped);
+            let pieces = read_points_in_pieces(f.path(), &PointCrs::Bng, strict, cut);
+            let pieces = pieces.map(|r| r.map(shown)).map_err(|e| e.to_string());
+            let whole = whole(&f, strict);
+            proptest::prop_assert_eq!(pieces, whole.map(Some));
+        }
+    }
+
     #[test]
     fn a_file_with_a_quote_or_a_header_past_the_first_bytes_is_read_whole() {
         let quoted = file("id,easting,northing\na,1,2\n\"b\nc\",3,4\n");
