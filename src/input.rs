@@ -69,7 +69,11 @@ pub fn check(path: &Path) -> io::Result<u64> {
 }
 
 fn check_within(path: &Path, cap: u64) -> io::Result<u64> {
-    let meta = std::fs::metadata(path)?;
+    check_metadata(&std::fs::metadata(path)?, cap)
+}
+
+/// [`check`] of a file's metadata against the cap `cap`.
+fn check_metadata(meta: &std::fs::Metadata, cap: u64) -> io::Result<u64> {
     if !meta.file_type().is_file() {
         return Err(invalid(format!(
             "not a regular file ({}); inputs must be regular files",
@@ -85,14 +89,13 @@ fn check_within(path: &Path, cap: u64) -> io::Result<u64> {
     Ok(meta.len())
 }
 
-/// The first `n` bytes of `path` (fewer when the file is shorter), after [`check`] and the
-/// UTF-16 test.
-pub fn head(path: &Path, n: usize) -> io::Result<Vec<u8>> {
+/// Opens `path` after [`check`] (so that a FIFO is refused before an open that would wait
+/// for a writer), and checks the opened file the same way: returns it with its length.
+fn open_checked(path: &Path) -> io::Result<(File, u64)> {
     check(path)?;
-    let mut head = Vec::with_capacity(n);
-    File::open(path)?.take(n as u64).read_to_end(&mut head)?;
-    refuse_utf16(&head)?;
-    Ok(head)
+    let file = File::open(path)?;
+    let len = check_metadata(&file.metadata()?, max_input_bytes())?;
+    Ok((file, len))
 }
 
 /// How many leading bytes [`utf16`] looks at.

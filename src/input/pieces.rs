@@ -7,9 +7,11 @@
 //! used again for the next piece, so the copy stays in the cache the parse then reads, and
 //! the file's own size is never allocated.
 //!
-//! The file is checked ([`super::check`]) and its first bytes are refused when they are
-//! UTF-16 text, as every input is. A file that changes size while it is read is noticed,
-//! and the caller reads it again the ordinary way ([`super::read`]).
+//! The file is checked ([`super::check`]) and opened once: its head and every piece come
+//! from that one open file, so a file replaced on disk meanwhile is not mixed with the old
+//! one. Its first bytes are refused when they are UTF-16 text, as every input is. A file
+//! that changes size while it is read is noticed, and the caller reads it again the
+//! ordinary way ([`super::read`]); one rewritten in place at the same size is not.
 
 use std::fs::File;
 use std::io;
@@ -21,47 +23,67 @@ use std::sync::Mutex;
 /// file to the ordinary reader.
 const LINE_SEARCH_BYTES: usize = 64 << 10;
 
-/// Pieces of one file that end at line ends.
+/// Pieces of one open file that end at line ends.
 pub struct LinePieces {
     file: File,
     /// The file's length when it was opened, bytes.
     len: u64,
-    /// The pieces in file order: together, the file from the offset given to [`Self::open`].
+    /// The pieces in file order: together, the file from the offset given to [`Self::cut`].
     pub ranges: Vec<Range<u64>>,
     /// Buffers not in use; at most one per thread reading at once.
     spare: Mutex<Vec<Vec<u8>>>,
 }
 
 impl LinePieces {
-    /// The file at `path` from byte `from`, cut into pieces of about `piece_bytes` that each
-    /// end just after a `\n` (the last at the end of the file). `None` when a line is longer
-    /// than the search for its end allows, or the file is shorter than `from`.
-    pub fn open(path: &Path, from: u64, piece_bytes: usize) -> io::Result<Option<LinePieces>> {
-        let len = super::check(path)?;
-        let file = File::open(path)?;
-        if from > len {
-            return Ok(None);
-        }
-        let mut ranges = Vec::new();
-        let mut start = from;
-        while start < len {
-            let nominal = start.saturating_add(piece_bytes as u64);
-            let end = match nominal >= len {
-                true => len,
-                false => match line_end_after(&file, nominal, len)? {
-                    Some(end) => end,
-                    None => return Ok(None),
-                },
-            };
-            ranges.push(start..end);
-            start = end;
-        }
-        Ok(Some(LinePieces {
+    /// Opens `path`, with no pieces yet.
+    pub fn open(path: &Path) -> io::Result<LinePieces> {
+        let (file, len) = super::open_checked(path)?;
+        Ok(LinePieces {
             file,
             len,
-            ranges,
+            ranges: Vec::new(),
             spare: Mutex::new(Vec::new()),
-        }))
+        })
+    }
+
+    /// The file's length when it was opened, bytes.
+    pub fn file_bytes(&self) -> u64 {
+        self.len
+    }
+
+    /// The file's first `n` bytes (fewer when it is shorter), refused when they are UTF-16.
+    pub fn head(&self, n: usize) -> io::Result<Vec<u8>> {
+        let mut head = vec![0u8; self.len.min(n as u64) as usize];
+        if !read_at(&self.file, &mut head, 0)? {
+            head.clear();
+        }
+        super::refuse_utf16(&head)?;
+        Ok(head)
+    }
+
+    /// Cuts the file from byte `from` into pieces of about `piece_bytes` that each end just
+    /// after a `\n` (the last at the end of the file). `false`, with no pieces, when a line
+    /// is longer than the search for its end allows or the file is shorter than `from`.
+    pub fn cut(&mut self, from: u64, piece_bytes: usize) -> io::Result<bool> {
+        self.ranges.clear();
+        if from > self.len {
+            return Ok(false);
+        }
+        let mut start = from;
+        while start < self.len {
+            let nominal = start.saturating_add(piece_bytes as u64);
+            let end = match nominal >= self.len {
+                true => Some(self.len),
+                false => line_end_after(&self.file, nominal, self.len)?,
+            };
+            let Some(end) = end else {
+                self.ranges.clear();
+                return Ok(false);
+            };
+            self.ranges.push(start..end);
+            start = end;
+        }
+        Ok(true)
     }
 
     /// Calls `f` with the bytes of piece `i`. `None` when the file is now shorter than it was
@@ -98,7 +120,7 @@ impl LinePieces {
 }
 
 /// The offset just after the first `\n` at or after `at` (at most [`LINE_SEARCH_BYTES`] on);
-/// the end of the file when none follows before it.
+/// the end of the file when none follows before it. `None` when the search ends first.
 fn line_end_after(file: &File, at: u64, len: u64) -> io::Result<Option<u64>> {
     let n = (len - at).min(LINE_SEARCH_BYTES as u64) as usize;
     let mut window = vec![0u8; n];
@@ -129,7 +151,8 @@ fn read_at(_file: &File, _buf: &mut [u8], _offset: u64) -> io::Result<bool> {
     Ok(false)
 }
 
-#[cfg(test)]
+// Pieces are read only on Unix (elsewhere every file is read the ordinary way).
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::io::Write;
@@ -140,11 +163,16 @@ mod tests {
         f
     }
 
+    fn read_all(p: &LinePieces) -> Vec<Vec<u8>> {
+        let read = (0..p.ranges.len()).map(|i| p.with(i, <[u8]>::to_vec).unwrap().unwrap());
+        read.collect()
+    }
+
     fn pieces_of(text: &[u8], from: u64, piece_bytes: usize) -> Option<Vec<Vec<u8>>> {
         let f = file(text);
-        let p = LinePieces::open(f.path(), from, piece_bytes).unwrap()?;
-        let read = (0..p.ranges.len()).map(|i| p.with(i, <[u8]>::to_vec).unwrap().unwrap());
-        Some(read.collect())
+        let mut p = LinePieces::open(f.path()).unwrap();
+        assert_eq!(p.head(4).unwrap(), &text[..text.len().min(4)]);
+        p.cut(from, piece_bytes).unwrap().then(|| read_all(&p))
     }
 
     #[test]
@@ -168,19 +196,39 @@ mod tests {
     #[test]
     fn a_line_longer_than_the_search_leaves_the_file_to_the_ordinary_reader() {
         let mut text = vec![b'x'; LINE_SEARCH_BYTES + 10];
-        text.push(b'\n');
-        text.extend_from_slice(b"y\n");
+        text.extend_from_slice(b"\ny\n");
         assert_eq!(pieces_of(&text, 0, 4), None);
         let short = b"xxxxxxxx\ny\n";
         assert_eq!(pieces_of(short, 0, 4).unwrap().concat(), short.to_vec());
     }
 
     #[test]
+    fn a_file_replaced_after_it_was_opened_is_read_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, other) = (dir.path().join("p.csv"), dir.path().join("q.csv"));
+        std::fs::write(&path, b"h\naaaa\nbbbb\n").unwrap();
+        let mut p = LinePieces::open(&path).unwrap();
+        std::fs::write(&other, b"H\nAAAA\nBBBB\n").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(p.head(2).unwrap(), b"h\n");
+        assert!(p.cut(2, 4).unwrap() && p.unchanged().unwrap());
+        assert_eq!(read_all(&p).concat(), b"aaaa\nbbbb\n");
+    }
+
+    #[test]
     fn a_file_that_shrank_reads_as_none() {
         let f = file(b"h\naaaa\nbbbb\ncccc\n");
-        let p = LinePieces::open(f.path(), 2, 4).unwrap().unwrap();
+        let mut p = LinePieces::open(f.path()).unwrap();
+        assert!(p.cut(2, 4).unwrap());
         std::fs::write(f.path(), b"h\n").unwrap();
         assert!(p.with(1, |_| ()).unwrap().is_none());
         assert!(!p.unchanged().unwrap());
+    }
+
+    #[test]
+    fn a_utf16_head_is_refused() {
+        let f = file(b"\xff\xfei\x00d\x00\n\x00");
+        let p = LinePieces::open(f.path()).unwrap();
+        assert!(p.head(64).unwrap_err().to_string().contains("UTF-16"));
     }
 }
