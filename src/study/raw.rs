@@ -913,7 +913,7 @@ pub fn resolve_path(base: &Path, s: &str) -> Result<PathBuf, String> {
         let after = &rest[start + 2..];
         let end = after
             .find('}')
-            .ok_or_else(|| "unclosed ${ in path".to_string())?;
+            .ok_or_else(|| format!("path {s:?}: a ${{ with no closing }}: write ${{NAME}}"))?;
         let name = &after[..end];
         if name == crate::opendata::ENV_VAR {
             out.push_str(&crate::opendata::dir().to_string_lossy());
@@ -1021,6 +1021,11 @@ path = "d.csv"
         let p = resolve_path(Path::new("/base"), "${AEDCOVER_OPEN_DATA}/a.csv").unwrap();
         assert_eq!(p, crate::opendata::dir().join("a.csv"));
         assert!(resolve_path(Path::new("/b"), "${NO_SUCH_VAR_AEDCOVER_X}/a").is_err());
+        let e = resolve_path(Path::new("/b"), "${AEDCOVER_OPEN_DATA/a.csv").unwrap_err();
+        assert!(
+            e.starts_with("path \"$") && e.contains("with no closing }"),
+            "{e}"
+        );
     }
 
     #[test]
