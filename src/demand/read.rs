@@ -342,9 +342,11 @@ const IN_PIECES: InPieces = InPieces {
 /// The header must end within this many bytes for a file to be read in pieces.
 const IN_PIECES_HEAD_BYTES: usize = 64 << 10;
 
-/// [`read_points_with`] for a large file with no quote, read in pieces on every core.
-/// `None` when the file is small, has a quote, or changes while it is read: it is then read
-/// whole, the ordinary way.
+/// [`read_points_with`] for a large file with no quote, read in pieces on every core. Each
+/// piece is copied from the page cache twice: once to count its records and lines (so that
+/// every piece knows its first line and its share of the rows before any is parsed), once
+/// to parse it. `None` when the file is small, has a quote, or changes while it is read: it
+/// is then read whole, the ordinary way.
 fn read_points_in_pieces(
     path: &Path,
     crs: &PointCrs,
@@ -352,11 +354,12 @@ fn read_points_in_pieces(
     cut: InPieces,
 ) -> Result<Option<DemandRows<DemandPoint>>, DemandError> {
     let io_err = |e| open_error(path, e);
-    // The header and every piece come from this one open file.
-    let mut pieces = crate::input::LinePieces::open(path).map_err(io_err)?;
-    if pieces.file_bytes() < cut.min_bytes {
+    // A small file (the usual case) is left to the whole-file read before it is opened.
+    if crate::input::check(path).map_err(io_err)? < cut.min_bytes {
         return Ok(None);
     }
+    // The header and every piece come from this one open file.
+    let mut pieces = crate::input::LinePieces::open(path).map_err(io_err)?;
     let head = pieces.head(IN_PIECES_HEAD_BYTES).map_err(io_err)?;
     // The header record must end before the bytes read do (a header cut short by them, or
     // one the csv crate cannot read from them, leaves the file to be read whole).

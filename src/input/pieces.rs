@@ -46,11 +46,6 @@ impl LinePieces {
         })
     }
 
-    /// The file's length when it was opened, bytes.
-    pub fn file_bytes(&self) -> u64 {
-        self.len
-    }
-
     /// The file's first `n` bytes (fewer when it is shorter), refused when they are UTF-16.
     pub fn head(&self, n: usize) -> io::Result<Vec<u8>> {
         let mut head = vec![0u8; self.len.min(n as u64) as usize];
