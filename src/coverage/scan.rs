@@ -177,7 +177,7 @@ struct ChunkSums {
     sole: Vec<Weights>,
     /// Per radius: availability masks in order of first appearance, with their weights.
     masks: Vec<MaskSums>,
-    /// Radii per facility in `within` and `sole`.
+    /// Radii per slot in `within` and `sole`.
     nr: usize,
     /// The facility of each slot.
     touched: Vec<u32>,
