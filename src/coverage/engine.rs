@@ -104,12 +104,40 @@ pub struct FacilityIndex {
     facilities: Vec<Facility>,
     /// `id_rank[f]`: the place of facility `f` in the order of (id, index).
     id_rank: Vec<u32>,
+    /// The facilities in the order of (id, index): `by_id[id_rank[f]] == f`.
+    by_id: Vec<u32>,
     /// The facilities of every site, site after site (see [`Site`]).
     members: Vec<u32>,
     /// Sites (distinct positions), ordered by their smallest facility id.
     sites: Vec<Site>,
     tree: RTree<SiteEntry>,
     grid: Grid,
+}
+
+/// Finds facilities by id ([`FacilityIndex::id_cursor`]): the first find is a binary search
+/// of the ids in order; each later one walks on from where the last was found, or searches
+/// again when asked for an id before that one.
+pub struct IdCursor<'a> {
+    index: &'a FacilityIndex,
+    /// The place in id order to look from.
+    at: usize,
+}
+
+impl IdCursor<'_> {
+    /// The first facility (smallest index) whose id is `id`.
+    pub fn find(&mut self, id: &str) -> Option<u32> {
+        let FacilityIndex {
+            facilities, by_id, ..
+        } = self.index;
+        let id_at = |rank: usize| facilities[by_id[rank] as usize].id.as_str();
+        if self.at == 0 || id_at(self.at - 1) >= id {
+            self.at = by_id.partition_point(|&f| facilities[f as usize].id.as_str() < id);
+        }
+        while self.at < by_id.len() && id_at(self.at) < id {
+            self.at += 1;
+        }
+        (self.at < by_id.len() && id_at(self.at) == id).then(|| by_id[self.at])
+    }
 }
 
 /// A uniform grid over the sites, a fast path for nearest-site queries near a site: rings
@@ -399,7 +427,7 @@ impl FacilityIndex {
         for (rank, &i) in by_id.iter().enumerate() {
             id_rank[i as usize] = rank as u32;
         }
-        let order = by_id.into_iter().filter(|&i| {
+        let order = by_id.iter().copied().filter(|&i| {
             let f = &facilities[i as usize];
             f.x_m.is_finite() && f.y_m.is_finite()
         });
@@ -413,6 +441,7 @@ impl FacilityIndex {
         FacilityIndex {
             facilities,
             id_rank,
+            by_id,
             grid,
             sites,
             members,
@@ -429,6 +458,11 @@ impl FacilityIndex {
     /// two places compares their ids, without reading the ids.
     pub fn id_rank(&self, f: u32) -> u32 {
         self.id_rank[f as usize]
+    }
+
+    /// A finder of facilities by id, fastest when asked ids in ascending order.
+    pub fn id_cursor(&self) -> IdCursor<'_> {
+        IdCursor { index: self, at: 0 }
     }
 
     /// Number of facilities in the tree.
@@ -948,6 +982,29 @@ mod tests {
         let each = idx.nearest_of_each(&points);
         for (p, got) in points.iter().zip(each) {
             assert_eq!(got, idx.nearest(p[0], p[1]), "{p:?}");
+        }
+    }
+
+    /// Repeated ids and ids not there, asked in ascending order, again, and at random: each
+    /// answer is the first facility with the id.
+    #[test]
+    fn id_cursor_finds_the_first_facility_with_an_id() {
+        let mut g = crate::test_rng::Lcg(3);
+        let facilities: Vec<Facility> = (0..200)
+            .map(|_| fac(&format!("A{:02}", (g.unit() * 60.0) as u32), 0.0, 0.0))
+            .collect();
+        let first = |id: &str| (facilities.iter().position(|f| f.id == id)).map(|i| i as u32);
+        let idx = FacilityIndex::new(facilities.clone());
+        let mut asks: Vec<String> = (0..70).map(|i| format!("A{i:02}")).collect();
+        asks.extend(["", "A", "A5", "B"].map(String::from));
+        asks.sort();
+        let mut cursor = idx.id_cursor();
+        for id in asks.iter().chain(&asks) {
+            assert_eq!(cursor.find(id), first(id), "{id} in order");
+        }
+        for _ in 0..300 {
+            let id = &asks[(g.unit() * asks.len() as f64) as usize];
+            assert_eq!(cursor.find(id), first(id), "{id} at random");
         }
     }
 }

@@ -2,8 +2,6 @@
 //! criticality, hour of week, and the readiness triage ranked by criticality. Metres in the
 //! run's CRS.
 
-use rustc_hash::FxHashMap;
-
 use super::PipelineError;
 use super::inputs::{DemandStage, RegistryStage, to_metric};
 use crate::coverage::hours::WeekCoverage;
@@ -28,8 +26,8 @@ pub struct Assessment {
     pub totals: Vec<RadiusTotals>,
     /// Per counted AED (index order); `None` when skipped.
     pub criticality: Option<Vec<Criticality>>,
-    /// AED id → demand only it covers at the main radius.
-    pub criticality_main: FxHashMap<String, f64>,
+    /// The place of the main radius in `config.radii_m`.
+    pub main_k: usize,
     pub hours: Option<WeekCoverage>,
     pub triage: crate::registry::Triage,
     /// With walking distance: the walking distances, and the straight line beside them.
@@ -146,19 +144,11 @@ pub fn assess(
     } = scanned?;
     let main_k = study.analysis.main_index();
     // The readiness triage is ranked beside the totals.
-    let (totals, criticality_main) = rayon::join(
+    let (totals, ()) = rayon::join(
         || result.totals(points),
-        || -> FxHashMap<String, f64> {
-            let by_id: FxHashMap<String, f64> = crit
-                .iter()
-                .flatten()
-                .map(|c| {
-                    let id = index.facilities()[c.facility as usize].id.clone();
-                    (id, c.demand_sole[main_k])
-                })
-                .collect();
-            triage.rank_by_criticality(&by_id);
-            by_id
+        || {
+            let mut ids = index.id_cursor();
+            triage.rank_with(|id| main_criticality(&mut ids, crit.as_deref(), main_k, id));
         },
     );
     Ok(Assessment {
@@ -169,11 +159,30 @@ pub fn assess(
         result,
         totals,
         criticality: crit,
-        criticality_main,
+        main_k,
         hours,
         triage,
         walk,
     })
+}
+
+impl Assessment {
+    /// The demand that only the counted AED `id` covers at the main radius; `None` when no
+    /// counted AED has that id, or criticality was skipped.
+    pub fn main_criticality(&self, id: &str) -> Option<f64> {
+        let mut ids = self.index.id_cursor();
+        main_criticality(&mut ids, self.criticality.as_deref(), self.main_k, id)
+    }
+}
+
+fn main_criticality(
+    ids: &mut crate::coverage::engine::IdCursor<'_>,
+    crit: Option<&[Criticality]>,
+    main_k: usize,
+    id: &str,
+) -> Option<f64> {
+    let f = ids.find(id)?;
+    Some(crit?.get(f as usize)?.demand_sole[main_k])
 }
 
 /// Walking distances of the counted AEDs to every point, cut at the largest radius, with the

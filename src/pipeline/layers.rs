@@ -113,7 +113,7 @@ impl StudyRun {
                 crate::registry::Coord::Wgs84 { lon, lat } => Point::new(lon, lat).into(),
                 crate::registry::Coord::Bng { .. } => self.wgs84(Point::new(x, y))?,
             };
-            let crit = self.assessment.criticality_main.get(&a.id);
+            let crit = self.assessment.main_criticality(&a.id);
             layer.features.push(
                 Feature::new(a.id.as_str(), geom)
                     .with("name", a.name.as_str())
@@ -126,7 +126,7 @@ impl StudyRun {
                     .with("location_source", loc.source.as_str())
                     .with("has_guardian", has_guardian)
                     .with("counted", self.assessment.rule.counts(a))
-                    .with(crit_key.as_str(), crit.map(|c| round(*c, 3))),
+                    .with(crit_key.as_str(), crit.map(|c| round(c, 3))),
             );
         }
         Ok(layer)

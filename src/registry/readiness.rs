@@ -285,6 +285,34 @@ fn counts_per_kind(devices: &[DeviceTriage]) -> Vec<(ProblemKind, usize)> {
     ProblemKind::ALL.iter().copied().zip(n).collect()
 }
 
+/// `x`'s bits as a number that sorts as [`f64::total_cmp`] does.
+fn total_order_bits(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// Reorders `items` so that place `j` holds what was at `order[j]`, a permutation of the
+/// places (consumed: every entry is overwritten).
+fn apply_order<T>(items: &mut [T], order: &mut [u32]) {
+    const DONE: u32 = u32::MAX;
+    for start in 0..order.len() {
+        let mut j = start;
+        while order[j] != DONE {
+            let from = order[j] as usize;
+            order[j] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(j, from);
+            j = from;
+        }
+    }
+}
+
 fn problems_of(aed: &Aed, known: Option<&HashSet<&str>>, opts: &CheckOptions) -> Vec<Problem> {
     let mut out = Vec::new();
     match (&aed.guardian_id, known) {
@@ -346,24 +374,59 @@ impl Triage {
         &mut self,
         criticality: &HashMap<String, f64, S>,
     ) {
-        self.devices
-            .par_iter_mut()
-            .for_each(|d| d.criticality = criticality.get(&d.id).copied());
-        self.sort();
+        self.rank_with(|id| criticality.get(id).copied());
+    }
+
+    /// [`Triage::rank_by_criticality`] with the criticality of each device's id given by
+    /// `criticality_of` (`None`: unknown). It is asked once per device, in ascending order
+    /// of id, so that it can walk a sorted list of ids.
+    pub fn rank_with(&mut self, mut criticality_of: impl FnMut(&str) -> Option<f64>) {
+        let by_id = self.positions_by_id();
+        for &i in &by_id {
+            let d = &mut self.devices[i as usize];
+            d.criticality = criticality_of(&d.id);
+        }
+        self.sort_given(by_id);
     }
 
     fn sort(&mut self) {
-        // Stable, like `sort_by`, so the order is the same on any number of threads.
-        self.devices.par_sort_by(|a, b| {
-            let crit = match (a.criticality, b.criticality) {
-                (Some(x), Some(y)) => y.total_cmp(&x),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            };
-            crit.then(b.problems.len().cmp(&a.problems.len()))
-                .then_with(|| a.id.cmp(&b.id))
+        let by_id = self.positions_by_id();
+        self.sort_given(by_id);
+    }
+
+    /// The devices' positions in the order of (id, position): one sort that compares ids,
+    /// fast when the registry is already in id order.
+    fn positions_by_id(&self) -> Vec<u32> {
+        let devices = &self.devices;
+        let mut by_id: Vec<u32> = (0..devices.len() as u32).collect();
+        by_id.par_sort_unstable_by(|&a, &b| {
+            (devices[a as usize].id.cmp(&devices[b as usize].id)).then(a.cmp(&b))
         });
+        by_id
+    }
+
+    /// Ranks by criticality (highest first, unknown last), then number of problems (most
+    /// first), then id, then position (`by_id` from [`Triage::positions_by_id`]): a sort of
+    /// numbers only.
+    fn sort_given(&mut self, by_id: Vec<u32>) {
+        let key = |(rank, &i): (usize, &u32)| {
+            let d = &self.devices[i as usize];
+            let (crit, unknown) = match d.criticality {
+                Some(c) => (!total_order_bits(c), false),
+                None => (u64::MAX, true),
+            };
+            (
+                crit,
+                unknown,
+                std::cmp::Reverse(d.problems.len()),
+                rank as u32,
+            )
+        };
+        let mut keyed: Vec<_> = by_id.iter().enumerate().map(key).collect();
+        // Unique keys (the rank in id order is), so an unstable sort has one answer.
+        keyed.par_sort_unstable();
+        let mut order: Vec<u32> = keyed.iter().map(|k| by_id[k.3 as usize]).collect();
+        apply_order(&mut self.devices, &mut order);
     }
 
     fn has_criticality(&self) -> bool {
@@ -681,6 +744,78 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.lines().next().unwrap().contains("criticality"));
         assert!(text.contains("12.5"));
+    }
+
+    /// The ranking as a comparison sort states it: criticality (highest first, unknown
+    /// last), problems (most first), id; equal ids keep their order (a stable sort).
+    fn ranked_by_comparison(mut devices: Vec<DeviceTriage>) -> Vec<DeviceTriage> {
+        devices.sort_by(|a, b| {
+            let crit = match (a.criticality, b.criticality) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            crit.then(b.problems.len().cmp(&a.problems.len()))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        devices
+    }
+
+    /// Ties at every key, repeated ids, signed zeros, infinities and NaNs, in any order:
+    /// the ranking by numbers is the comparison sort's.
+    #[test]
+    fn ranking_matches_a_stable_comparison_sort() {
+        let mut rng = crate::test_rng::Lcg(11);
+        let crits = [
+            Some(0.0),
+            Some(-0.0),
+            Some(1.0),
+            Some(2.5),
+            Some(-3.0),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+            Some(f64::NAN),
+            Some(-f64::NAN),
+            None,
+        ];
+        for n in [0, 1, 2, 7, 50, 400] {
+            let devices: Vec<DeviceTriage> = (0..n)
+                .map(|i| DeviceTriage {
+                    id: format!("D{}", (rng.unit() * 30.0) as u32),
+                    name: format!("device {i}"),
+                    postcode: String::new(),
+                    status: Status::Unknown,
+                    problems: vec![Problem::NeverChecked; 1 + (rng.unit() * 3.0) as usize],
+                    criticality: crits[(rng.unit() * crits.len() as f64) as usize],
+                })
+                .collect();
+            let mut t = check(&[], None, &opts());
+            t.devices = devices.clone();
+            t.sort();
+            // Names are unique: they show that equal ids kept their order.
+            let names = |ds: &[DeviceTriage]| ds.iter().map(|d| d.name.clone()).collect::<Vec<_>>();
+            assert_eq!(
+                names(&t.devices),
+                names(&ranked_by_comparison(devices)),
+                "{n} devices"
+            );
+        }
+    }
+
+    #[test]
+    fn apply_order_puts_each_item_where_the_order_says() {
+        let mut rng = crate::test_rng::Lcg(5);
+        for n in [0usize, 1, 2, 3, 10, 257] {
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            for i in (1..n).rev() {
+                order.swap(i, (rng.unit() * (i + 1) as f64) as usize);
+            }
+            let want: Vec<u32> = order.iter().map(|&i| i * 10).collect();
+            let mut items: Vec<u32> = (0..n as u32).map(|i| i * 10).collect();
+            apply_order(&mut items, &mut order.clone());
+            assert_eq!(items, want, "{n} items");
+        }
     }
 
     #[test]
