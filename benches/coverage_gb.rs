@@ -129,6 +129,7 @@ fn bench(c: &mut Criterion) {
     let wants = ScanWants {
         criticality: true,
         hours: Some(&hours),
+        demand_sums: None,
     };
     g.bench_function("scan_all_outputs", |b| {
         b.iter(|| {

@@ -32,6 +32,7 @@ pub fn criticality(
     let wants = super::scan::ScanWants {
         criticality: true,
         hours: None,
+        demand_sums: None,
     };
     let scan = super::scan::scan(index, demand, config, wants)?;
     Ok(scan.criticality.unwrap_or_default())

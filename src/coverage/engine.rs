@@ -38,6 +38,26 @@ pub struct DemandPoint {
     pub residents: f64,
 }
 
+/// The demand and the residents of a list of points, each summed in input order from
+/// −0.0, as [`Iterator::sum`] adds (so the sum of no points is −0.0).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DemandSums {
+    pub weight: f64,
+    pub residents: f64,
+}
+
+impl DemandSums {
+    /// Both sums in one pass over the points.
+    pub fn of(points: &[DemandPoint]) -> Self {
+        let (mut weight, mut residents) = (-0.0, -0.0);
+        for p in points {
+            weight += p.weight;
+            residents += p.residents;
+        }
+        DemandSums { weight, residents }
+    }
+}
+
 /// The radii studied and the detour factor applied to them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageConfig {
@@ -1005,6 +1025,35 @@ mod tests {
         for _ in 0..300 {
             let id = &asks[(g.unit() * asks.len() as f64) as usize];
             assert_eq!(cursor.find(id), first(id), "{id} at random");
+        }
+    }
+
+    /// As `Iterator::sum` adds (from −0.0), for no points, −0.0s only, and a mix.
+    #[test]
+    fn demand_sums_add_as_iterator_sum_does() {
+        let point = |weight: f64, residents: f64| DemandPoint {
+            id: Default::default(),
+            x_m: 0.0,
+            y_m: 0.0,
+            weight,
+            residents,
+        };
+        let lists = [
+            vec![],
+            vec![point(-0.0, -0.0), point(-0.0, -0.0)],
+            vec![
+                point(-0.0, 0.0),
+                point(0.1, 3.0),
+                point(0.2, -0.0),
+                point(1e17, 1.0),
+            ],
+        ];
+        for points in lists {
+            let sums = DemandSums::of(&points);
+            let weight: f64 = points.iter().map(|p| p.weight).sum();
+            let residents: f64 = points.iter().map(|p| p.residents).sum();
+            assert_eq!(sums.weight.to_bits(), weight.to_bits());
+            assert_eq!(sums.residents.to_bits(), residents.to_bits());
         }
     }
 }

@@ -200,6 +200,7 @@ pub fn week_coverage(
     let wants = super::scan::ScanWants {
         criticality: false,
         hours: Some(availability),
+        demand_sums: None,
     };
     let scan = super::scan::scan(index, demand, config, wants)?;
     Ok(scan.hours.unwrap_or_default())

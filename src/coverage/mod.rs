@@ -15,8 +15,8 @@ pub mod stats;
 
 pub use criticality::{Criticality, criticality};
 pub use engine::{
-    ConfigError, CoverageConfig, CoverageResult, DemandPoint, Facility, FacilityIndex, Neighbours,
-    PointCoverage, RadiusTotals, assess, assess_brute_force, pct,
+    ConfigError, CoverageConfig, CoverageResult, DemandPoint, DemandSums, Facility, FacilityIndex,
+    Neighbours, PointCoverage, RadiusTotals, assess, assess_brute_force, pct,
 };
 pub use gaps::{Gap, gaps, gaps_outside};
 pub use hours::{

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 
 use super::criticality::Criticality;
 use super::engine::{
-    ConfigError, CoverageConfig, CoverageResult, DemandPoint, Neighbours, PointCoverage,
+    ConfigError, CoverageConfig, CoverageResult, DemandPoint, DemandSums, Neighbours, PointCoverage,
 };
 use super::hours::{HOURS_PER_WEEK, HourCoverage, WeekAvailability, WeekCoverage, hour_label};
 use crate::coverage::pct;
@@ -32,6 +32,9 @@ pub struct ScanWants<'a> {
     pub criticality: bool,
     /// The availability of each facility, when hour-of-week coverage is wanted.
     pub hours: Option<&'a [WeekAvailability]>,
+    /// The demand's sums, when the caller has them (hour-of-week percentages are of them);
+    /// `None`: the pass adds them up.
+    pub demand_sums: Option<DemandSums>,
 }
 
 /// The pass's results.
@@ -88,7 +91,10 @@ pub fn scan(
         points[i] = point_coverage(&shape, nearest);
     }
     let criticality = wants.criticality.then(|| total.criticality(&shape));
-    let hours = wants.hours.map(|avail| total.week(&shape, avail, demand));
+    let hours = wants.hours.map(|avail| {
+        let sums = wants.demand_sums.unwrap_or_else(|| DemandSums::of(demand));
+        total.week(&shape, avail, sums)
+    });
     Ok(Scan {
         result: CoverageResult {
             config: config.clone(),
@@ -300,14 +306,11 @@ impl ChunkSums {
         &self,
         shape: &Shape<'_>,
         availability: &[WeekAvailability],
-        demand: &[DemandPoint],
+        sums: DemandSums,
     ) -> WeekCoverage {
-        // One pass for both sums: the points are read from memory once.
-        let (mut demand_total, mut residents_total) = (0.0, 0.0);
-        for p in demand {
-            demand_total += p.weight;
-            residents_total += p.residents;
-        }
+        // Sums from +0.0, as the percentages have always been of: −0.0 + 0.0 is +0.0, and
+        // adding +0.0 leaves any other sum as it is.
+        let (demand_total, residents_total) = (sums.weight + 0.0, sums.residents + 0.0);
         let open = super::hours::open_per_hour(availability);
         // Each hour sums its masks in the one order; the hours run in parallel.
         let hours: Vec<HourCoverage> = (0..HOURS_PER_WEEK)
@@ -531,6 +534,7 @@ mod tests {
         let wants = ScanWants {
             criticality: true,
             hours: Some(&avail),
+            demand_sums: None,
         };
         let got = scan(&index, &demand, &config, wants).unwrap();
         let crit = got.criticality.unwrap();

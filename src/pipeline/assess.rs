@@ -112,6 +112,7 @@ pub fn assess(
     let wants = ScanWants {
         criticality: !(skip.criticality || nothing),
         hours: (!(skip.hours || nothing)).then_some(selection.availability.as_slice()),
+        demand_sums: Some(demand.sums),
     };
     let walk = match network {
         Some(net) => Some(walk_stage(

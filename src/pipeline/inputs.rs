@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::PipelineError;
-use crate::coverage::DemandPoint;
+use crate::coverage::{DemandPoint, DemandSums};
 use crate::demand::{
     PointCrs, SpreadReport, UnitTable, read_counts_with, residents_as_demand, spread,
 };
@@ -36,6 +36,8 @@ pub struct RegistryStage {
 #[derive(Clone)]
 pub struct DemandStage {
     pub points: Vec<DemandPoint>,
+    /// Their demand and residents, each summed in order.
+    pub sums: DemandSums,
     pub report: SpreadReport,
     /// The study's postcode units (with residents), when it has postcodes.
     pub units: Option<UnitTable>,
@@ -275,17 +277,6 @@ pub fn demand(
             )
         })
     };
-    let total = |pts: &[DemandPoint]| pts.iter().map(|p| p.weight).sum::<f64>();
-    // One pass over the points (1.7 M at GB scale) for both totals, which are equal.
-    let whole = |pts: &[DemandPoint]| {
-        let sum = total(pts);
-        SpreadReport {
-            rows: pts.len(),
-            input_total: sum,
-            placed_total: sum,
-            ..Default::default()
-        }
-    };
     let mut file = None;
     let (points, report, kind) = match &study.demand {
         Demand::PostcodeCounts { path, level } => {
@@ -295,7 +286,7 @@ pub fn demand(
             skipped_notes(&account, &skips, notes);
             file = Some(account);
             let (pts, rep) = spread(&rows.rows, need_units()?, *level);
-            (pts, rep, "counts")
+            (pts, Some(rep), "counts")
         }
         Demand::ReportArrests => {
             let rows: Vec<crate::demand::CountRow> = crate::seeds::arrests_by_district()?
@@ -323,7 +314,7 @@ pub fn demand(
                     x.reason = "no postcode lookup (Code-Point Open) in this study".into();
                 }
             }
-            (pts, rep, "counts")
+            (pts, Some(rep), "counts")
         }
         Demand::Points { path, crs } => {
             let raw = match raw {
@@ -335,8 +326,7 @@ pub fn demand(
             skipped_notes(&raw.account, &raw.account.first, notes);
             file = Some(raw.account.clone());
             let pts = points(path, raw, crs.as_ref(), projection)?;
-            let rep = whole(&pts);
-            (pts, rep, "point")
+            (pts, None, "point")
         }
         Demand::PostcodeUnits => {
             let u = need_units()?;
@@ -345,13 +335,11 @@ pub fn demand(
                 "demand is a proxy: {} postcode units with weight 1 each (no arrest data for this study); read % covered as % of postcode units",
                 pts.len()
             ));
-            let rep = whole(&pts);
-            (pts, rep, "postcode_units")
+            (pts, None, "postcode_units")
         }
         Demand::Residents => {
             let pts = residents_as_demand(need_units()?);
-            let rep = whole(&pts);
-            (pts, rep, "residents")
+            (pts, None, "residents")
         }
         Demand::Grid {
             spacing_m,
@@ -362,12 +350,21 @@ pub fn demand(
                 "demand is a proxy: {} points on a {spacing_m} m grid within {within_m} m of a registry AED, weight 1 each (no arrest or population data); read % covered as % of that land",
                 pts.len()
             ));
-            let rep = whole(&pts);
-            (pts, rep, "grid")
+            (pts, None, "grid")
         }
     };
+    // One pass over the points (1.7 M at GB scale) for every sum of them the run needs.
+    let sums = DemandSums::of(&points);
+    // Every point placed as it is: the input's total is the placed one.
+    let report = report.unwrap_or_else(|| SpreadReport {
+        rows: points.len(),
+        input_total: sums.weight,
+        placed_total: sums.weight,
+        ..Default::default()
+    });
     Ok(DemandStage {
         points,
+        sums,
         report,
         units,
         kind,
