@@ -1,5 +1,6 @@
 //! `summary.json`: one schema for every command (see docs/summary-schema.md).
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::StudyRun;
@@ -144,11 +145,8 @@ impl StudyRun {
 
     fn accounting_json(&self) -> Value {
         let r = &self.demand.report;
-        let no_aed = self
-            .assessment
-            .result
-            .points
-            .iter()
+        // Counted on every core: 1.7 M results at GB scale.
+        let no_aed = (self.assessment.result.points.par_iter())
             .filter(|p| p.nearest.is_none())
             .count();
         json!({
