@@ -40,7 +40,7 @@ pub struct DemandPoint {
 
 /// The demand and the residents of a list of points, each summed in input order from
 /// −0.0, as [`Iterator::sum`] adds (so the sum of no points is −0.0).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DemandSums {
     pub weight: f64,
     pub residents: f64,
@@ -135,8 +135,8 @@ pub struct FacilityIndex {
 }
 
 /// Finds facilities by id ([`FacilityIndex::id_cursor`]): the first find is a binary search
-/// of the ids in order; each later one walks on from where the last was found, or searches
-/// again when asked for an id before that one.
+/// of the ids in order; each later one walks on from where the last was found (fast when
+/// the ids asked ascend), or searches again when asked for an id before that one.
 pub struct IdCursor<'a> {
     index: &'a FacilityIndex,
     /// The place in id order to look from.
@@ -144,7 +144,8 @@ pub struct IdCursor<'a> {
 }
 
 impl IdCursor<'_> {
-    /// The first facility (smallest index) whose id is `id`.
+    /// The last facility (largest index) whose id is `id`: of AEDs sharing an id (an
+    /// imported table may repeat one), the one a map from id, filled in index order, keeps.
     pub fn find(&mut self, id: &str) -> Option<u32> {
         let FacilityIndex {
             facilities, by_id, ..
@@ -156,7 +157,13 @@ impl IdCursor<'_> {
         while self.at < by_id.len() && id_at(self.at) < id {
             self.at += 1;
         }
-        (self.at < by_id.len() && id_at(self.at) == id).then(|| by_id[self.at])
+        let mut last = None;
+        let mut next = self.at;
+        while next < by_id.len() && id_at(next) == id {
+            last = Some(by_id[next]);
+            next += 1;
+        }
+        last
     }
 }
 
@@ -1006,25 +1013,25 @@ mod tests {
     }
 
     /// Repeated ids and ids not there, asked in ascending order, again, and at random: each
-    /// answer is the first facility with the id.
+    /// answer is the last facility with the id.
     #[test]
-    fn id_cursor_finds_the_first_facility_with_an_id() {
+    fn id_cursor_finds_the_last_facility_with_an_id() {
         let mut g = crate::test_rng::Lcg(3);
         let facilities: Vec<Facility> = (0..200)
             .map(|_| fac(&format!("A{:02}", (g.unit() * 60.0) as u32), 0.0, 0.0))
             .collect();
-        let first = |id: &str| (facilities.iter().position(|f| f.id == id)).map(|i| i as u32);
+        let last = |id: &str| (facilities.iter().rposition(|f| f.id == id)).map(|i| i as u32);
         let idx = FacilityIndex::new(facilities.clone());
         let mut asks: Vec<String> = (0..70).map(|i| format!("A{i:02}")).collect();
         asks.extend(["", "A", "A5", "B"].map(String::from));
         asks.sort();
         let mut cursor = idx.id_cursor();
         for id in asks.iter().chain(&asks) {
-            assert_eq!(cursor.find(id), first(id), "{id} in order");
+            assert_eq!(cursor.find(id), last(id), "{id} in order");
         }
         for _ in 0..300 {
             let id = &asks[(g.unit() * asks.len() as f64) as usize];
-            assert_eq!(cursor.find(id), first(id), "{id} at random");
+            assert_eq!(cursor.find(id), last(id), "{id} at random");
         }
     }
 

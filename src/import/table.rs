@@ -129,6 +129,8 @@ fn import_table_from_bytes(
     // A generic CSV cannot know its own licence: the study declares it.
     let mut report = ImportReport::new(name, crate::sources::Source::undeclared(stem));
     let mut aeds = Vec::new();
+    // Ids name AEDs in every output (GeoJSON feature ids, criticality by id): one each.
+    let mut seen = std::collections::HashSet::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| match lines.problem(&e) {
             Some((line, reason)) => ImportError::Record {
@@ -141,6 +143,12 @@ fn import_table_from_bytes(
         let line = lines.at(rec.position()).unwrap_or(0);
         report.read += 1;
         match row_to_aed(&rec, &cols, name, stem, line) {
+            Ok(aed) if !seen.insert(aed.id.clone()) => {
+                report.reject(format!(
+                    "{name}:{line}: {}: duplicate of an earlier record",
+                    aed.id
+                ));
+            }
             Ok(aed) => {
                 report.accept(&aed);
                 aeds.push(aed);
@@ -293,6 +301,24 @@ mod tests {
         assert!(
             err.to_string().starts_with("x.csv: no latitude/longitude"),
             "{err}"
+        );
+    }
+
+    /// A repeated ref, and a ref equal to the id another row gets from its line: the later
+    /// record is rejected, named, and the first kept.
+    #[test]
+    fn a_repeated_id_is_rejected() {
+        let csv = "ref,name,lat,lon\n7,Hall,52.60,-0.70\n7,Church,52.70,-0.60\n\
+                   00005,Shop,52.5,-0.5\n,School,52.4,-0.4\n";
+        let (aeds, rep) = import_table_from_reader(csv.as_bytes(), "t.csv", "t").unwrap();
+        let kept: Vec<(&str, &str)> = aeds.iter().map(|a| (&a.id[..], &a.name[..])).collect();
+        assert_eq!(kept, [("t-7", "Hall"), ("t-00005", "Shop")]);
+        assert_eq!(
+            rep.rejected,
+            [
+                "t.csv:3: t-7: duplicate of an earlier record",
+                "t.csv:5: t-00005: duplicate of an earlier record"
+            ]
         );
     }
 }

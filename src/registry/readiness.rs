@@ -285,6 +285,20 @@ fn counts_per_kind(devices: &[DeviceTriage]) -> Vec<(ProblemKind, usize)> {
     ProblemKind::ALL.iter().copied().zip(n).collect()
 }
 
+/// The ranking as a comparison: criticality (highest first, unknown last), then number of
+/// problems (most first), then id; a stable sort keeps equal ids in their order.
+/// [`Triage::sort`] gives the same order by sorting numbers.
+fn rank_order(a: &DeviceTriage, b: &DeviceTriage) -> std::cmp::Ordering {
+    let crit = match (a.criticality, b.criticality) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    };
+    crit.then(b.problems.len().cmp(&a.problems.len()))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
 /// `x`'s bits as a number that sorts as [`f64::total_cmp`] does.
 fn total_order_bits(x: f64) -> u64 {
     let bits = x.to_bits();
@@ -381,6 +395,15 @@ impl Triage {
     /// `criticality_of` (`None`: unknown). It is asked once per device, in ascending order
     /// of id, so that it can walk a sorted list of ids.
     pub fn rank_with(&mut self, mut criticality_of: impl FnMut(&str) -> Option<f64>) {
+        if u32::try_from(self.devices.len()).is_err() {
+            // Past what positions of 32 bits can number: stable comparison sorts.
+            self.devices.par_sort_by(|a, b| a.id.cmp(&b.id));
+            self.devices
+                .iter_mut()
+                .for_each(|d| d.criticality = criticality_of(&d.id));
+            self.devices.par_sort_by(rank_order);
+            return;
+        }
         let by_id = self.positions_by_id();
         for &i in &by_id {
             let d = &mut self.devices[i as usize];
@@ -390,6 +413,10 @@ impl Triage {
     }
 
     fn sort(&mut self) {
+        if u32::try_from(self.devices.len()).is_err() {
+            self.devices.par_sort_by(rank_order);
+            return;
+        }
         let by_id = self.positions_by_id();
         self.sort_given(by_id);
     }
@@ -746,19 +773,8 @@ mod tests {
         assert!(text.contains("12.5"));
     }
 
-    /// The ranking as a comparison sort states it: criticality (highest first, unknown
-    /// last), problems (most first), id; equal ids keep their order (a stable sort).
     fn ranked_by_comparison(mut devices: Vec<DeviceTriage>) -> Vec<DeviceTriage> {
-        devices.sort_by(|a, b| {
-            let crit = match (a.criticality, b.criticality) {
-                (Some(x), Some(y)) => y.total_cmp(&x),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            };
-            crit.then(b.problems.len().cmp(&a.problems.len()))
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        devices.sort_by(rank_order);
         devices
     }
 
