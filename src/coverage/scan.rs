@@ -68,22 +68,30 @@ pub fn scan(
         .enumerate()
         .map(|(c, (pts, out))| (c * CHUNK_POINTS, pts, out))
         .collect();
-    // One set of sums per chunk of a wave, emptied and reused by the next wave.
-    let mut wave_sums: Vec<ChunkSums> = (0..CHUNKS_PER_WAVE.min(chunks.len()))
-        .map(|_| ChunkSums::new(&shape))
-        .collect();
+    // Two sets of sums, one per chunk of a wave: a wave fills one set while the last
+    // wave's set is added into the total (in chunk order) and emptied for the next.
+    let wave_set = || -> Vec<ChunkSums> {
+        (0..CHUNKS_PER_WAVE.min(chunks.len()))
+            .map(|_| ChunkSums::new(&shape))
+            .collect()
+    };
+    let (mut filling, mut filled) = (wave_set(), wave_set());
     let mut far = Vec::new();
     for wave in chunks.chunks_mut(CHUNKS_PER_WAVE) {
-        let wave_far: Vec<Vec<usize>> = wave
-            .par_iter_mut()
-            .zip(wave_sums.par_iter_mut())
-            .map(|((first, pts, out), sums)| scan_chunk(index, &shape, (*first, pts), out, sums))
-            .collect();
+        let (wave_far, ()) = rayon::join(
+            || -> Vec<Vec<usize>> {
+                (wave.par_iter_mut().zip(filling.par_iter_mut()))
+                    .map(|((first, pts, out), sums)| {
+                        scan_chunk(index, &shape, (*first, pts), out, sums)
+                    })
+                    .collect()
+            },
+            || filled.iter_mut().for_each(|sums| total.add(sums)),
+        );
         far.extend(wave_far.into_iter().flatten());
-        for sums in &mut wave_sums {
-            total.add(sums);
-        }
+        std::mem::swap(&mut filling, &mut filled);
     }
+    filled.iter_mut().for_each(|sums| total.add(sums));
     // The nearest AED of a point with none within the largest radius adds to no sum: those
     // searches (the slow ones, far from any AED) run after the chunks, shared evenly.
     let found = index.nearest_to_each(&far, demand);
