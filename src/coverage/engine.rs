@@ -157,13 +157,11 @@ impl IdCursor<'_> {
         while self.at < by_id.len() && id_at(self.at) < id {
             self.at += 1;
         }
-        let mut last = None;
-        let mut next = self.at;
-        while next < by_id.len() && id_at(next) == id {
-            last = Some(by_id[next]);
-            next += 1;
+        let mut end = self.at;
+        while end < by_id.len() && id_at(end) == id {
+            end += 1;
         }
-        last
+        (end > self.at).then(|| by_id[end - 1])
     }
 }
 

@@ -285,20 +285,6 @@ fn counts_per_kind(devices: &[DeviceTriage]) -> Vec<(ProblemKind, usize)> {
     ProblemKind::ALL.iter().copied().zip(n).collect()
 }
 
-/// The ranking as a comparison: criticality (highest first, unknown last), then number of
-/// problems (most first), then id; a stable sort keeps equal ids in their order.
-/// [`Triage::sort`] gives the same order by sorting numbers.
-fn rank_order(a: &DeviceTriage, b: &DeviceTriage) -> std::cmp::Ordering {
-    let crit = match (a.criticality, b.criticality) {
-        (Some(x), Some(y)) => y.total_cmp(&x),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    };
-    crit.then(b.problems.len().cmp(&a.problems.len()))
-        .then_with(|| a.id.cmp(&b.id))
-}
-
 /// `x`'s bits as a number that sorts as [`f64::total_cmp`] does.
 fn total_order_bits(x: f64) -> u64 {
     let bits = x.to_bits();
@@ -311,12 +297,12 @@ fn total_order_bits(x: f64) -> u64 {
 
 /// Reorders `items` so that place `j` holds what was at `order[j]`, a permutation of the
 /// places (consumed: every entry is overwritten).
-fn apply_order<T>(items: &mut [T], order: &mut [u32]) {
-    const DONE: u32 = u32::MAX;
+fn apply_order<T>(items: &mut [T], order: &mut [usize]) {
+    const DONE: usize = usize::MAX;
     for start in 0..order.len() {
         let mut j = start;
         while order[j] != DONE {
-            let from = order[j] as usize;
+            let from = order[j];
             order[j] = DONE;
             if from == start {
                 break;
@@ -395,64 +381,44 @@ impl Triage {
     /// `criticality_of` (`None`: unknown). It is asked once per device, in ascending order
     /// of id, so that it can walk a sorted list of ids.
     pub fn rank_with(&mut self, mut criticality_of: impl FnMut(&str) -> Option<f64>) {
-        if u32::try_from(self.devices.len()).is_err() {
-            // Past what positions of 32 bits can number: stable comparison sorts.
-            self.devices.par_sort_by(|a, b| a.id.cmp(&b.id));
-            self.devices
-                .iter_mut()
-                .for_each(|d| d.criticality = criticality_of(&d.id));
-            self.devices.par_sort_by(rank_order);
-            return;
-        }
         let by_id = self.positions_by_id();
         for &i in &by_id {
-            let d = &mut self.devices[i as usize];
+            let d = &mut self.devices[i];
             d.criticality = criticality_of(&d.id);
         }
         self.sort_given(by_id);
     }
 
     fn sort(&mut self) {
-        if u32::try_from(self.devices.len()).is_err() {
-            self.devices.par_sort_by(rank_order);
-            return;
-        }
         let by_id = self.positions_by_id();
         self.sort_given(by_id);
     }
 
     /// The devices' positions in the order of (id, position): one sort that compares ids,
     /// fast when the registry is already in id order.
-    fn positions_by_id(&self) -> Vec<u32> {
+    fn positions_by_id(&self) -> Vec<usize> {
         let devices = &self.devices;
-        let mut by_id: Vec<u32> = (0..devices.len() as u32).collect();
-        by_id.par_sort_unstable_by(|&a, &b| {
-            (devices[a as usize].id.cmp(&devices[b as usize].id)).then(a.cmp(&b))
-        });
+        let mut by_id: Vec<usize> = (0..devices.len()).collect();
+        by_id.par_sort_unstable_by(|&a, &b| (devices[a].id.cmp(&devices[b].id)).then(a.cmp(&b)));
         by_id
     }
 
     /// Ranks by criticality (highest first, unknown last), then number of problems (most
     /// first), then id, then position (`by_id` from [`Triage::positions_by_id`]): a sort of
     /// numbers only.
-    fn sort_given(&mut self, by_id: Vec<u32>) {
-        let key = |(rank, &i): (usize, &u32)| {
-            let d = &self.devices[i as usize];
+    fn sort_given(&mut self, by_id: Vec<usize>) {
+        let key = |(rank, &i): (usize, &usize)| {
+            let d = &self.devices[i];
             let (crit, unknown) = match d.criticality {
                 Some(c) => (!total_order_bits(c), false),
                 None => (u64::MAX, true),
             };
-            (
-                crit,
-                unknown,
-                std::cmp::Reverse(d.problems.len()),
-                rank as u32,
-            )
+            (crit, unknown, std::cmp::Reverse(d.problems.len()), rank)
         };
         let mut keyed: Vec<_> = by_id.iter().enumerate().map(key).collect();
         // Unique keys (the rank in id order is), so an unstable sort has one answer.
         keyed.par_sort_unstable();
-        let mut order: Vec<u32> = keyed.iter().map(|k| by_id[k.3 as usize]).collect();
+        let mut order: Vec<usize> = keyed.iter().map(|k| by_id[k.3]).collect();
         apply_order(&mut self.devices, &mut order);
     }
 
@@ -773,8 +739,20 @@ mod tests {
         assert!(text.contains("12.5"));
     }
 
+    /// The ranking as a comparison sort states it: criticality (highest first, unknown
+    /// last), then number of problems (most first), then id; a stable sort keeps equal ids in
+    /// their order. [`Triage::sort`] must give the same order by sorting numbers.
     fn ranked_by_comparison(mut devices: Vec<DeviceTriage>) -> Vec<DeviceTriage> {
-        devices.sort_by(rank_order);
+        devices.sort_by(|a, b| {
+            let crit = match (a.criticality, b.criticality) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            crit.then(b.problems.len().cmp(&a.problems.len()))
+                .then_with(|| a.id.cmp(&b.id))
+        });
         devices
     }
 
@@ -823,12 +801,12 @@ mod tests {
     fn apply_order_puts_each_item_where_the_order_says() {
         let mut rng = crate::test_rng::Lcg(5);
         for n in [0usize, 1, 2, 3, 10, 257] {
-            let mut order: Vec<u32> = (0..n as u32).collect();
+            let mut order: Vec<usize> = (0..n).collect();
             for i in (1..n).rev() {
                 order.swap(i, (rng.unit() * (i + 1) as f64) as usize);
             }
-            let want: Vec<u32> = order.iter().map(|&i| i * 10).collect();
-            let mut items: Vec<u32> = (0..n as u32).map(|i| i * 10).collect();
+            let want: Vec<usize> = order.iter().map(|&i| i * 10).collect();
+            let mut items: Vec<usize> = (0..n).map(|i| i * 10).collect();
             apply_order(&mut items, &mut order.clone());
             assert_eq!(items, want, "{n} items");
         }
