@@ -50,6 +50,7 @@ pub struct CriticalityCsvError {
 /// Reads `criticality.csv` as written by `aedcover coverage`: AED id → demand that only
 /// this AED covers at `radius_m` (column `demand_sole_<r>m`). Used by `registry check
 /// --criticality` to rank problem devices by what is lost when they are not rescue-ready.
+/// A repeated id is an error (a file of ours never repeats one), not a silent overwrite.
 pub fn read_criticality_csv(
     path: &std::path::Path,
     radius_m: f64,
@@ -91,9 +92,12 @@ pub fn read_criticality_csv(
         if id.is_empty() {
             return Err(bad(line, "aed_id: empty".into()));
         }
-        out.insert(id.to_string(), v);
+        if let Some((_, first)) = out.insert(id.to_string(), (v, line)) {
+            let reason = format!("aed_id: {id:?} repeats the id on line {first}");
+            return Err(bad(line, reason));
+        }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(id, (v, _))| (id, v)).collect())
 }
 
 #[cfg(test)]
@@ -157,6 +161,19 @@ mod tests {
         );
         std::fs::write(&path, "aed_id,demand_sole_500m\r\nA,1.5\r\nB,2\r\n").unwrap();
         assert_eq!(read_criticality_csv(&path, 500.0).unwrap()["B"], 2.0);
+    }
+
+    #[test]
+    fn a_repeated_aed_id_is_named_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("criticality.csv");
+        let text = "aed_id,demand_sole_500m\nA,1.5\nB,2\n A ,3\n";
+        std::fs::write(&path, text).unwrap();
+        let e = read_criticality_csv(&path, 500.0).unwrap_err().to_string();
+        assert!(
+            e.ends_with("criticality.csv:4: aed_id: \"A\" repeats the id on line 2"),
+            "{e}"
+        );
     }
 
     #[test]
