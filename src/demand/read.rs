@@ -629,8 +629,12 @@ fn read_piece(
     slots: &mut [DemandPoint],
 ) -> Result<PieceFill, DemandError> {
     let mut out = Slots::new(slots);
+    // A row with bytes that are not UTF-8, in any column, goes to the checked path, which
+    // names it as a bad row: the rule does not depend on which path reads the row.
+    let utf8 = std::str::from_utf8(piece).is_ok();
+    let text = |row: &[u8]| utf8 || std::str::from_utf8(row).is_ok();
     if memchr::memchr2(b'"', b'\r', piece).is_none() {
-        read_plain_piece(ctx, piece, first_line, &mut out)?;
+        read_plain_piece(ctx, (piece, utf8), first_line, &mut out)?;
         return Ok(out.fill);
     }
     let mut rdr = csv::ReaderBuilder::new()
@@ -646,7 +650,8 @@ fn read_piece(
             Ok(true) => {
                 let at = lines.at(brec.position());
                 let line = first_line + at.unwrap_or(line_in_piece) - 1;
-                match fast_point(ctx, |c| brec.get(c), line) {
+                let fast = text(brec.as_slice()).then(|| fast_point(ctx, |c| brec.get(c), line));
+                match fast.flatten() {
                     Some(p) => Ok(p),
                     None => checked_point(ctx, &brec, line),
                 }
@@ -665,12 +670,12 @@ fn read_piece(
     Ok(out.fill)
 }
 
-/// A piece with no quote and no carriage return, read the way the csv crate reads such
-/// bytes (records end at `\n`, empty lines are skipped, fields split at `,`) without
-/// copying each record.
+/// A piece with no quote and no carriage return (`utf8`: all of it UTF-8), read the way
+/// the csv crate reads such bytes (records end at `\n`, empty lines are skipped, fields
+/// split at `,`) without copying each record.
 fn read_plain_piece(
     ctx: &PointContext<'_>,
-    piece: &[u8],
+    (piece, utf8): (&[u8], bool),
     first_line: u64,
     out: &mut Slots<'_>,
 ) -> Result<(), DemandError> {
@@ -682,7 +687,9 @@ fn read_plain_piece(
         let line = first_line + n as u64;
         fields.clear();
         crate::input::comma_fields(record, |r| fields.push(&record[r]));
-        let point = match fast_point(ctx, |c| fields.get(c).copied(), line) {
+        let text = utf8 || std::str::from_utf8(record).is_ok();
+        let fast = text.then(|| fast_point(ctx, |c| fields.get(c).copied(), line));
+        let point = match fast.flatten() {
             Some(p) => Ok(p),
             None => checked_point(ctx, &csv::ByteRecord::from(fields.clone()), line),
         };
@@ -954,6 +961,29 @@ mod tests {
             read.contains("line: 7, column: \"id\", reason: \"not UTF-8 text\""),
             "{read}"
         );
+    }
+
+    #[test]
+    fn bytes_not_utf8_in_a_column_not_read_make_a_bad_row_on_every_path() {
+        // Plain numbers (the fast path), one that is not (the checked path), and a quote in
+        // the piece (the csv crate): each row is named the same way.
+        for extra in ["", "\"q\",1,1,q\n"] {
+            let mut bytes = format!("id,easting,northing,name\n{extra}a,1,2,ok\n").into_bytes();
+            bytes.extend_from_slice(b"b,3,4,caf\xe9\nc,5e0,6,caf\xe9\nd,7,8,ok\n");
+            let mut f = tempfile::NamedTempFile::new().unwrap();
+            f.write_all(&bytes).unwrap();
+            let r = read_points_with(f.path(), &PointCrs::Bng, false).unwrap();
+            let ids: Vec<&str> = r.rows.iter().map(|p| p.id.as_str()).collect();
+            let first = if extra.is_empty() { 2 } else { 3 };
+            assert_eq!(ids.last(), Some(&"d"), "{extra:?}");
+            assert!(!ids.contains(&"b") && !ids.contains(&"c"), "{ids:?}");
+            for (e, line) in r.skipped.iter().zip([first + 1, first + 2]) {
+                let e = e.to_string();
+                assert!(e.contains(&format!(":{line}: name")), "{extra:?}: {e}");
+                assert!(e.contains("not UTF-8 text"), "{e}");
+            }
+            assert_eq!(r.skipped.len(), 2);
+        }
     }
 
     proptest::proptest! {
