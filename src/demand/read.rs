@@ -632,7 +632,8 @@ fn read_piece(
     // A row with bytes that are not UTF-8, in any column, goes to the checked path, which
     // names it as a bad row: the rule does not depend on which path reads the row.
     let utf8 = std::str::from_utf8(piece).is_ok();
-    let text = |row: &[u8]| utf8 || std::str::from_utf8(row).is_ok();
+    // Field by field: a character cut by a separator is valid once the fields are joined.
+    let text = |r: &csv::ByteRecord| utf8 || r.iter().all(|f| std::str::from_utf8(f).is_ok());
     if memchr::memchr2(b'"', b'\r', piece).is_none() {
         read_plain_piece(ctx, (piece, utf8), first_line, &mut out)?;
         return Ok(out.fill);
@@ -650,7 +651,7 @@ fn read_piece(
             Ok(true) => {
                 let at = lines.at(brec.position());
                 let line = first_line + at.unwrap_or(line_in_piece) - 1;
-                let fast = text(brec.as_slice()).then(|| fast_point(ctx, |c| brec.get(c), line));
+                let fast = text(&brec).then(|| fast_point(ctx, |c| brec.get(c), line));
                 match fast.flatten() {
                     Some(p) => Ok(p),
                     None => checked_point(ctx, &brec, line),
@@ -687,6 +688,7 @@ fn read_plain_piece(
         let line = first_line + n as u64;
         fields.clear();
         crate::input::comma_fields(record, |r| fields.push(&record[r]));
+        // Whole: `,` is ASCII, so the record is UTF-8 exactly when every field is.
         let text = utf8 || std::str::from_utf8(record).is_ok();
         let fast = text.then(|| fast_point(ctx, |c| fields.get(c).copied(), line));
         let point = match fast.flatten() {
@@ -965,18 +967,23 @@ mod tests {
 
     #[test]
     fn bytes_not_utf8_in_a_column_not_read_make_a_bad_row_on_every_path() {
-        // Plain numbers (the fast path), one that is not (the checked path), and a quote in
-        // the piece (the csv crate): each row is named the same way.
-        for extra in ["", "\"q\",1,1,q\n"] {
-            let mut bytes = format!("id,easting,northing,name\n{extra}a,1,2,ok\n").into_bytes();
-            bytes.extend_from_slice(b"b,3,4,caf\xe9\nc,5e0,6,caf\xe9\nd,7,8,ok\n");
+        // Pieces read directly and by the csv crate (a quote, or a CR line end), numbers
+        // in either spelling, and a character cut in two by a comma (whole once the fields
+        // are joined): each row is named the same way.
+        for extra in ["", "\"q\",1,1,q,q\n", "q,1,1,q,q\r\n"] {
+            let head = format!("id,easting,northing,name,note\n{extra}a,1,2,ok,ok\n");
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(b"b,3,4,caf\xe9,ok\nc,5e0,6,caf\xc3,\xa9\nd,7,8,ok,ok\n");
             let mut f = tempfile::NamedTempFile::new().unwrap();
             f.write_all(&bytes).unwrap();
             let r = read_points_with(f.path(), &PointCrs::Bng, false).unwrap();
             let ids: Vec<&str> = r.rows.iter().map(|p| p.id.as_str()).collect();
             let first = if extra.is_empty() { 2 } else { 3 };
             assert_eq!(ids.last(), Some(&"d"), "{extra:?}");
-            assert!(!ids.contains(&"b") && !ids.contains(&"c"), "{ids:?}");
+            assert!(
+                !ids.contains(&"b") && !ids.contains(&"c"),
+                "{extra:?}: {ids:?}"
+            );
             for (e, line) in r.skipped.iter().zip([first + 1, first + 2]) {
                 let e = e.to_string();
                 assert!(e.contains(&format!(":{line}: name")), "{extra:?}: {e}");
