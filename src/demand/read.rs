@@ -747,7 +747,8 @@ fn fast_point<'r>(
         Some(c) => fast(c).filter(|w| (0.0..=MAX_WEIGHT).contains(w))?,
         None => 1.0,
     };
-    // An id that is not UTF-8 is left to the checked path, which names it.
+    // The readers call this for UTF-8 rows only; an id that is not is still left to the
+    // checked path, which names it.
     let id = match cols.id.and_then(&get) {
         Some(bytes) => crate::input::trimmed(std::str::from_utf8(bytes).ok()?),
         None => "",
