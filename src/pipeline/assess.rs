@@ -29,7 +29,11 @@ pub struct Assessment {
     /// The place of the main radius in `config.radii_m`.
     pub main_k: usize,
     pub hours: Option<WeekCoverage>,
-    pub triage: crate::registry::Triage,
+    /// The readiness counts of the registry (the summary's `attention`).
+    pub attention: crate::registry::Summary,
+    /// The devices with problems, ranked by criticality: only when the output set lists
+    /// them ([`lists_devices`]); the counts alone are [`Assessment::attention`].
+    pub triage: Option<crate::registry::Triage>,
     /// With walking distance: the walking distances, and the straight line beside them.
     /// `result`, `totals`, criticality and hours above are then by walking.
     pub walk: Option<WalkStage>,
@@ -128,7 +132,8 @@ pub fn assess(
     let mut check = crate::registry::CheckOptions::new(rule.ready.as_of);
     check.check_days = rule.ready.max_days_since_check;
     // The readiness triage needs only the registry: it runs beside the pass.
-    let (scanned, mut triage) = rayon::join(
+    let guardians = registry.guardians.as_deref();
+    let (scanned, (attention, mut triage)) = rayon::join(
         || {
             progress.step("coverage, criticality and hour of week", || match &walk {
                 Some(w) => scan(&w.distances, points, &config, wants),
@@ -136,7 +141,16 @@ pub fn assess(
             })
         },
         // Unranked: it is ranked by criticality (a full sort) once the pass is done.
-        || crate::registry::check_unranked(&registry.aeds, registry.guardians.as_deref(), &check),
+        || match lists_devices(study) {
+            true => {
+                let t = crate::registry::check_unranked(&registry.aeds, guardians, &check);
+                (t.summary.clone(), Some(t))
+            }
+            false => (
+                crate::registry::summarize(&registry.aeds, guardians, &check),
+                None,
+            ),
+        },
     );
     let Scan {
         result,
@@ -148,8 +162,10 @@ pub fn assess(
     let (totals, ()) = rayon::join(
         || result.totals(points),
         || {
-            let mut ids = index.id_cursor();
-            triage.rank_with(|id| main_criticality(&mut ids, crit.as_deref(), main_k, id));
+            if let Some(t) = &mut triage {
+                let mut ids = index.id_cursor();
+                t.rank_with(|id| main_criticality(&mut ids, crit.as_deref(), main_k, id));
+            }
         },
     );
     Ok(Assessment {
@@ -162,9 +178,16 @@ pub fn assess(
         criticality: crit,
         main_k,
         hours,
+        attention,
         triage,
         walk,
     })
+}
+
+/// Whether the study's output set lists the devices that need attention (`attention.csv`,
+/// the attention layer, the report): only then is the device list built and ranked.
+pub fn lists_devices(study: &Study) -> bool {
+    matches!(study.output.set, crate::study::OutputSet::Analysis)
 }
 
 impl Assessment {

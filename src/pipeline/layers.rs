@@ -324,8 +324,8 @@ impl StudyRun {
             .collect();
         self.assessment
             .triage
-            .devices
             .iter()
+            .flat_map(|t| &t.devices)
             .enumerate()
             .map(|(i, d)| AttentionRow {
                 rank: i + 1,

@@ -267,10 +267,8 @@ fn headline(s: &mut String, run: &StudyRun, main: &crate::coverage::RadiusTotals
     let _ = writeln!(
         s,
         "- Devices needing attention: {} ({} with no known guardian); see `attention.csv`, ranked by the arrests each device alone covers.\n",
-        a.triage.devices.len(),
-        a.triage
-            .summary
-            .count(crate::registry::ProblemKind::NoGuardian)
+        a.attention.with_problems,
+        a.attention.count(crate::registry::ProblemKind::NoGuardian)
     );
 }
 

@@ -13,5 +13,5 @@ pub use csv_io::{
 pub use model::{AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status};
 pub use readiness::{
     CheckOptions, CheckReport, DeviceTriage, Problem, ProblemKind, Summary, Triage, check,
-    check_files, check_unranked,
+    check_files, check_unranked, summarize,
 };

@@ -224,20 +224,18 @@ pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) 
 /// [`check`] with the devices in registry order, for a caller that ranks them next with
 /// [`Triage::rank_by_criticality`] (which sorts them in full): one sort, not two.
 pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Triage {
-    let known: Option<HashSet<&str>> =
-        guardians.map(|gs| gs.iter().map(|g| g.id.as_str()).collect());
+    let known = known_guardians(guardians);
+    let mut tally = Tally::default();
     let mut devices = Vec::with_capacity(aeds.len());
-    let mut retired = 0;
-    let mut without_problems = 0;
     for aed in aeds {
         if aed.status == Status::Retired {
-            retired += 1;
+            tally.retired += 1;
             continue;
         }
-        let problems = problems_of(aed, known.as_ref(), opts);
-        if problems.is_empty() {
-            without_problems += 1;
-        } else {
+        let mut problems = Vec::new();
+        push_problems(aed, known.as_ref(), opts, &mut problems);
+        tally.add(&problems);
+        if !problems.is_empty() {
             devices.push(DeviceTriage {
                 id: aed.id.clone(),
                 name: aed.name.clone(),
@@ -248,41 +246,82 @@ pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &Check
             });
         }
     }
-    let counts = counts_per_kind(&devices);
     Triage {
-        summary: Summary {
-            today: opts.today,
-            due_days: opts.due_days,
-            check_days: opts.check_days,
-            devices: aeds.len(),
-            retired,
-            triaged: aeds.len() - retired,
-            without_problems,
-            with_problems: devices.len(),
-            counts,
-            bad_rows: 0,
-        },
+        summary: tally.summary(aeds.len(), opts),
         devices,
     }
 }
 
-/// Devices per problem kind (each device once per kind it has), every kind in
-/// [`ProblemKind::ALL`] order: one pass over the devices, not one per kind.
-fn counts_per_kind(devices: &[DeviceTriage]) -> Vec<(ProblemKind, usize)> {
-    let mut n = vec![0usize; ProblemKind::ALL.len()];
-    for d in devices {
+/// The summary of [`check`] alone, for a caller that lists no device: the same counts,
+/// with no copy of any device's id, name or postcode.
+pub fn summarize(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Summary {
+    let known = known_guardians(guardians);
+    let mut tally = Tally::default();
+    let mut problems = Vec::new();
+    for aed in aeds {
+        if aed.status == Status::Retired {
+            tally.retired += 1;
+            continue;
+        }
+        problems.clear();
+        push_problems(aed, known.as_ref(), opts, &mut problems);
+        tally.add(&problems);
+    }
+    tally.summary(aeds.len(), opts)
+}
+
+fn known_guardians(guardians: Option<&[Guardian]>) -> Option<HashSet<&str>> {
+    guardians.map(|gs| gs.iter().map(|g| g.id.as_str()).collect())
+}
+
+/// The counts of a triage, a device at a time.
+#[derive(Default)]
+struct Tally {
+    retired: usize,
+    without_problems: usize,
+    with_problems: usize,
+    /// Devices per kind, in [`ProblemKind::ALL`] order (each device once per kind it has).
+    per_kind: [usize; ProblemKind::ALL.len()],
+}
+
+impl Tally {
+    /// Adds a device that is not retired, with its `problems`.
+    fn add(&mut self, problems: &[Problem]) {
+        if problems.is_empty() {
+            self.without_problems += 1;
+            return;
+        }
+        self.with_problems += 1;
         let mut has = 0u32;
-        for p in &d.problems {
+        for p in problems {
             let kind = p.kind();
             if let Some(i) = ProblemKind::ALL.iter().position(|&k| k == kind) {
                 has |= 1 << i;
             }
         }
-        for (i, count) in n.iter_mut().enumerate() {
+        for (i, count) in self.per_kind.iter_mut().enumerate() {
             *count += ((has >> i) & 1) as usize;
         }
     }
-    ProblemKind::ALL.iter().copied().zip(n).collect()
+
+    fn summary(self, devices: usize, opts: &CheckOptions) -> Summary {
+        Summary {
+            today: opts.today,
+            due_days: opts.due_days,
+            check_days: opts.check_days,
+            devices,
+            retired: self.retired,
+            triaged: devices - self.retired,
+            without_problems: self.without_problems,
+            with_problems: self.with_problems,
+            counts: ProblemKind::ALL
+                .iter()
+                .copied()
+                .zip(self.per_kind)
+                .collect(),
+            bad_rows: 0,
+        }
+    }
 }
 
 /// `x`'s bits as a number that sorts as [`f64::total_cmp`] does.
@@ -313,8 +352,13 @@ fn apply_order<T>(items: &mut [T], order: &mut [usize]) {
     }
 }
 
-fn problems_of(aed: &Aed, known: Option<&HashSet<&str>>, opts: &CheckOptions) -> Vec<Problem> {
-    let mut out = Vec::new();
+/// Appends the problems of `aed` to `out`.
+fn push_problems(
+    aed: &Aed,
+    known: Option<&HashSet<&str>>,
+    opts: &CheckOptions,
+    out: &mut Vec<Problem>,
+) {
     match (&aed.guardian_id, known) {
         (None, _) => out.push(Problem::NoGuardian { unknown_id: None }),
         (Some(id), Some(known)) if !known.contains(id.as_str()) => out.push(Problem::NoGuardian {
@@ -364,7 +408,6 @@ fn problems_of(aed: &Aed, known: Option<&HashSet<&str>>, opts: &CheckOptions) ->
     if matches!(aed.status, Status::NotReady | Status::InUse) {
         out.push(Problem::StatusNotReady(aed.status));
     }
-    out
 }
 
 impl Triage {
@@ -718,6 +761,28 @@ mod tests {
         // Most problems first, then id.
         let ids: Vec<&str> = t.devices.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, ["C", "B"]);
+    }
+
+    #[test]
+    fn summarize_counts_as_the_triage_does() {
+        let mut r = good("R");
+        r.status = Status::Retired;
+        let mut b = good("B");
+        b.guardian_id = Some("G9".into());
+        b.pads_expiry = None;
+        let mut c = good("C");
+        c.last_checked = None;
+        c.status = Status::NotReady;
+        let aeds = [r, b, c, good("D"), good("E")];
+        let gs = [Guardian {
+            id: "G1".into(),
+            ..Guardian::default()
+        }];
+        for guardians in [None, Some(&gs[..])] {
+            let t = check(&aeds, guardians, &opts());
+            assert_eq!(summarize(&aeds, guardians, &opts()), t.summary);
+            assert_eq!(t.summary.with_problems, t.devices.len());
+        }
     }
 
     #[test]
