@@ -63,7 +63,7 @@ ours() {
     start=$(date +%s.%N)
     "$repo/target/release/aedcover" coverage --aeds "$work/aeds.csv" --demand "$work/demand.csv" \
         --out "$work/ours" 2> "$work/ours.txt"
-    echo "$(date +%s.%N) - $start" | bc
+    printf '%.3f\n' "$(echo "$(date +%s.%N) - $start" | bc)"
 }
 # Runs GeoPandas; prints its wall time and its time after its imports, in seconds.
 geopandas() {
@@ -71,7 +71,7 @@ geopandas() {
     start=$(date +%s.%N)
     "$venv/bin/python" "$work/geopandas_run.py" "$work" > "$work/geopandas_shares.txt" \
         2> "$work/geopandas_time.txt"
-    echo "$(echo "$(date +%s.%N) - $start" | bc) $(tail -1 "$work/geopandas_time.txt")"
+    printf '%.3f %s\n' "$(echo "$(date +%s.%N) - $start" | bc)" "$(tail -1 "$work/geopandas_time.txt")"
 }
 ratio() { echo "scale=1; $1 / $2" | bc; }
 
