@@ -663,11 +663,12 @@ impl Neighbours for FacilityIndex {
     }
 }
 
-/// One demand point's result.
+/// One demand point's result: 16 bytes (a national run holds 1.7 million of them).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PointCoverage {
-    /// Index of the nearest facility in [`FacilityIndex::facilities`]; `None` if there is none.
-    pub nearest: Option<u32>,
+    /// One more than the index of the nearest facility (so that "none" costs no extra
+    /// word); read it with [`PointCoverage::nearest`].
+    nearest_plus_one: Option<std::num::NonZeroU32>,
     /// Straight-line distance to it in metres (`f64::INFINITY` when there is none).
     pub distance_m: f64,
     /// Bit `k` set ⇔ covered at radius `k` (after the detour factor).
@@ -675,6 +676,39 @@ pub struct PointCoverage {
 }
 
 impl PointCoverage {
+    /// A point with no facility.
+    pub const NONE: PointCoverage = PointCoverage {
+        nearest_plus_one: None,
+        distance_m: f64::INFINITY,
+        covered_mask: 0,
+    };
+
+    /// A point whose nearest facility is `nearest` (index, squared distance in m²), covered
+    /// at each radius whose square in `r2` is at least that; [`PointCoverage::NONE`] for
+    /// none (or for the index `u32::MAX`, which no index of facilities reaches).
+    pub fn of(nearest: Option<(u32, f64)>, r2: &[f64]) -> Self {
+        let Some((f, d2)) = nearest else {
+            return Self::NONE;
+        };
+        let Some(plus_one) = f.checked_add(1).and_then(std::num::NonZeroU32::new) else {
+            return Self::NONE;
+        };
+        PointCoverage {
+            nearest_plus_one: Some(plus_one),
+            distance_m: d2.sqrt(),
+            covered_mask: r2
+                .iter()
+                .enumerate()
+                .fold(0, |m, (k, r2)| if d2 <= *r2 { m | (1 << k) } else { m }),
+        }
+    }
+
+    /// Index of the nearest facility in [`FacilityIndex::facilities`]; `None` if there is
+    /// none.
+    pub fn nearest(&self) -> Option<u32> {
+        self.nearest_plus_one.map(|n| n.get() - 1)
+    }
+
     /// Covered at radius number `k` of the configuration.
     pub fn covered(&self, k: usize) -> bool {
         self.covered_mask & (1 << k) != 0
@@ -703,13 +737,6 @@ pub struct CoverageResult {
     pub points: Vec<PointCoverage>,
 }
 
-fn covered_mask(d2: f64, effective_r2: &[f64]) -> u32 {
-    effective_r2
-        .iter()
-        .enumerate()
-        .fold(0, |m, (k, r2)| if d2 <= *r2 { m | (1 << k) } else { m })
-}
-
 fn squared(radii: &[f64]) -> Vec<f64> {
     radii.iter().map(|r| r * r).collect()
 }
@@ -726,18 +753,7 @@ pub fn assess(
         .par_iter()
         .enumerate()
         .with_min_len(1024)
-        .map(|(i, p)| match index.nearest_to(i, p) {
-            Some((f, d2)) => PointCoverage {
-                nearest: Some(f),
-                distance_m: d2.sqrt(),
-                covered_mask: covered_mask(d2, &r2),
-            },
-            None => PointCoverage {
-                nearest: None,
-                distance_m: f64::INFINITY,
-                covered_mask: 0,
-            },
-        })
+        .map(|(i, p)| PointCoverage::of(index.nearest_to(i, p), &r2))
         .collect();
     Ok(CoverageResult {
         config: config.clone(),
@@ -772,18 +788,7 @@ pub fn assess_brute_force(
                     best = Some((i as u32, d2));
                 }
             }
-            match best {
-                Some((f, d2)) => PointCoverage {
-                    nearest: Some(f),
-                    distance_m: d2.sqrt(),
-                    covered_mask: covered_mask(d2, &r2),
-                },
-                None => PointCoverage {
-                    nearest: None,
-                    distance_m: f64::INFINITY,
-                    covered_mask: 0,
-                },
-            }
+            PointCoverage::of(best, &r2)
         })
         .collect();
     Ok(CoverageResult {
@@ -890,10 +895,25 @@ mod tests {
             detour_factor: 1.0,
         };
         let r = assess(&idx, &[pt("p", 454_000.0, 304_500.0)], &cfg).unwrap();
-        assert_eq!(r.points[0].nearest, Some(0));
+        assert_eq!(r.points[0].nearest(), Some(0));
         assert_eq!(r.points[0].distance_m, 500.0);
         assert!(!r.points[0].covered(0));
         assert!(r.points[0].covered(1));
+    }
+
+    #[test]
+    fn a_point_result_is_16_bytes_and_keeps_its_nearest() {
+        assert_eq!(std::mem::size_of::<PointCoverage>(), 16);
+        let r2 = [100.0 * 100.0, 500.0 * 500.0];
+        let c = PointCoverage::of(Some((0, 200.0 * 200.0)), &r2);
+        assert_eq!(
+            (c.nearest(), c.distance_m, c.covered_mask),
+            (Some(0), 200.0, 0b10)
+        );
+        let last = PointCoverage::of(Some((u32::MAX - 1, 0.0)), &r2);
+        assert_eq!(last.nearest(), Some(u32::MAX - 1));
+        assert_eq!(PointCoverage::of(None, &r2), PointCoverage::NONE);
+        assert_eq!(PointCoverage::NONE.nearest(), None);
     }
 
     #[test]
@@ -918,14 +938,14 @@ mod tests {
             fac("c", -10.0, 0.0),
         ]);
         let r = assess(&idx, &[pt("p", 0.0, 0.0)], &CoverageConfig::default()).unwrap();
-        assert_eq!(r.points[0].nearest, Some(1));
+        assert_eq!(r.points[0].nearest(), Some(1));
     }
 
     #[test]
     fn empty_index_covers_nothing() {
         let idx = FacilityIndex::new(vec![]);
         let r = assess(&idx, &[pt("p", 0.0, 0.0)], &CoverageConfig::default()).unwrap();
-        assert_eq!(r.points[0].nearest, None);
+        assert_eq!(r.points[0].nearest(), None);
         assert_eq!(r.points[0].covered_mask, 0);
     }
 

@@ -409,22 +409,7 @@ fn scan_chunk(
 }
 
 fn point_coverage(shape: &Shape<'_>, nearest: Option<(u32, f64)>) -> PointCoverage {
-    match nearest {
-        Some((f, d2)) => PointCoverage {
-            nearest: Some(f),
-            distance_m: d2.sqrt(),
-            covered_mask: shape
-                .r2
-                .iter()
-                .enumerate()
-                .fold(0, |m, (k, r2)| if d2 <= *r2 { m | (1 << k) } else { m }),
-        },
-        None => PointCoverage {
-            nearest: None,
-            distance_m: f64::INFINITY,
-            covered_mask: 0,
-        },
-    }
+    PointCoverage::of(nearest, &shape.r2)
 }
 
 /// Counts point `i` into `sums` and returns its nearest facility (one look at the index).

@@ -147,7 +147,7 @@ impl StudyRun {
         let r = &self.demand.report;
         // Counted on every core: 1.7 M results at GB scale.
         let no_aed = (self.assessment.result.points.par_iter())
-            .filter(|p| p.nearest.is_none())
+            .filter(|p| p.nearest().is_none())
             .count();
         json!({
             "input_total": round(r.input_total, 6),

@@ -364,7 +364,7 @@ impl PointRows<'_> {
             buf.push(b',');
             push_exact(buf, d.residents);
             buf.push(b',');
-            if let Some(f) = c.nearest {
+            if let Some(f) = c.nearest() {
                 push_field(buf, &self.facilities[f as usize].id);
                 buf.push(b',');
                 push_fixed1(buf, c.distance_m);
