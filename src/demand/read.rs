@@ -10,7 +10,7 @@
 use super::spread::CountRow;
 use crate::coverage::DemandPoint;
 use crate::csvhead::Headers;
-use compact_str::{CompactString, format_compact};
+use ecow::{EcoString, eco_format};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -450,7 +450,7 @@ struct PieceFill {
 /// An empty demand point, for slots that parsing fills in place.
 fn placeholder() -> DemandPoint {
     DemandPoint {
-        id: CompactString::default(),
+        id: EcoString::new(),
         x_m: 0.0,
         y_m: 0.0,
         weight: 0.0,
@@ -754,8 +754,8 @@ fn fast_point<'r>(
         None => "",
     };
     let id = match id.is_empty() {
-        true => format_compact!("line{line}"),
-        false => CompactString::from(id),
+        true => eco_format!("line{line}"),
+        false => EcoString::from(id),
     };
     Some(DemandPoint {
         id,
@@ -806,9 +806,9 @@ fn checked_point(
     let id = cols
         .id
         .and_then(|c| rec.get(c))
-        .map(|s| CompactString::from(s.trim()))
+        .map(|s| EcoString::from(s.trim()))
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| format_compact!("line{line}"));
+        .unwrap_or_else(|| eco_format!("line{line}"));
     Ok(DemandPoint {
         id,
         x_m,

@@ -474,7 +474,7 @@ fn grid_near_aeds(
     cells
         .into_iter()
         .map(|(i, j)| DemandPoint {
-            id: compact_str::format_compact!("grid:{}:{}", i, j),
+            id: ecow::eco_format!("grid:{}:{}", i, j),
             x_m: i as f64 * spacing_m,
             y_m: j as f64 * spacing_m,
             weight: 1.0,
