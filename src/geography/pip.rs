@@ -8,7 +8,7 @@
 //! against every demand point).
 
 use geo::kernels::{Kernel, Orientation};
-use geo_types::{Coord, MultiPolygon};
+use geo_types::{Coord, MultiPolygon, Rect};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -38,12 +38,13 @@ impl AreaLocator {
         let entries = prepared
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.min.x <= p.max.x && p.min.y <= p.max.y)
-            .map(|(i, p)| {
-                GeomWithData::new(
-                    Rectangle::from_corners([p.min.x, p.min.y], [p.max.x, p.max.y]),
+            .filter_map(|(i, p)| {
+                let b = p.bounds?;
+                let corners = ([b.min().x, b.min().y], [b.max().x, b.max().y]);
+                Some(GeomWithData::new(
+                    Rectangle::from_corners(corners.0, corners.1),
                     i,
-                )
+                ))
             })
             .collect();
         AreaLocator {
@@ -90,8 +91,9 @@ pub struct PreparedPolygon {
     edges: Vec<Edge>,
     /// For polygon `p`, its rings are `rings[p]..rings[p + 1]`, the exterior first.
     rings: Vec<u32>,
-    min: Coord<f64>,
-    max: Coord<f64>,
+    /// The edges' bounding box; `None` when there is no edge (a polygon repaired to
+    /// nothing), which holds no point.
+    bounds: Option<Rect<f64>>,
     strip_height_m: f64,
     /// Strip `s` holds the edges `strip_edges[strip_start[s]..strip_start[s + 1]]`, in order.
     strip_start: Vec<u32>,
@@ -105,25 +107,18 @@ impl PreparedPolygon {
     /// Indexes every edge of every ring of `mp` (O(V) time and memory for real boundaries).
     pub fn new(mp: &MultiPolygon<f64>) -> PreparedPolygon {
         let (edges, rings) = edges_of(mp);
-        let (mut min, mut max) = (
-            Coord {
-                x: f64::INFINITY,
-                y: f64::INFINITY,
-            },
-            Coord {
-                x: f64::NEG_INFINITY,
-                y: f64::NEG_INFINITY,
-            },
-        );
-        for c in edges.iter().flat_map(|e| [e.start, e.end]) {
-            (min.x, min.y) = (min.x.min(c.x), min.y.min(c.y));
-            (max.x, max.y) = (max.x.max(c.x), max.y.max(c.y));
-        }
+        let bounds = edges.first().map(|first| {
+            let (mut min, mut max) = (first.start, first.start);
+            for c in edges.iter().flat_map(|e| [e.start, e.end]) {
+                (min.x, min.y) = (min.x.min(c.x), min.y.min(c.y));
+                (max.x, max.y) = (max.x.max(c.x), max.y.max(c.y));
+            }
+            Rect::new(min, max)
+        });
         let mut p = PreparedPolygon {
             edges,
             rings,
-            min,
-            max,
+            bounds,
             strip_height_m: 1.0,
             strip_start: Vec::new(),
             strip_edges: Vec::new(),
@@ -141,7 +136,7 @@ impl PreparedPolygon {
 
     /// The strip height for `strips` strips, and how many index entries the edges then need.
     fn with_strips(&mut self, strips: usize) -> (f64, usize) {
-        let span = self.max.y - self.min.y;
+        let span = self.bounds.map_or(0.0, |b| b.height());
         self.strip_height_m = if span > 0.0 && span.is_finite() {
             span / strips as f64
         } else {
@@ -161,7 +156,8 @@ impl PreparedPolygon {
     /// The strip holding northing `y` (a monotone function of `y`, so an edge spanning
     /// `y` is always listed in `y`'s strip).
     fn strip(&self, y: f64, strips: usize) -> usize {
-        let s = ((y - self.min.y) / self.strip_height_m).floor();
+        let min_y = self.bounds.map_or(0.0, |b| b.min().y);
+        let s = ((y - min_y) / self.strip_height_m).floor();
         if s.is_nan() || s < 0.0 {
             0
         } else {
@@ -201,7 +197,11 @@ impl PreparedPolygon {
     /// Whether (x, y) lies inside or on the boundary of any polygon: geo's
     /// `MultiPolygon::intersects(&Point::new(x, y))`.
     pub fn intersects(&self, x: f64, y: f64) -> bool {
-        if !(x >= self.min.x && x <= self.max.x && y >= self.min.y && y <= self.max.y) {
+        let Some(b) = self.bounds else {
+            return false;
+        };
+        let (min, max) = (b.min(), b.max());
+        if !(x >= min.x && x <= max.x && y >= min.y && y <= max.y) {
             return false;
         }
         let strips = self.strip_start.len() - 1;
@@ -364,6 +364,21 @@ mod tests {
 
     /// Two parts, one with two holes; a jagged outline; points on a lattice that hits
     /// vertices, edges and horizontal edges exactly.
+    #[test]
+    fn a_polygon_repaired_to_nothing_holds_no_point_and_no_infinite_box() {
+        let empty = MultiPolygon::<f64>::new(vec![]);
+        let p = PreparedPolygon::new(&empty);
+        assert!(p.bounds.is_none());
+        assert!(!p.intersects(0.0, 0.0));
+        let square = MultiPolygon::new(vec![geo_types::Polygon::new(
+            geo_types::LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]),
+            vec![],
+        )]);
+        let at = AreaLocator::new([&empty, &square]);
+        assert_eq!(at.locate(0.5, 0.5), Some(1));
+        assert_eq!(at.locate(5.0, 5.0), None);
+    }
+
     #[test]
     fn agrees_with_geo_on_every_point_of_a_lattice() {
         let square = |x0: f64, y0: f64, s: f64| {
