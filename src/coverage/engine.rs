@@ -802,42 +802,51 @@ impl CoverageResult {
     /// Demand and residents covered at each radius. Sums run in input order, so they are
     /// reproducible.
     pub fn totals(&self, demand: &[DemandPoint]) -> Vec<RadiusTotals> {
-        let eff = self.config.effective_radii_m();
-        let mut totals: Vec<RadiusTotals> = (self.config.radii_m.iter().zip(&eff))
-            .map(|(&radius_m, &effective_radius_m)| RadiusTotals {
-                radius_m,
-                effective_radius_m,
-                demand_total: 0.0,
-                demand_covered: 0.0,
-                pct_covered: 0.0,
-                residents_total: 0.0,
-                residents_covered: 0.0,
-                pct_residents_covered: 0.0,
-                points_total: demand.len(),
-                points_covered: 0,
-            })
-            .collect();
-        // One pass over the points for every radius (each point is read from memory once),
-        // without a branch (whether a point is covered is a coin toss to the CPU): an
-        // uncovered point adds +0.0, which leaves every sum as it was. (A mask, not a
-        // product: an infinite weight times 0 would be NaN.)
-        for (p, c) in demand.iter().zip(&self.points) {
-            for (k, t) in totals.iter_mut().enumerate() {
-                t.demand_total += p.weight;
-                t.residents_total += p.residents;
-                let bit = (c.covered_mask >> k) & 1;
-                let keep = |v: f64| f64::from_bits(v.to_bits() & u64::from(bit).wrapping_neg());
-                t.demand_covered += keep(p.weight);
-                t.residents_covered += keep(p.residents);
-                t.points_covered += bit as usize;
-            }
-        }
-        for t in &mut totals {
-            t.pct_covered = pct(t.demand_covered, t.demand_total);
-            t.pct_residents_covered = pct(t.residents_covered, t.residents_total);
-        }
-        totals
+        radius_totals(&self.config, demand, &self.points)
     }
+}
+
+/// [`CoverageResult::totals`] of the results `points` of `demand` under `config`.
+pub(crate) fn radius_totals(
+    config: &CoverageConfig,
+    demand: &[DemandPoint],
+    points: &[PointCoverage],
+) -> Vec<RadiusTotals> {
+    let eff = config.effective_radii_m();
+    let mut totals: Vec<RadiusTotals> = (config.radii_m.iter().zip(&eff))
+        .map(|(&radius_m, &effective_radius_m)| RadiusTotals {
+            radius_m,
+            effective_radius_m,
+            demand_total: 0.0,
+            demand_covered: 0.0,
+            pct_covered: 0.0,
+            residents_total: 0.0,
+            residents_covered: 0.0,
+            pct_residents_covered: 0.0,
+            points_total: demand.len(),
+            points_covered: 0,
+        })
+        .collect();
+    // One pass over the points for every radius (each point is read from memory once),
+    // without a branch (whether a point is covered is a coin toss to the CPU): an
+    // uncovered point adds +0.0, which leaves every sum as it was. (A mask, not a
+    // product: an infinite weight times 0 would be NaN.)
+    for (p, c) in demand.iter().zip(points) {
+        for (k, t) in totals.iter_mut().enumerate() {
+            t.demand_total += p.weight;
+            t.residents_total += p.residents;
+            let bit = (c.covered_mask >> k) & 1;
+            let keep = |v: f64| f64::from_bits(v.to_bits() & u64::from(bit).wrapping_neg());
+            t.demand_covered += keep(p.weight);
+            t.residents_covered += keep(p.residents);
+            t.points_covered += bit as usize;
+        }
+    }
+    for t in &mut totals {
+        t.pct_covered = pct(t.demand_covered, t.demand_total);
+        t.pct_residents_covered = pct(t.residents_covered, t.residents_total);
+    }
+    totals
 }
 
 /// `100 * part / whole`, 0 when the whole is 0.

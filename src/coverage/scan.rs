@@ -1,5 +1,5 @@
 //! One pass over the demand for everything coverage counts: the nearest facility and the
-//! radii each point is covered at, the facility that alone covers it (criticality), and the
+//! radii each point is covered at (and the totals per radius), the facility that alone covers it (criticality), and the
 //! hours of the week at which it is covered.
 //!
 //! Each point asks its [`Neighbours`] once for the facilities within the largest radius.
@@ -15,7 +15,8 @@ use rustc_hash::FxHashMap;
 
 use super::criticality::Criticality;
 use super::engine::{
-    ConfigError, CoverageConfig, CoverageResult, DemandPoint, DemandSums, Neighbours, PointCoverage,
+    ConfigError, CoverageConfig, CoverageResult, DemandPoint, DemandSums, Neighbours,
+    PointCoverage, RadiusTotals, radius_totals,
 };
 use super::hours::{HOURS_PER_WEEK, HourCoverage, WeekAvailability, WeekCoverage, hour_label};
 use crate::coverage::pct;
@@ -41,6 +42,8 @@ pub struct ScanWants<'a> {
 #[derive(Debug, Clone)]
 pub struct Scan {
     pub result: CoverageResult,
+    /// `result.totals(demand)`.
+    pub totals: Vec<RadiusTotals>,
     pub criticality: Option<Vec<Criticality>>,
     pub hours: Option<WeekCoverage>,
 }
@@ -93,8 +96,13 @@ pub fn scan(
     }
     filled.iter_mut().for_each(|sums| total.add(sums));
     // The nearest AED of a point with none within the largest radius adds to no sum: those
-    // searches (the slow ones, far from any AED) run after the chunks, shared evenly.
-    let found = index.nearest_to_each(&far, demand);
+    // searches (the slow ones, far from any AED) run after the chunks, shared evenly. Such
+    // a point is covered at no radius whatever its nearest AED, so the totals (one pass in
+    // input order, on one core) are added up meanwhile.
+    let (totals, found) = rayon::join(
+        || radius_totals(config, demand, &points),
+        || index.nearest_to_each(&far, demand),
+    );
     for (&i, nearest) in far.iter().zip(found) {
         points[i] = point_coverage(&shape, nearest);
     }
@@ -108,6 +116,7 @@ pub fn scan(
             config: config.clone(),
             points,
         },
+        totals,
         criticality,
         hours,
     })
@@ -530,6 +539,7 @@ mod tests {
             demand_sums: None,
         };
         let got = scan(&index, &demand, &config, wants).unwrap();
+        assert_eq!(got.totals, got.result.totals(&demand));
         let crit = got.criticality.unwrap();
         let week = got.hours.unwrap();
         let total: f64 = demand.iter().map(|p| p.weight).sum();

@@ -154,20 +154,15 @@ pub fn assess(
     );
     let Scan {
         result,
+        totals,
         criticality: crit,
         hours,
     } = scanned?;
     let main_k = study.analysis.main_index();
-    // The readiness triage is ranked beside the totals.
-    let (totals, ()) = rayon::join(
-        || result.totals(points),
-        || {
-            if let Some(t) = &mut triage {
-                let mut ids = index.id_cursor();
-                t.rank_with(|id| main_criticality(&mut ids, crit.as_deref(), main_k, id));
-            }
-        },
-    );
+    if let Some(t) = &mut triage {
+        let mut ids = index.id_cursor();
+        t.rank_with(|id| main_criticality(&mut ids, crit.as_deref(), main_k, id));
+    }
     Ok(Assessment {
         rule,
         selection,
