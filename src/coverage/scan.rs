@@ -380,6 +380,9 @@ struct Seen {
     count: Vec<u32>,
     sole: Vec<u32>,
     mask: Vec<[u64; 3]>,
+    /// The facilities within the largest radius and their squared distances, as the index
+    /// handed them over (kept for the next point, so as not to allocate).
+    hits: Vec<(u32, f64)>,
 }
 
 /// A chunk: the number of its first point, its points and their results.
@@ -399,6 +402,7 @@ fn scan_chunk(
         count: vec![0; shape.nr],
         sole: vec![0; shape.nr],
         mask: vec![[0; 3]; shape.nr],
+        hits: Vec::new(),
     };
     let mut far = Vec::new();
     for (j, (p, o)) in pts.iter().zip(out).enumerate() {
@@ -438,10 +442,16 @@ fn count_point(
     seen.mask.iter_mut().for_each(|m| *m = [0; 3]);
     let nr = shape.nr;
     let crit = shape.wants.criticality;
-    let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, |f, d2| {
+    // The index hands over the facilities first, and they are counted after: a closure
+    // that only stores is inlined into the index's loop, where the counting was a call
+    // per facility.
+    let mut hits = std::mem::take(&mut seen.hits);
+    hits.clear();
+    let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, |f, d2| hits.push((f, d2)));
+    for &(f, d2) in &hits {
         let rank = shape.size_rank(d2);
         if rank == nr {
-            return;
+            continue;
         }
         seen.count[rank] += 1;
         seen.sole[rank] = f;
@@ -456,7 +466,8 @@ fn count_point(
                 sums.within[slot * nr + k] += p.weight;
             }
         }
-    });
+    }
+    seen.hits = hits;
     add_seen(shape, p, seen, sums);
     nearest
 }
