@@ -18,6 +18,8 @@
 # Env:   AEDCOVER_OPEN_DATA (default ../shared/data), GEOPANDAS_VENV (default WORK_DIR/venv),
 #        ROUNDS (default 3)
 set -euo pipefail
+# A failed run inside `$(...)` stops the script too, and is never timed as a round.
+shopt -s inherit_errexit
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 data=${AEDCOVER_OPEN_DATA:-$repo/../shared/data}
@@ -57,12 +59,14 @@ print(f"{time.perf_counter() - t0:.3f}", file=sys.stderr)
 EOF
 
 rounds=${ROUNDS:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number of at least 1, not ${rounds@Q}" >&2; exit 2; }
 # Runs our command; prints its wall time in seconds.
 ours() {
     local start
     start=$(date +%s.%N)
     "$repo/target/release/aedcover" coverage --aeds "$work/aeds.csv" --demand "$work/demand.csv" \
-        --out "$work/ours" 2> "$work/ours.txt"
+        --out "$work/ours" 2> "$work/ours.txt" ||
+        { echo "aedcover coverage failed:" >&2; cat "$work/ours.txt" >&2; return 1; }
     printf '%.3f\n' "$(echo "$(date +%s.%N) - $start" | bc)"
 }
 # Runs GeoPandas; prints its wall time and its time after its imports, in seconds.
@@ -70,17 +74,21 @@ geopandas() {
     local start
     start=$(date +%s.%N)
     "$venv/bin/python" "$work/geopandas_run.py" "$work" > "$work/geopandas_shares.txt" \
-        2> "$work/geopandas_time.txt"
+        2> "$work/geopandas_time.txt" ||
+        { echo "GeoPandas failed:" >&2; cat "$work/geopandas_time.txt" >&2; return 1; }
     printf '%.3f %s\n' "$(echo "$(date +%s.%N) - $start" | bc)" "$(tail -1 "$work/geopandas_time.txt")"
 }
-ratio() { echo "scale=1; $1 / $2" | bc; }
+ratio() { printf '%.1f' "$(echo "scale=4; $1 / $2" | bc)"; }
 
 echo "load before: $(uptime)"
-echo "warm-up (not counted): aedcover $(ours) s; geopandas $(geopandas | cut -d' ' -f1) s"
+warm_ours=$(ours)
+warm_gp=$(geopandas)
+echo "warm-up (not counted): aedcover $warm_ours s; geopandas ${warm_gp%% *} s"
 ours_runs=() gp_runs=() gp_after_runs=()
 for round in $(seq "$rounds"); do
     o=$(ours)
-    read -r g g_after < <(geopandas)
+    gp=$(geopandas)
+    read -r g g_after <<< "$gp"
     ours_runs+=("$o") gp_runs+=("$g") gp_after_runs+=("$g_after")
     echo "round $round: aedcover $o s; geopandas $g s wall, $g_after s after its imports;" \
         "ratio $(ratio "$g" "$o")x"

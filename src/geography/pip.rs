@@ -362,8 +362,6 @@ mod tests {
         LineString::new(cs)
     }
 
-    /// Two parts, one with two holes; a jagged outline; points on a lattice that hits
-    /// vertices, edges and horizontal edges exactly.
     #[test]
     fn a_polygon_repaired_to_nothing_holds_no_point_and_no_infinite_box() {
         let empty = MultiPolygon::<f64>::new(vec![]);
@@ -379,6 +377,8 @@ mod tests {
         assert_eq!(at.locate(5.0, 5.0), None);
     }
 
+    /// Two parts, one with two holes; a jagged outline; points on a lattice that hits
+    /// vertices, edges and horizontal edges exactly.
     #[test]
     fn agrees_with_geo_on_every_point_of_a_lattice() {
         let square = |x0: f64, y0: f64, s: f64| {

@@ -31,8 +31,9 @@ pub struct Assessment {
     pub hours: Option<WeekCoverage>,
     /// The readiness counts of the registry (the summary's `attention`).
     pub attention: crate::registry::Summary,
-    /// The devices with problems, ranked by criticality: only when the output set lists
-    /// them ([`lists_devices`]); the counts alone are [`Assessment::attention`].
+    /// The devices with problems, ranked by criticality: only for the analysis output set
+    /// (the one that lists them, [`super::is_analysis`]); the counts are
+    /// [`Assessment::attention`].
     pub triage: Option<crate::registry::Triage>,
     /// With walking distance: the walking distances, and the straight line beside them.
     /// `result`, `totals`, criticality and hours above are then by walking.
@@ -140,8 +141,10 @@ pub fn assess(
                 None => scan(&index, points, &config, wants),
             })
         },
-        // Unranked: it is ranked by criticality (a full sort) once the pass is done.
-        || match lists_devices(study) {
+        // Only the analysis lists the devices (attention.csv, the attention layer, the
+        // report); the other output sets need the counts alone. Unranked: the list is ranked
+        // by criticality (a full sort) once the pass is done.
+        || match super::is_analysis(study) {
             true => {
                 let t = crate::registry::check_unranked(&registry.aeds, guardians, &check);
                 (t.summary.clone(), Some(t))
@@ -177,12 +180,6 @@ pub fn assess(
         triage,
         walk,
     })
-}
-
-/// Whether the study's output set lists the devices that need attention (`attention.csv`,
-/// the attention layer, the report): only then is the device list built and ranked.
-pub fn lists_devices(study: &Study) -> bool {
-    matches!(study.output.set, crate::study::OutputSet::Analysis)
 }
 
 impl Assessment {
