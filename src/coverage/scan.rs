@@ -1,6 +1,6 @@
 //! One pass over the demand for everything coverage counts: the nearest facility and the
-//! radii each point is covered at (and the totals per radius), the facility that alone covers it (criticality), and the
-//! hours of the week at which it is covered.
+//! radii each point is covered at (and the totals per radius), the facility that alone
+//! covers it (criticality), and the hours of the week at which it is covered.
 //!
 //! Each point asks its [`Neighbours`] once for the facilities within the largest radius.
 //! Sums are deterministic whatever the number of threads: the points are cut into fixed
