@@ -165,6 +165,7 @@ fn layer_rows(
             repairs.len()
         ));
     }
+    notes.extend(repaired_to_nothing(&spec.name, layer.areas()));
     let kept: Vec<AreaInput> = layer
         .areas()
         .iter()
@@ -269,10 +270,48 @@ fn coverage_shapes(
     })
 }
 
+/// A note naming the areas of layer `name` whose polygons enclose no land once repaired
+/// (a ring of zero area, say): they are kept, with no point in them, and must not pass
+/// unseen.
+fn repaired_to_nothing(name: &str, areas: &[crate::geography::Area]) -> Option<String> {
+    let empty: Vec<&str> = areas
+        .iter()
+        .filter(|a| a.geometry_m.0.is_empty())
+        .map(|a| a.id.as_str())
+        .collect();
+    (!empty.is_empty()).then(|| {
+        format!(
+            "{name}: {} area(s) with no polygon left after repair, so no point lies in them: {}",
+            empty.len(),
+            empty.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use geo_types::{Rect, coord};
+
+    #[test]
+    fn areas_repaired_to_nothing_are_named() {
+        let area = |id: &str, polygons| crate::geography::Area {
+            id: id.into(),
+            name: id.into(),
+            geometry_m: geo_types::MultiPolygon::new(polygons),
+            properties: Default::default(),
+        };
+        let square = Rect::new(coord! {x: 0.0, y: 0.0}, coord! {x: 1.0, y: 1.0}).to_polygon();
+        let areas = [area("A-WEST", vec![square]), area("A-EAST", vec![])];
+        let note = repaired_to_nothing("wards", &areas);
+        assert_eq!(
+            note.as_deref(),
+            Some(
+                "wards: 1 area(s) with no polygon left after repair, so no point lies in them: A-EAST"
+            )
+        );
+        assert_eq!(repaired_to_nothing("wards", &areas[..1]), None);
+    }
 
     fn gap(id: &str, side_m: f64, demand_points: usize) -> Gap {
         Gap {
