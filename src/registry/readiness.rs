@@ -224,37 +224,34 @@ pub fn check(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) 
 /// [`check`] with the devices in registry order, for a caller that ranks them next with
 /// [`Triage::rank_by_criticality`] (which sorts them in full): one sort, not two.
 pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Triage {
-    let known = known_guardians(guardians);
-    let mut tally = Tally::default();
     let mut devices = Vec::with_capacity(aeds.len());
-    for aed in aeds {
-        if aed.status == Status::Retired {
-            tally.retired += 1;
-            continue;
-        }
-        let mut problems = Vec::new();
-        push_problems(aed, known.as_ref(), opts, &mut problems);
-        tally.add(&problems);
-        if !problems.is_empty() {
-            devices.push(DeviceTriage {
-                id: aed.id.clone(),
-                name: aed.name.clone(),
-                postcode: aed.postcode.clone(),
-                status: aed.status,
-                problems,
-                criticality: None,
-            });
-        }
-    }
-    Triage {
-        summary: tally.summary(aeds.len(), opts),
-        devices,
-    }
+    let summary = tally(aeds, guardians, opts, |aed, problems| {
+        devices.push(DeviceTriage {
+            id: aed.id.clone(),
+            name: aed.name.clone(),
+            postcode: aed.postcode.clone(),
+            status: aed.status,
+            problems: std::mem::take(problems),
+            criticality: None,
+        });
+    });
+    Triage { summary, devices }
 }
 
 /// The summary of [`check`] alone, for a caller that lists no device: the same counts,
 /// with no copy of any device's id, name or postcode.
 pub fn summarize(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptions) -> Summary {
+    tally(aeds, guardians, opts, |_, _| {})
+}
+
+/// Counts the problems of every device that is not retired, in registry order, and hands
+/// each device that has any to `with_problems` (which may take the list).
+fn tally(
+    aeds: &[Aed],
+    guardians: Option<&[Guardian]>,
+    opts: &CheckOptions,
+    mut with_problems: impl FnMut(&Aed, &mut Vec<Problem>),
+) -> Summary {
     let known = known_guardians(guardians);
     let mut tally = Tally::default();
     let mut problems = Vec::new();
@@ -266,6 +263,9 @@ pub fn summarize(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &CheckOptio
         problems.clear();
         push_problems(aed, known.as_ref(), opts, &mut problems);
         tally.add(&problems);
+        if !problems.is_empty() {
+            with_problems(aed, &mut problems);
+        }
     }
     tally.summary(aeds.len(), opts)
 }
