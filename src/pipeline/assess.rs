@@ -29,15 +29,36 @@ pub struct Assessment {
     /// The place of the main radius in `config.radii_m`.
     pub main_k: usize,
     pub hours: Option<WeekCoverage>,
-    /// The readiness counts of the registry (the summary's `attention`).
-    pub attention: crate::registry::Summary,
-    /// The devices with problems, ranked by criticality: only for the analysis output set
-    /// (the one that lists them, [`super::is_analysis`]); the counts are
-    /// [`Assessment::attention`].
-    pub triage: Option<crate::registry::Triage>,
+    /// The registry's readiness: the counts, and the devices only where they are listed.
+    pub readiness: Readiness,
     /// With walking distance: the walking distances, and the straight line beside them.
     /// `result`, `totals`, criticality and hours above are then by walking.
     pub walk: Option<WalkStage>,
+}
+
+/// The readiness triage of the registry: the counts always (the summary's `attention`);
+/// the devices with problems, ranked by criticality, only for the analysis output set (the
+/// one that lists them: attention.csv, the attention layer, the report).
+pub enum Readiness {
+    Counted(crate::registry::Summary),
+    Listed(crate::registry::Triage),
+}
+
+impl Readiness {
+    pub fn summary(&self) -> &crate::registry::Summary {
+        match self {
+            Readiness::Counted(s) => s,
+            Readiness::Listed(t) => &t.summary,
+        }
+    }
+
+    /// The devices with problems, most urgent first; none when they are not listed.
+    pub fn devices(&self) -> &[crate::registry::DeviceTriage] {
+        match self {
+            Readiness::Counted(_) => &[],
+            Readiness::Listed(t) => &t.devices,
+        }
+    }
 }
 
 /// What walking distance adds to an assessment.
@@ -134,7 +155,7 @@ pub fn assess(
     check.check_days = rule.ready.max_days_since_check;
     // The readiness triage needs only the registry: it runs beside the pass.
     let guardians = registry.guardians.as_deref();
-    let (scanned, (attention, mut triage)) = rayon::join(
+    let (scanned, mut readiness) = rayon::join(
         || {
             progress.step("coverage, criticality and hour of week", || match &walk {
                 Some(w) => scan(&w.distances, points, &config, wants),
@@ -145,14 +166,16 @@ pub fn assess(
         // report); the other output sets need the counts alone. Unranked: the list is ranked
         // by criticality (a full sort) once the pass is done.
         || match super::is_analysis(study) {
-            true => {
-                let t = crate::registry::check_unranked(&registry.aeds, guardians, &check);
-                (t.summary.clone(), Some(t))
-            }
-            false => (
-                crate::registry::summarize(&registry.aeds, guardians, &check),
-                None,
-            ),
+            true => Readiness::Listed(crate::registry::check_unranked(
+                &registry.aeds,
+                guardians,
+                &check,
+            )),
+            false => Readiness::Counted(crate::registry::summarize(
+                &registry.aeds,
+                guardians,
+                &check,
+            )),
         },
     );
     let Scan {
@@ -162,7 +185,7 @@ pub fn assess(
         hours,
     } = scanned?;
     let main_k = study.analysis.main_index();
-    if let Some(t) = &mut triage {
+    if let Readiness::Listed(t) = &mut readiness {
         let mut ids = index.id_cursor();
         t.rank_with(|id| main_criticality(&mut ids, crit.as_deref(), main_k, id));
     }
@@ -176,8 +199,7 @@ pub fn assess(
         criticality: crit,
         main_k,
         hours,
-        attention,
-        triage,
+        readiness,
         walk,
     })
 }

@@ -323,9 +323,9 @@ impl StudyRun {
             .map(|a| (a.id.as_str(), a))
             .collect();
         self.assessment
-            .triage
+            .readiness
+            .devices()
             .iter()
-            .flat_map(|t| &t.devices)
             .enumerate()
             .map(|(i, d)| AttentionRow {
                 rank: i + 1,

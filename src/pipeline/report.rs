@@ -267,8 +267,10 @@ fn headline(s: &mut String, run: &StudyRun, main: &crate::coverage::RadiusTotals
     let _ = writeln!(
         s,
         "- Devices needing attention: {} ({} with no known guardian); see `attention.csv`, ranked by the arrests each device alone covers.\n",
-        a.attention.with_problems,
-        a.attention.count(crate::registry::ProblemKind::NoGuardian)
+        a.readiness.summary().with_problems,
+        a.readiness
+            .summary()
+            .count(crate::registry::ProblemKind::NoGuardian)
     );
 }
 

@@ -52,8 +52,8 @@ impl StudyRun {
             "accounting": self.accounting_json(),
             "aeds": self.aeds_json(),
             "attention": {
-                "devices_with_problems": a.attention.with_problems,
-                "without_guardian": a.attention.count(crate::registry::ProblemKind::NoGuardian),
+                "devices_with_problems": a.readiness.summary().with_problems,
+                "without_guardian": a.readiness.summary().count(crate::registry::ProblemKind::NoGuardian),
             },
             "hours": self.hours_json(),
             "study_area_km2": self.areas.study_area.as_ref().map(|x| round(geo::Area::unsigned_area(x) / 1e6, 3)),
