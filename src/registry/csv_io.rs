@@ -1003,8 +1003,9 @@ struct Loaded<'a, T, I> {
     rows: &'a [T],
     id_of: I,
     /// Every row loaded as (hash of its id, slot, line): the ids stay in the rows, with no
-    /// copy per row, and are read only when two hashes are equal.
-    ids: HashTable<(u64, usize, u64)>,
+    /// copy per row, and are read only when two hashes are equal. `None` when no two rows'
+    /// ids have the same hash ([`distinct_hashes`]): then no id can repeat one before it.
+    ids: Option<HashTable<(u64, usize, u64)>>,
     keep: Vec<bool>,
 }
 
@@ -1023,7 +1024,7 @@ impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
         let (rows, id_of) = (self.rows, &self.id_of);
         let id = |i: usize| id_of(&rows[i]);
         let same = |&(h, i, _): &(u64, usize, u64)| h == hash && id(i) == id(slot);
-        if let Some(&(_, _, first)) = self.ids.find(hash, same) {
+        if let Some(&(_, _, first)) = self.ids.as_ref().and_then(|ids| ids.find(hash, same)) {
             errors.push(RowError {
                 file: self.file.to_string(),
                 line,
@@ -1033,8 +1034,10 @@ impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
             });
         }
         if errors.is_empty() {
-            let rehash = |&(h, _, _): &(u64, usize, u64)| h;
-            self.ids.insert_unique(hash, (hash, slot, line), rehash);
+            if let Some(ids) = &mut self.ids {
+                let rehash = |&(h, _, _): &(u64, usize, u64)| h;
+                ids.insert_unique(hash, (hash, slot, line), rehash);
+            }
             self.keep[slot] = true;
         }
         errors
@@ -1067,6 +1070,16 @@ impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
         }
         Ok(blank_rows)
     }
+}
+
+/// Whether no two records of `pieces` have the same hash (a record without an item has
+/// hash 0, so two of those count as equal: such files take the exact check). Sorting the
+/// hashes in parallel is several times faster than a table of them built in file order,
+/// and equal ids always have equal hashes.
+fn distinct_hashes(pieces: &[Piece]) -> bool {
+    let mut hashes: Vec<u64> = pieces.iter().flat_map(|p| &p.hashes).copied().collect();
+    hashes.par_sort_unstable();
+    hashes.windows(2).all(|w| w[0] != w[1])
 }
 
 /// The table, with a warning for blank rows skipped and for a file of a header only.
@@ -1164,7 +1177,7 @@ fn parse_table<T: Default + Send>(
         file,
         rows: &rows,
         id_of: kind.id_of,
-        ids: HashTable::with_capacity(table.rows_seen),
+        ids: (!distinct_hashes(&pieces)).then(|| HashTable::with_capacity(table.rows_seen)),
         keep: vec![false; rows.len()],
     };
     let blank_rows = loaded.decide_pieces(pieces, opts.strict, &mut table.errors)?;
@@ -1409,6 +1422,29 @@ mod tests {
             &"t.csv:5: pads_expiry: not a date in the form YYYY-MM-DD (\"31/02/2024\")".into()
         ));
         assert!(shown.contains(&"t.csv:6: id: duplicate id, first on line 2 (\"A1\")".into()));
+    }
+
+    /// With no id repeated, the ids are not put in a table (`distinct_hashes`): bad rows,
+    /// and a row with the wrong number of fields, still keep only themselves out.
+    #[test]
+    fn ids_all_different_skip_the_table_and_decide_the_same() {
+        let text = "id,lat,lon\nA1,52,-1\nA2,95,-1\nA3,52\nA4,52,-1\n";
+        let f = read(text).unwrap();
+        let ids: Vec<&str> = f.aeds.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["A1", "A4"]);
+        let shown: Vec<String> = f.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 2, "{shown:#?}");
+        assert!(shown[0].starts_with("t.csv:3: lat: latitude out of range"));
+        assert!(shown[1].starts_with("t.csv:4: row: has 2 fields"));
+        let piece = |hashes: Vec<u64>| Piece {
+            hashes,
+            ..Piece::default()
+        };
+        assert!(distinct_hashes(&[piece(vec![3, 1]), piece(vec![0, 2])]));
+        // An id hashed twice, in one piece or two; two rows without an item (hash 0).
+        assert!(!distinct_hashes(&[piece(vec![3, 1, 3])]));
+        assert!(!distinct_hashes(&[piece(vec![3, 1]), piece(vec![2, 1])]));
+        assert!(!distinct_hashes(&[piece(vec![0, 1]), piece(vec![0])]));
     }
 
     #[test]
