@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
 
 /// The time of `iters` reads, each result freed after its read's time is taken: a reader's
 /// speed is its read, and what a run frees at its end is not part of it (`coverage` does
-/// not free its inputs at all: `cli::coverage::run`).
+/// not free the rows it read: `cli::coverage::run`).
 fn reads<T, E: std::fmt::Debug>(iters: u64, read: impl Fn() -> Result<T, E>) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {

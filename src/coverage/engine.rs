@@ -282,7 +282,7 @@ impl Grid {
         }
         // The cell of v, or -1 / n when v lies before / after the grid (no `floor` call:
         // without SSE4.1 it is a library call, and this runs for every point). Through i64,
-        // not u64: one instruction each way on x86-64, where u64 takes a dozen, and the
+        // not u64: a few instructions on x86-64 where u64 takes a dozen or more, and the
         // same numbers (t >= 0, and n is far below 2^63).
         let cell = |v: f64, v0: f64, n: usize| {
             let t = (v - v0) / self.cell_m;
