@@ -80,16 +80,20 @@ fn timings_for_the_note() {
 /// the new AED fixed in place (it used to be dropped after an edit).
 #[test]
 fn a_registry_edit_keeps_and_updates_the_best_case() {
-    use aedcover::registry::{Aed, Coord, Location, LocationSource};
+    use aedcover::registry::{Aed, Coord, Description, Details, Location, LocationSource};
     let run = builtin_run();
     let before = run.best_case.clone().unwrap();
     let cv9 = before.iter().find(|e| e.id == "CV9").unwrap();
     assert_eq!(cv9.aeds_located, 0);
     let mut aeds = run.registry.aeds.clone();
-    aeds.push(Aed {
-        id: "test-cv9".into(),
+    let about = Description {
         name: "Test cabinet".into(),
         postcode: "CV9 1RD".into(),
+        ..Description::default()
+    };
+    aeds.push(Aed {
+        id: "test-cv9".into(),
+        about: Details::new(about),
         location: Some(Location {
             // CV9 1RD, a unit with residents inside LLR.
             coord: Coord::Bng {

@@ -31,7 +31,7 @@ fn import_osm_writes_registry_csv_that_reads_back() {
     assert_eq!(file.bad_rows(), 0);
     let ids: Vec<_> = file.aeds.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["osm-node-1", "osm-node-2"]);
-    assert_eq!(file.aeds[1].flags, ["access=PUB"]);
+    assert_eq!(file.aeds[1].about.flags, ["access=PUB"]);
 }
 
 #[test]
@@ -119,6 +119,6 @@ fn import_circuit_reports_rejections_and_says_not_for_publication() {
     assert_eq!(file.bad_rows(), 0);
     assert_eq!(file.aeds.len(), 10);
     assert_eq!(file.aeds[0].id, "circuit:TEST-0001");
-    assert_eq!(file.aeds[0].name, "Test Village Hall");
-    assert_eq!(file.aeds[0].circuit_id.as_deref(), Some("TEST-0001"));
+    assert_eq!(file.aeds[0].about.name, "Test Village Hall");
+    assert_eq!(file.aeds[0].about.circuit_id.as_deref(), Some("TEST-0001"));
 }

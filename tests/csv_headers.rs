@@ -115,7 +115,7 @@ fn council_csv_imports_the_same_with_bom_case_and_padding() {
         |text: &str| import_table_from_reader(text.as_bytes(), "council.csv", "council").unwrap();
     let (a, b) = (import(&plain), import(&fancy));
     assert_eq!(a.0.len(), 2);
-    assert_eq!(a.0[0].name, "Village Hall");
+    assert_eq!(a.0[0].about.name, "Village Hall");
     assert_eq!(a.0[0].opening_hours.as_deref(), Some("24/7"));
     assert_eq!(a, b);
 }

@@ -20,8 +20,8 @@ fn trafford_council_csv() {
     assert!(rep.rejected.is_empty(), "{rep}");
     assert_eq!(rep.without_position, 0);
     assert_eq!(rep.count(AccessClass::Unknown), 185);
-    assert_eq!(aeds[0].name, "Acre Hall Primary");
-    assert_eq!(aeds[0].postcode, "M41 6NA");
+    assert_eq!(aeds[0].about.name, "Acre Hall Primary");
+    assert_eq!(aeds[0].about.postcode, "M41 6NA");
 }
 
 #[test]
@@ -47,12 +47,12 @@ fn switzerland_overpass() {
     assert_eq!(rep.flagged.get("indoor=wall"), Some(&1));
     assert_eq!(
         aeds.iter()
-            .filter(|a| a.flags.iter().any(|f| f == "access=PUB"))
+            .filter(|a| a.about.flags.iter().any(|f| f == "access=PUB"))
             .count(),
         2
     );
     assert!(
-        aeds.iter().all(|a| a.postcode.is_empty()),
+        aeds.iter().all(|a| a.about.postcode.is_empty()),
         "Swiss postcodes are not UK ones"
     );
 }

@@ -104,7 +104,7 @@ fn aed_building_way_and_two_feet_on_one_edge() {
     );
     assert_eq!(rep.flagged.get("access=PUB"), Some(&1));
     let hall = aeds.iter().find(|a| a.id == "osm-way-301").unwrap();
-    assert_eq!(hall.name, "Village Hall");
+    assert_eq!(hall.about.name, "Village Hall");
     assert_eq!(hall.access, aedcover::registry::AccessClass::Public247);
     let aedcover::registry::Coord::Wgs84 { lon, lat } = hall.location.unwrap().coord else {
         panic!("not lon/lat");

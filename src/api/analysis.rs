@@ -679,16 +679,16 @@ pub fn aed_feature(
 ) -> Feature {
     let d = |d: Option<NaiveDate>| d.map(|d| d.to_string());
     Feature::new(aed.id.as_str(), geo_types::Point::new(lon, lat))
-        .with("name", aed.name.as_str())
-        .with("address", aed.address.as_str())
-        .with("postcode", aed.postcode.as_str())
+        .with("name", aed.about.name.as_str())
+        .with("address", aed.about.address.as_str())
+        .with("postcode", aed.about.postcode.as_str())
         .with("access", aed.access.as_str())
         .with("opening_hours", aed.opening_hours.as_deref())
         .with("indoor", aed.indoor)
         .with("locked", aed.locked)
         .with("managed_by", aed.managed_by.as_str())
-        .with("circuit_id", aed.circuit_id.as_deref())
-        .with("model", aed.model.as_deref())
+        .with("circuit_id", aed.about.circuit_id.as_deref())
+        .with("model", aed.about.model.as_deref())
         .with("pads_expiry", d(aed.pads_expiry))
         .with("battery_expiry", d(aed.battery_expiry))
         .with("last_checked", d(aed.last_checked))
@@ -696,7 +696,7 @@ pub fn aed_feature(
         .with("location_source", aed.location.map(|l| l.source.as_str()))
         .with("counted", rule.counts(aed))
         .with("has_guardian", has_guardian)
-        .with("source", aed.source.as_deref().map(public_source))
+        .with("source", aed.about.source.as_deref().map(public_source))
 }
 
 /// A row's source as published: for a file, its name and line (`registry.csv:17`), never
@@ -745,9 +745,9 @@ fn usable_aed(
     };
     Some(UsableAed {
         id: aed.id.clone(),
-        name: aed.name.clone(),
-        address: aed.address.clone(),
-        postcode: aed.postcode.clone(),
+        name: aed.about.name.clone(),
+        address: aed.about.address.clone(),
+        postcode: aed.about.postcode.clone(),
         lon,
         lat,
         access: aed.access,
@@ -927,9 +927,8 @@ mod tests {
     use crate::registry::{Location, LocationSource};
 
     fn aed(id: &str, e: f64, n: f64, status: Status) -> Aed {
-        Aed {
+        let mut aed = Aed {
             id: id.into(),
-            name: id.into(),
             location: Some(Location {
                 coord: Coord::Bng {
                     easting_m: e,
@@ -940,7 +939,9 @@ mod tests {
             access: AccessClass::Public247,
             status,
             ..Default::default()
-        }
+        };
+        aed.about.name = id.into();
+        aed
     }
 
     fn build(aeds: Vec<Aed>) -> Analysis {
@@ -982,7 +983,7 @@ mod tests {
     #[test]
     fn published_sources_carry_no_server_paths() {
         let mut a = aed("x", 454_000.0, 304_000.0, Status::Ready);
-        a.source = Some("/srv/data/aeds/trafford.csv:17".into());
+        a.about.source = Some("/srv/data/aeds/trafford.csv:17".into());
         let f = aed_feature(
             &a,
             (-1.2, 52.7),

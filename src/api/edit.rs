@@ -460,7 +460,8 @@ pub async fn attention(
                 .and_then(|id| gs.iter().find(|g| g.id == id))
                 .map(|g| serde_json::to_value(GuardianRecord::from(g)).unwrap_or(Value::Null));
             Some(json!({
-                "aed_id": a.id, "name": a.name, "address": a.address, "postcode": a.postcode,
+                "aed_id": a.id, "name": a.about.name, "address": a.about.address,
+                "postcode": a.about.postcode,
                 "status": a.status.as_str(), "reasons": reasons, "guardian": g,
             }))
         })

@@ -134,12 +134,12 @@ pub fn geocode_aeds(aeds: &mut [Aed], index: &PostcodeIndex) -> GeocodeReport {
             report.already_located += 1;
             continue;
         }
-        let entry = || (aed.id.clone(), aed.postcode.clone());
-        if aed.postcode.trim().is_empty() {
+        let entry = || (aed.id.clone(), aed.about.postcode.clone());
+        if aed.about.postcode.trim().is_empty() {
             report.no_postcode.push(aed.id.clone());
             continue;
         }
-        match resolve(index, &aed.postcode) {
+        match resolve(index, &aed.about.postcode) {
             Resolved::Unit {
                 easting_m,
                 northing_m,
@@ -173,11 +173,12 @@ mod tests {
     }
 
     fn aed(id: &str, postcode: &str) -> Aed {
-        Aed {
+        let mut aed = Aed {
             id: id.into(),
-            postcode: postcode.into(),
             ..Default::default()
-        }
+        };
+        aed.about.postcode = postcode.into();
+        aed
     }
 
     #[test]

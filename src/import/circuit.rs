@@ -17,7 +17,7 @@ use std::path::Path;
 
 use super::{ImportError, ImportReport, flag, wgs84_location};
 use crate::geography::{Postcode, PostcodeLevel};
-use crate::registry::{AccessClass, Aed};
+use crate::registry::{AccessClass, Aed, Description, Details};
 use crate::sources::Source;
 
 /// Rough extent of the UK with its islands, WGS84 degrees: catches swapped `lat`/`long`.
@@ -211,8 +211,7 @@ fn row_to_aed(
         }
     };
 
-    Ok(Aed {
-        id: format!("circuit:{uid}"),
+    let about = Description {
         name: value(rec, cols.name).to_string(),
         address: cols
             .address
@@ -222,12 +221,17 @@ fn row_to_aed(
             .collect::<Vec<_>>()
             .join(", "),
         postcode,
-        location: Some(location),
-        access,
-        opening_hours: always.then(|| "24/7".to_string()),
         circuit_id: Some(uid.to_string()),
         source: Some(format!("{name}:{line}")),
         flags,
+        ..Default::default()
+    };
+    Ok(Aed {
+        id: format!("circuit:{uid}"),
+        location: Some(location),
+        access,
+        opening_hours: always.then(|| "24/7".to_string()),
+        about: Details::new(about),
         ..Default::default()
     })
 }
@@ -276,8 +280,11 @@ mod tests {
         );
         assert_eq!(aeds[0].opening_hours.as_deref(), Some("24/7"));
         assert_eq!(aeds[1].opening_hours, None);
-        assert_eq!(aeds[3].flags, ["defibrillators_availability=Sometimes"]);
-        assert_eq!(aeds[4].flags, ["defibrillators_access_type=Members"]);
+        assert_eq!(
+            aeds[3].about.flags,
+            ["defibrillators_availability=Sometimes"]
+        );
+        assert_eq!(aeds[4].about.flags, ["defibrillators_access_type=Members"]);
         assert_eq!(rep.count(Unknown), 2);
         assert_eq!(
             rep.flagged.get("defibrillators_availability=Sometimes"),
@@ -299,12 +306,12 @@ mod tests {
         assert_eq!(rep.file, "c.csv");
         let a = &aeds[0];
         assert_eq!(a.id, "circuit:X-1");
-        assert_eq!(a.circuit_id.as_deref(), Some("X-1"));
-        assert_eq!(a.name, "Test Hall X-1");
-        assert_eq!(a.address, "1 Main Street, Testby");
-        assert_eq!(a.postcode, "LE11 3TU");
-        assert_eq!(a.source.as_deref(), Some("c.csv:2"));
-        assert!(a.flags.is_empty());
+        assert_eq!(a.about.circuit_id.as_deref(), Some("X-1"));
+        assert_eq!(a.about.name, "Test Hall X-1");
+        assert_eq!(a.about.address, "1 Main Street, Testby");
+        assert_eq!(a.about.postcode, "LE11 3TU");
+        assert_eq!(a.about.source.as_deref(), Some("c.csv:2"));
+        assert!(a.about.flags.is_empty());
         let loc = a.location.unwrap();
         assert_eq!(loc.source, crate::registry::LocationSource::Source);
         assert_eq!(
@@ -354,9 +361,9 @@ mod tests {
                 "c.csv:8: unique_identifier: missing (empty)",
             ]
         );
-        assert_eq!(aeds[1].postcode, "");
-        assert_eq!(aeds[1].flags, ["address_post_code=LE99 ZZZ"]);
-        assert_eq!(aeds[2].flags, ["address_post_code=LE11"]);
+        assert_eq!(aeds[1].about.postcode, "");
+        assert_eq!(aeds[1].about.flags, ["address_post_code=LE99 ZZZ"]);
+        assert_eq!(aeds[2].about.flags, ["address_post_code=LE11"]);
         assert_eq!(rep.flagged.len(), 2);
     }
 
@@ -375,12 +382,12 @@ mod tests {
         );
         let (aeds, rep) = import_circuit_from_reader(text.as_bytes(), "c.csv").unwrap();
         assert_eq!(rep.imported, 2, "{rep}");
-        assert_eq!(aeds[0].name, "Test Hall a");
-        assert_eq!(aeds[0].flags, Vec::<String>::new());
+        assert_eq!(aeds[0].about.name, "Test Hall a");
+        assert_eq!(aeds[0].about.flags, Vec::<String>::new());
         // Line numbers count the blank line 3, as an editor would.
-        assert_eq!(aeds[0].source.as_deref(), Some("c.csv:2"));
+        assert_eq!(aeds[0].about.source.as_deref(), Some("c.csv:2"));
         assert_eq!(rep.rejected, ["c.csv:4: lat: missing (empty)"]);
-        assert_eq!(aeds[1].source.as_deref(), Some("c.csv:5"));
+        assert_eq!(aeds[1].about.source.as_deref(), Some("c.csv:5"));
     }
 
     #[test]

@@ -176,7 +176,7 @@ impl ImportReport {
     fn accept(&mut self, aed: &Aed) {
         self.imported += 1;
         *self.by_access.entry(aed.access).or_default() += 1;
-        for f in &aed.flags {
+        for f in &aed.about.flags {
             *self.flagged.entry(f.clone()).or_default() += 1;
         }
         if aed.location.is_none() {
@@ -287,10 +287,10 @@ pub fn aed_from_osm_tags(
     let tag = |k: &str| tags.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut aed = Aed {
         id,
-        source: Some(source),
         location,
         ..Default::default()
     };
+    aed.about.source = Some(source);
     let mut flags = Vec::new();
 
     aed.opening_hours = tag("opening_hours").map(str::to_string);
@@ -316,7 +316,7 @@ pub fn aed_from_osm_tags(
             }
         }
     }
-    aed.circuit_id = tag("ref:GB:the_circuit").map(str::to_string);
+    aed.about.circuit_id = tag("ref:GB:the_circuit").map(str::to_string);
     if let Some(d) = tag("check_date") {
         match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
             Ok(date) => aed.last_checked = Some(date),
@@ -326,7 +326,7 @@ pub fn aed_from_osm_tags(
     let operator = tag("operator");
     aed.managed_by = operator.map_or(ManagedBy::Unknown, managed_by_from_operator);
 
-    aed.name = tag("name").unwrap_or_default().to_string();
+    aed.about.name = tag("name").unwrap_or_default().to_string();
     let street = [tag("addr:housenumber"), tag("addr:street")]
         .into_iter()
         .flatten()
@@ -340,13 +340,13 @@ pub fn aed_from_osm_tags(
         .collect();
     if let Some(pc) = tag("addr:postcode") {
         if is_uk_postcode(pc) {
-            aed.postcode = pc.to_string();
+            aed.about.postcode = pc.to_string();
         } else {
             // Not a UK postcode (e.g. Swiss `8000`): kept in the address, not as a postcode.
             address.push(pc.to_string());
         }
     }
-    aed.address = address.join(", ");
+    aed.about.address = address.join(", ");
 
     let mut notes = Vec::new();
     for (key, label) in [
@@ -360,8 +360,8 @@ pub fn aed_from_osm_tags(
             notes.push(format!("{label}: {v}"));
         }
     }
-    aed.notes = (!notes.is_empty()).then(|| notes.join("; "));
-    aed.flags = flags;
+    aed.about.notes = (!notes.is_empty()).then(|| notes.join("; "));
+    aed.about.flags = flags;
     aed
 }
 
@@ -409,7 +409,7 @@ mod tests {
         );
         let pub_ = aed(&[("access", "PUB"), ("opening_hours", "24/7")]);
         assert_eq!(pub_.access, AccessClass::Unknown);
-        assert_eq!(pub_.flags, ["access=PUB"]);
+        assert_eq!(pub_.about.flags, ["access=PUB"]);
     }
 
     #[test]
@@ -426,13 +426,13 @@ mod tests {
         ]);
         assert_eq!(a.indoor, None);
         assert_eq!(a.locked, Some(false));
-        assert_eq!(a.circuit_id.as_deref(), Some("abc-123"));
+        assert_eq!(a.about.circuit_id.as_deref(), Some("abc-123"));
         assert_eq!(a.last_checked, NaiveDate::from_ymd_opt(2024, 3, 1));
         assert_eq!(a.managed_by, ManagedBy::Emas);
-        assert_eq!(a.postcode, "le12 7ab");
-        assert_eq!(a.flags, ["opening_hours=unparsed", "indoor=wall"]);
+        assert_eq!(a.about.postcode, "le12 7ab");
+        assert_eq!(a.about.flags, ["opening_hours=unparsed", "indoor=wall"]);
         assert_eq!(
-            a.notes.as_deref(),
+            a.about.notes.as_deref(),
             Some("location: outside; left of door; operator: East Midlands Ambulance Service")
         );
         let b = aed(&[
@@ -442,9 +442,9 @@ mod tests {
             ("check_date", "2023-05"),
         ]);
         assert_eq!(b.managed_by, ManagedBy::Unknown);
-        assert_eq!(b.postcode, "");
-        assert_eq!(b.address, "Zug, 6300");
-        assert_eq!(b.flags, ["check_date=2023-05"]);
+        assert_eq!(b.about.postcode, "");
+        assert_eq!(b.about.address, "Zug, 6300");
+        assert_eq!(b.about.flags, ["check_date=2023-05"]);
     }
 
     #[test]

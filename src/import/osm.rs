@@ -309,9 +309,9 @@ mod tests {
         let (aeds, rep) = import_osm_str(json, "test.json").unwrap();
         assert_eq!((rep.read, rep.imported, rep.rejected.len()), (7, 3, 4));
         assert_eq!(aeds[0].id, "osm-node-1");
-        assert_eq!(aeds[0].source.as_deref(), Some("osm:node/1"));
+        assert_eq!(aeds[0].about.source.as_deref(), Some("osm:node/1"));
         assert_eq!(aeds[0].access, AccessClass::Public247);
-        assert_eq!(aeds[1].flags, ["access=PUB"]);
+        assert_eq!(aeds[1].about.flags, ["access=PUB"]);
         assert_eq!(
             aeds[2].location.unwrap().coord,
             Coord::Wgs84 {

@@ -221,15 +221,15 @@ fn row_to_aed(
         None => format!("{stem}-{line:05}"),
     };
     let mut aed = aed_from_osm_tags(id, format!("{name}:{line}"), location, &tags);
-    aed.name = value(rec, cols.name).unwrap_or_default().to_string();
-    aed.address = cols
+    aed.about.name = value(rec, cols.name).unwrap_or_default().to_string();
+    aed.about.address = cols
         .address
         .iter()
         .filter_map(|&i| value(rec, Some(i)))
         .collect::<Vec<_>>()
         .join(", ");
-    aed.postcode = value(rec, cols.postcode).unwrap_or_default().to_string();
-    aed.notes = value(rec, cols.notes).map(str::to_string);
+    aed.about.postcode = value(rec, cols.postcode).unwrap_or_default().to_string();
+    aed.about.notes = value(rec, cols.notes).map(str::to_string);
     Ok(aed)
 }
 
@@ -264,10 +264,10 @@ mod tests {
         );
         let a = &aeds[0];
         assert_eq!(a.id, "t-00002");
-        assert_eq!(a.name, "Acre Hall");
-        assert_eq!(a.address, "Irlam Road, Flixton, Manchester");
-        assert_eq!(a.postcode, "M41 6NA");
-        assert_eq!(a.notes.as_deref(), Some("Scheme: 999"));
+        assert_eq!(a.about.name, "Acre Hall");
+        assert_eq!(a.about.address, "Irlam Road, Flixton, Manchester");
+        assert_eq!(a.about.postcode, "M41 6NA");
+        assert_eq!(a.about.notes.as_deref(), Some("Scheme: 999"));
         assert_eq!(a.access, AccessClass::Unknown);
         assert_eq!(
             a.location.unwrap().coord,
@@ -276,7 +276,7 @@ mod tests {
                 lat: 53.448269
             }
         );
-        assert_eq!(aeds[1].address, "Road");
+        assert_eq!(aeds[1].about.address, "Road");
         assert!(aeds[1].location.is_none());
     }
 
@@ -311,7 +311,10 @@ mod tests {
         let csv = "ref,name,lat,lon\n7,Hall,52.60,-0.70\n7,Church,52.70,-0.60\n\
                    00005,Shop,52.5,-0.5\n,School,52.4,-0.4\n";
         let (aeds, rep) = import_table_from_reader(csv.as_bytes(), "t.csv", "t").unwrap();
-        let kept: Vec<(&str, &str)> = aeds.iter().map(|a| (&a.id[..], &a.name[..])).collect();
+        let kept: Vec<(&str, &str)> = aeds
+            .iter()
+            .map(|a| (&a.id[..], &a.about.name[..]))
+            .collect();
         assert_eq!(kept, [("t-7", "Hall"), ("t-00005", "Shop")]);
         assert_eq!(
             rep.rejected,

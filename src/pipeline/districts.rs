@@ -111,7 +111,7 @@ pub fn located_by_district(
     let mut located: BTreeMap<String, usize> = BTreeMap::new();
     for f in index.facilities() {
         let aed = registry.aeds.iter().find(|a| a.id == f.id);
-        if let Some(d) = aed.and_then(|a| district_of(&a.postcode)) {
+        if let Some(d) = aed.and_then(|a| district_of(&a.about.postcode)) {
             *located.entry(d).or_default() += 1;
         }
     }

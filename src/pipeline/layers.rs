@@ -116,9 +116,9 @@ impl StudyRun {
             let crit = self.assessment.main_criticality(&a.id);
             layer.features.push(
                 Feature::new(a.id.as_str(), geom)
-                    .with("name", a.name.as_str())
-                    .with("address", a.address.as_str())
-                    .with("postcode", a.postcode.as_str())
+                    .with("name", a.about.name.as_str())
+                    .with("address", a.about.address.as_str())
+                    .with("postcode", a.about.postcode.as_str())
                     .with("access", a.access.as_str())
                     .with("opening_hours", a.opening_hours.as_deref())
                     .with("managed_by", a.managed_by.as_str())

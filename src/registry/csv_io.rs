@@ -34,7 +34,8 @@
 //! A later row repeating an id already loaded is a bad row.
 
 use super::model::{
-    AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status,
+    AccessClass, Aed, Coord, Description, Details, Guardian, Location, LocationSource, ManagedBy,
+    Status,
 };
 use crate::csvhead::Headers;
 use crate::geography::Postcode;
@@ -367,9 +368,9 @@ pub fn write_aeds<W: Write>(writer: W, aeds: &[Aed]) -> io::Result<()> {
         };
         let record: [&str; 25] = [
             &a.id,
-            &a.name,
-            &a.address,
-            &a.postcode,
+            &a.about.name,
+            &a.about.address,
+            &a.about.postcode,
             &lon,
             &lat,
             &e,
@@ -380,17 +381,17 @@ pub fn write_aeds<W: Write>(writer: W, aeds: &[Aed]) -> io::Result<()> {
             bool_str(a.indoor),
             bool_str(a.locked),
             a.managed_by.as_str(),
-            opt(&a.circuit_id),
-            opt(&a.model),
-            opt(&a.serial),
+            opt(&a.about.circuit_id),
+            opt(&a.about.model),
+            opt(&a.about.serial),
             &date_str(a.pads_expiry),
             &date_str(a.battery_expiry),
             &date_str(a.last_checked),
             a.status.as_str(),
             opt(&a.guardian_id),
-            opt(&a.source),
-            &a.flags.join(";"),
-            opt(&a.notes),
+            opt(&a.about.source),
+            &a.about.flags.join(";"),
+            opt(&a.about.notes),
         ];
         w.write_record(record)?;
     }
@@ -615,39 +616,46 @@ fn parse_aed(row: &mut Row, today: NaiveDate, a: &mut Aed) {
     }
 }
 
-/// Fills `a` field by field: the record is built where it stays, not moved there.
+/// Fills `a` field by field, in column order (the order of its errors); its description is
+/// boxed only when the row gives one.
 fn parse_aed_fields(row: &mut Row, a: &mut Aed) {
     a.id = row.text(aed::ID);
-    a.postcode = row.text(aed::POSTCODE);
-    if !a.postcode.is_empty()
-        && let Err(e) = Postcode::parse(&a.postcode)
+    let postcode = row.text(aed::POSTCODE);
+    if !postcode.is_empty()
+        && let Err(e) = Postcode::parse(&postcode)
     {
         let reason = format!("not a UK postcode: {}", e.reason);
-        row.error("postcode", reason, &a.postcode);
+        row.error("postcode", reason, &postcode);
     }
     a.location = parse_location(row);
-    a.name = row.text(aed::NAME);
-    a.address = row.text(aed::ADDRESS);
+    let (name, address) = (row.text(aed::NAME), row.text(aed::ADDRESS));
     a.access = row.choice::<AccessClass>(aed::ACCESS);
     a.opening_hours = row.opt_text(aed::OPENING_HOURS);
     a.indoor = row.boolean(aed::INDOOR);
     a.locked = row.boolean(aed::LOCKED);
     a.managed_by = row.choice::<ManagedBy>(aed::MANAGED_BY);
-    a.circuit_id = row.opt_text(aed::CIRCUIT_ID);
-    a.model = row.opt_text(aed::MODEL);
-    a.serial = row.opt_text(aed::SERIAL);
+    let circuit_id = row.opt_text(aed::CIRCUIT_ID);
+    let (model, serial) = (row.opt_text(aed::MODEL), row.opt_text(aed::SERIAL));
     a.pads_expiry = row.date(aed::PADS_EXPIRY);
     a.battery_expiry = row.date(aed::BATTERY_EXPIRY);
     a.last_checked = row.date(aed::LAST_CHECKED);
     a.status = row.choice::<Status>(aed::STATUS);
     a.guardian_id = row.opt_text(aed::GUARDIAN_ID);
-    a.source = row.opt_text(aed::SOURCE);
-    a.flags = (row.get(aed::FLAGS).split(';'))
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .map(str::to_string)
-        .collect();
-    a.notes = row.opt_text(aed::NOTES);
+    a.about = Details::new(Description {
+        name,
+        address,
+        postcode,
+        circuit_id,
+        model,
+        serial,
+        source: row.opt_text(aed::SOURCE),
+        flags: (row.get(aed::FLAGS).split(';'))
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
+        notes: row.opt_text(aed::NOTES),
+    });
 }
 
 /// The position: lon/lat or easting/northing (one pair, both values or neither) and its
@@ -1367,7 +1375,7 @@ mod tests {
     fn bom_and_crlf_are_fine() {
         let f = read("\u{feff}id,name\r\nA1,Hall\r\nA2,Shop\r\n").unwrap();
         assert_eq!(f.aeds.len(), 2);
-        assert_eq!(f.aeds[1].name, "Shop");
+        assert_eq!(f.aeds[1].about.name, "Shop");
         assert!(f.errors.is_empty());
     }
 
@@ -1445,6 +1453,28 @@ mod tests {
         assert!(!distinct_hashes(&[piece(vec![3, 1, 3])]));
         assert!(!distinct_hashes(&[piece(vec![3, 1]), piece(vec![2, 1])]));
         assert!(!distinct_hashes(&[piece(vec![0, 1]), piece(vec![0])]));
+        assert!(distinct_hashes(&[]));
+    }
+
+    proptest! {
+        /// The check agrees with a set, for hashes spread out, packed together, or
+        /// repeated, in one piece or two.
+        #[test]
+        fn distinct_hashes_agree_with_a_set(
+            hashes in proptest::collection::vec(
+                prop_oneof![any::<u64>(), 0..4u64, (0..4u64).prop_map(|h| h << 62 | 7)],
+                0..300,
+            ),
+            cut in 0..300usize,
+        ) {
+            let cut = cut.min(hashes.len());
+            let pieces = [&hashes[..cut], &hashes[cut..]].map(|h| Piece {
+                hashes: h.to_vec(),
+                ..Piece::default()
+            });
+            let set: std::collections::HashSet<u64> = hashes.iter().copied().collect();
+            prop_assert_eq!(distinct_hashes(&pieces), set.len() == hashes.len());
+        }
     }
 
     #[test]
@@ -1599,10 +1629,13 @@ mod tests {
             flags in proptest::collection::vec("[a-z]{1,5}=[A-Za-z0-9 ,]{0,6}[A-Za-z0-9]", 0..3),
             notes in opt_text(),
         ) -> Aed {
+            let about = Description {
+                name, address, postcode: postcode.to_string(), circuit_id, model, serial, source,
+                flags, notes,
+            };
             Aed {
-                id, name, address, postcode: postcode.to_string(), location, access,
-                opening_hours, indoor, locked, managed_by, circuit_id, model, serial,
-                pads_expiry, battery_expiry, last_checked, status, guardian_id, source, flags, notes,
+                id, location, access, opening_hours, indoor, locked, managed_by, pads_expiry,
+                battery_expiry, last_checked, status, guardian_id, about: Details::new(about),
             }
         }
     }

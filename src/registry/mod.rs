@@ -10,7 +10,10 @@ pub use csv_io::{
     read_aeds, read_aeds_from_reader, read_guardians, read_guardians_from_reader, write_aeds,
     write_guardians,
 };
-pub use model::{AccessClass, Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status};
+pub use model::{
+    AccessClass, Aed, Coord, Description, Details, Guardian, Location, LocationSource, ManagedBy,
+    Status,
+};
 pub use readiness::{
     CheckOptions, CheckReport, DeviceTriage, Problem, ProblemKind, Summary, Triage, check,
     check_files, check_unranked, summarize,

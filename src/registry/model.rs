@@ -65,15 +65,14 @@ pub enum Status {
     Unknown,
 }
 
-/// A public-access defibrillator.
+/// A public-access defibrillator: what the analysis reads, inline, and what describes the
+/// device to people in [`Details`], held apart.
+///
+/// A national registry is read in full for every run, so the record stays small (136 bytes):
+/// its name, address and other texts are boxed, and absent when a row gives none.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Aed {
     pub id: String,
-    pub name: String,
-    pub address: String,
-    /// The postcode as given (not necessarily valid); normalise with
-    /// [`crate::geography::postcode::Postcode::parse`].
-    pub postcode: String,
     pub location: Option<Location>,
     pub access: AccessClass,
     /// OSM `opening_hours` syntax, e.g. `24/7` or `Mo-Fr 08:00-18:00`.
@@ -81,20 +80,101 @@ pub struct Aed {
     pub indoor: Option<bool>,
     pub locked: Option<bool>,
     pub managed_by: ManagedBy,
-    /// The Circuit (national defibrillator network) id.
-    pub circuit_id: Option<String>,
-    pub model: Option<String>,
-    pub serial: Option<String>,
     pub pads_expiry: Option<NaiveDate>,
     pub battery_expiry: Option<NaiveDate>,
     pub last_checked: Option<NaiveDate>,
     pub status: Status,
     pub guardian_id: Option<String>,
+    /// The name, address, make and provenance: `aed.about.name` and so on.
+    pub about: Details,
+}
+
+/// The texts that describe a device and where its record came from. None of them is read
+/// by the coverage analysis.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Description {
+    pub name: String,
+    pub address: String,
+    /// The postcode as given (not necessarily valid); normalise with
+    /// [`crate::geography::postcode::Postcode::parse`].
+    pub postcode: String,
+    /// The Circuit (national defibrillator network) id.
+    pub circuit_id: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
     /// Where the record came from, e.g. `osm:node/123` or `trafford:17`.
     pub source: Option<String>,
     /// Raw values that could not be mapped, kept as `key=value` (e.g. `access=PUB`).
     pub flags: Vec<String>,
     pub notes: Option<String>,
+}
+
+impl Description {
+    /// Every text empty: what a record without a description reads as.
+    pub const EMPTY: Description = Description {
+        name: String::new(),
+        address: String::new(),
+        postcode: String::new(),
+        circuit_id: None,
+        model: None,
+        serial: None,
+        source: None,
+        flags: Vec::new(),
+        notes: None,
+    };
+
+    /// Whether every text is empty (field by field: cheaper than comparing with
+    /// [`Description::EMPTY`], which calls `memcmp` for each empty string).
+    pub fn is_empty(&self) -> bool {
+        let Description {
+            name,
+            address,
+            postcode,
+            circuit_id,
+            model,
+            serial,
+            source,
+            flags,
+            notes,
+        } = self;
+        let texts = [circuit_id, model, serial, source, notes];
+        [name, address, postcode].iter().all(|t| t.is_empty())
+            && texts.iter().all(|t| t.is_none())
+            && flags.is_empty()
+    }
+}
+
+/// A [`Description`], boxed only once something is written to it: it reads as
+/// [`Description::EMPTY`] until then. Two `Details` are equal when their descriptions are,
+/// boxed or not.
+#[derive(Debug, Clone, Default)]
+pub struct Details(Option<Box<Description>>);
+
+impl Details {
+    /// Boxed unless every text is empty.
+    pub fn new(description: Description) -> Self {
+        Details((!description.is_empty()).then(|| Box::new(description)))
+    }
+}
+
+impl std::ops::Deref for Details {
+    type Target = Description;
+    fn deref(&self) -> &Description {
+        static EMPTY: Description = Description::EMPTY;
+        self.0.as_deref().unwrap_or(&EMPTY)
+    }
+}
+
+impl std::ops::DerefMut for Details {
+    fn deref_mut(&mut self) -> &mut Description {
+        self.0.get_or_insert_default()
+    }
+}
+
+impl PartialEq for Details {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
 }
 
 /// A guardian: the person or body that keeps an AED rescue-ready.
@@ -181,6 +261,23 @@ text_enum!(LocationSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_stays_small_and_its_description_boxes_only_when_given() {
+        assert_eq!(std::mem::size_of::<Aed>(), 136);
+        let mut aed = Aed::default();
+        assert_eq!(aed.about.name, "");
+        assert_eq!(aed, Aed::default());
+        aed.about.name = "Hall".into();
+        assert_ne!(aed, Aed::default());
+        assert_eq!(aed.about, Details::new((*aed.about).clone()));
+        // An empty description, boxed or not, is the same value.
+        assert!(Details::new(Description::default()).0.is_none());
+        let mut boxed = Aed::default();
+        boxed.about.flags.clear();
+        assert!(boxed.about.0.is_some());
+        assert_eq!(boxed, Aed::default());
+    }
 
     #[test]
     fn enums_round_trip_and_accept_aliases() {

@@ -228,8 +228,8 @@ pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &Check
     let summary = tally(aeds, guardians, opts, |aed, problems| {
         devices.push(DeviceTriage {
             id: aed.id.clone(),
-            name: aed.name.clone(),
-            postcode: aed.postcode.clone(),
+            name: aed.about.name.clone(),
+            postcode: aed.about.postcode.clone(),
             status: aed.status,
             problems: std::mem::take(problems),
             criticality: None,
@@ -881,10 +881,10 @@ mod tests {
     fn table_is_aligned() {
         let mut b = good("B-long-id");
         b.guardian_id = None;
-        b.name = "Hall".into();
+        b.about.name = "Hall".into();
         let mut c = good("C");
         c.last_checked = None;
-        c.name = "Surgery".into();
+        c.about.name = "Surgery".into();
         let t = check(&[b, c], None, &opts());
         let mut out = Vec::new();
         t.write_table(&mut out).unwrap();

@@ -60,12 +60,13 @@ mod tests {
     #[test]
     fn export_reads_back_equal() {
         let s = Store::open_in_memory().unwrap();
-        let aeds = vec![Aed {
+        let mut aed = Aed {
             id: "A1".into(),
-            name: "Hall".into(),
             guardian_id: Some("G1".into()),
             ..Default::default()
-        }];
+        };
+        aed.about.name = "Hall".into();
+        let aeds = vec![aed];
         let gs = vec![Guardian {
             id: "G1".into(),
             name: "Test Guardian".into(),

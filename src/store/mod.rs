@@ -18,7 +18,7 @@ pub use record::{
     validate_opening_hours,
 };
 
-use crate::registry::{Aed, Coord, Guardian, Location, Status};
+use crate::registry::{Aed, Coord, Description, Details, Guardian, Location, Status};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
@@ -495,7 +495,7 @@ fn write_aed(conn: &Connection, a: &Aed) -> Result<(), StoreError> {
         }
     };
     let ds = |d: Option<NaiveDate>| d.map(|d| d.to_string());
-    let flags = serde_json::to_string(&a.flags).unwrap_or_else(|_| "[]".to_string());
+    let flags = serde_json::to_string(&a.about.flags).unwrap_or_else(|_| "[]".to_string());
     conn.execute(
         &format!(
             "INSERT OR REPLACE INTO aeds ({AED_COLUMNS}) VALUES \
@@ -504,9 +504,9 @@ fn write_aed(conn: &Connection, a: &Aed) -> Result<(), StoreError> {
         ),
         params![
             a.id,
-            a.name,
-            a.address,
-            a.postcode,
+            a.about.name,
+            a.about.address,
+            a.about.postcode,
             kind,
             x,
             y,
@@ -516,17 +516,17 @@ fn write_aed(conn: &Connection, a: &Aed) -> Result<(), StoreError> {
             a.indoor,
             a.locked,
             a.managed_by.as_str(),
-            a.circuit_id,
-            a.model,
-            a.serial,
+            a.about.circuit_id,
+            a.about.model,
+            a.about.serial,
             ds(a.pads_expiry),
             ds(a.battery_expiry),
             ds(a.last_checked),
             a.status.as_str(),
             a.guardian_id,
-            a.source,
+            a.about.source,
             flags,
-            a.notes
+            a.about.notes
         ],
     )?;
     Ok(())
@@ -612,28 +612,31 @@ fn read_aed_row(r: &Row<'_>) -> rusqlite::Result<Result<Aed, StoreError>> {
         let flags_json = t(6);
         let flags: Vec<String> =
             serde_json::from_str(&flags_json).map_err(|_| corrupt("flags", &flags_json))?;
-        Ok(Aed {
-            id: id.clone(),
+        let about = Description {
             name: partial.0.clone(),
             address: partial.1.clone(),
             postcode: partial.2.clone(),
+            circuit_id: partial.6.clone(),
+            model: partial.7.clone(),
+            serial: partial.8.clone(),
+            source: partial.10.clone(),
+            flags,
+            notes: partial.11.clone(),
+        };
+        Ok(Aed {
+            id: id.clone(),
             location,
             access: en(t(0), |v| corrupt("access", v))?,
             opening_hours: partial.3.clone(),
             indoor: partial.4,
             locked: partial.5,
             managed_by: en(t(1), |v| corrupt("managed_by", v))?,
-            circuit_id: partial.6.clone(),
-            model: partial.7.clone(),
-            serial: partial.8.clone(),
             pads_expiry: date("pads_expiry", &texts[2])?,
             battery_expiry: date("battery_expiry", &texts[3])?,
             last_checked: date("last_checked", &texts[4])?,
             status: en(t(5), |v| corrupt("status", v))?,
             guardian_id: partial.9.clone(),
-            source: partial.10.clone(),
-            flags,
-            notes: partial.11.clone(),
+            about: Details::new(about),
         })
     };
     Ok(build())
@@ -645,11 +648,16 @@ mod tests {
     use crate::registry::{AccessClass, LocationSource, ManagedBy};
 
     fn aed(id: &str) -> Aed {
-        Aed {
-            id: id.into(),
+        let about = Description {
             name: format!("AED {id}"),
             address: "1 High St".into(),
             postcode: "LE12 7AB".into(),
+            flags: vec!["access=PUB".into()],
+            ..Default::default()
+        };
+        Aed {
+            id: id.into(),
+            about: Details::new(about),
             location: Some(Location {
                 coord: Coord::Bng {
                     easting_m: 454_000.0,
@@ -665,7 +673,6 @@ mod tests {
             pads_expiry: NaiveDate::from_ymd_opt(2030, 1, 2),
             status: Status::Ready,
             guardian_id: Some("G1".into()),
-            flags: vec!["access=PUB".into()],
             ..Default::default()
         }
     }
@@ -702,7 +709,7 @@ mod tests {
             Err(StoreError::AedExists(_))
         ));
         let mut a = aed("A1");
-        a.name = "Renamed".into();
+        a.about.name = "Renamed".into();
         s.update_aed("ed", &a).unwrap();
         let check = Check {
             date: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),

@@ -4,7 +4,9 @@
 //! [`crate::registry::Aed`] and [`crate::registry::Guardian`]. Turning a record into the model
 //! validates every field and names the first bad one in a [`FieldError`].
 
-use crate::registry::{Aed, Coord, Guardian, Location, LocationSource, ManagedBy, Status};
+use crate::registry::{
+    Aed, Coord, Description, Details, Guardian, Location, LocationSource, ManagedBy, Status,
+};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -115,9 +117,9 @@ impl From<&Aed> for AedRecord {
         let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
         AedRecord {
             id: a.id.clone(),
-            name: a.name.clone(),
-            address: a.address.clone(),
-            postcode: a.postcode.clone(),
+            name: a.about.name.clone(),
+            address: a.about.address.clone(),
+            postcode: a.about.postcode.clone(),
             lon,
             lat,
             easting_m,
@@ -128,17 +130,17 @@ impl From<&Aed> for AedRecord {
             indoor: a.indoor,
             locked: a.locked,
             managed_by: a.managed_by.as_str().to_string(),
-            circuit_id: a.circuit_id.clone(),
-            model: a.model.clone(),
-            serial: a.serial.clone(),
+            circuit_id: a.about.circuit_id.clone(),
+            model: a.about.model.clone(),
+            serial: a.about.serial.clone(),
             pads_expiry: date(a.pads_expiry),
             battery_expiry: date(a.battery_expiry),
             last_checked: date(a.last_checked),
             status: a.status.as_str().to_string(),
             guardian_id: a.guardian_id.clone(),
-            source: a.source.clone(),
-            flags: a.flags.clone(),
-            notes: a.notes.clone(),
+            source: a.about.source.clone(),
+            flags: a.about.flags.clone(),
+            notes: a.about.notes.clone(),
         }
     }
 }
@@ -245,28 +247,31 @@ impl AedRecord {
         for (i, f) in self.flags.iter().enumerate() {
             text(&format!("flags[{i}]"), f)?;
         }
-        Ok(Aed {
-            id: self.id.clone(),
+        let about = Description {
             name: self.name.trim().to_string(),
             address: self.address.trim().to_string(),
             postcode: self.postcode.trim().to_string(),
+            circuit_id: opt_text("circuit_id", &self.circuit_id)?,
+            model: opt_text("model", &self.model)?,
+            serial: opt_text("serial", &self.serial)?,
+            source: opt_text("source", &self.source)?,
+            flags: self.flags.clone(),
+            notes: opt_text("notes", &self.notes)?,
+        };
+        Ok(Aed {
+            id: self.id.clone(),
             location,
             access: parse_enum("access", &self.access)?,
             opening_hours,
             indoor: self.indoor,
             locked: self.locked,
             managed_by: parse_enum::<ManagedBy>("managed_by", &self.managed_by)?,
-            circuit_id: opt_text("circuit_id", &self.circuit_id)?,
-            model: opt_text("model", &self.model)?,
-            serial: opt_text("serial", &self.serial)?,
             pads_expiry: parse_date("pads_expiry", &self.pads_expiry)?,
             battery_expiry: parse_date("battery_expiry", &self.battery_expiry)?,
             last_checked: parse_date("last_checked", &self.last_checked)?,
             status: parse_enum::<Status>("status", &self.status)?,
             guardian_id: self.guardian_id.clone().filter(|g| !g.is_empty()),
-            source: opt_text("source", &self.source)?,
-            flags: self.flags.clone(),
-            notes: opt_text("notes", &self.notes)?,
+            about: Details::new(about),
         })
     }
 
