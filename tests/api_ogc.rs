@@ -62,7 +62,7 @@ async fn items_in_british_national_grid_equal_ostn15_within_half_a_metre() {
     let registry = s.store().export_aeds().unwrap();
     let mut checked = 0;
     for f in v["features"].as_array().unwrap() {
-        let aed = registry.iter().find(|a| a.id == f["id"]).unwrap();
+        let aed = registry.iter().find(|a| f["id"] == a.id.as_str()).unwrap();
         let (lon, lat) = aed_lonlat(aed).unwrap().unwrap();
         let (e, n) = wgs84_to_bng(lon, lat).unwrap();
         let c = &f["geometry"]["coordinates"];
@@ -170,7 +170,7 @@ async fn property_filters_return_exactly_the_matching_registry_entries() {
         registry
             .iter()
             .filter(|a| f(a))
-            .map(|a| a.id.clone())
+            .map(|a| a.id.to_string())
             .collect()
     };
     let cases: Vec<(&str, BTreeSet<String>)> = vec![

@@ -31,7 +31,7 @@ fn trafford_185_aeds_against_trafford_postcodes_equal_brute_force() {
             let r = r.unwrap();
             let (x, y) = wgs84_to_bng(r[lon].parse().unwrap(), r[lat].parse().unwrap()).unwrap();
             Facility {
-                id: format!("T{:03} {}", i + 1, &r[name]),
+                id: ecow::eco_format!("T{:03} {}", i + 1, &r[name]),
                 x_m: x,
                 y_m: y,
             }

@@ -744,7 +744,7 @@ fn usable_aed(
         return None;
     };
     Some(UsableAed {
-        id: aed.id.clone(),
+        id: aed.id.to_string(),
         name: aed.about.name.clone(),
         address: aed.about.address.clone(),
         postcode: aed.about.postcode.clone(),

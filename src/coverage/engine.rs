@@ -19,7 +19,7 @@ use rstar::primitives::GeomWithData;
 /// A facility (an AED cabinet): easting/northing in metres in the demand's metric CRS.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facility {
-    pub id: String,
+    pub id: ecow::EcoString,
     pub x_m: f64,
     pub y_m: f64,
 }

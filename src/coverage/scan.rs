@@ -522,7 +522,7 @@ mod tests {
         let hours = ["24/7", "Mo-Fr 08:00-18:00", "Sa,Su 10:00-16:00", ""];
         let facilities: Vec<Facility> = (0..60)
             .map(|i| Facility {
-                id: format!("F{i:02}"),
+                id: ecow::eco_format!("F{i:02}"),
                 x_m: (rng.unit() * 3000.0).round(),
                 y_m: (rng.unit() * 3000.0).round(),
             })

@@ -134,9 +134,9 @@ pub fn geocode_aeds(aeds: &mut [Aed], index: &PostcodeIndex) -> GeocodeReport {
             report.already_located += 1;
             continue;
         }
-        let entry = || (aed.id.clone(), aed.about.postcode.clone());
+        let entry = || (aed.id.to_string(), aed.about.postcode.clone());
         if aed.about.postcode.trim().is_empty() {
-            report.no_postcode.push(aed.id.clone());
+            report.no_postcode.push(aed.id.to_string());
             continue;
         }
         match resolve(index, &aed.about.postcode) {

@@ -227,7 +227,7 @@ fn row_to_aed(
         ..Default::default()
     };
     Ok(Aed {
-        id: format!("circuit:{uid}"),
+        id: ecow::eco_format!("circuit:{uid}"),
         location: Some(location),
         access,
         opening_hours: always.then(|| "24/7".to_string()),

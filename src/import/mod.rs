@@ -286,7 +286,7 @@ pub fn aed_from_osm_tags(
 ) -> Aed {
     let tag = |k: &str| tags.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut aed = Aed {
-        id,
+        id: id.into(),
         location,
         ..Default::default()
     };

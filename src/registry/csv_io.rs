@@ -619,7 +619,7 @@ fn parse_aed(row: &mut Row, today: NaiveDate, a: &mut Aed) {
 /// Fills `a` field by field, in column order (the order of its errors); its description is
 /// boxed only when the row gives one.
 fn parse_aed_fields(row: &mut Row, a: &mut Aed) {
-    a.id = row.text(aed::ID);
+    a.id = row.get(aed::ID).into();
     let postcode = row.text(aed::POSTCODE);
     if !postcode.is_empty()
         && let Err(e) = Postcode::parse(&postcode)
@@ -1096,7 +1096,12 @@ fn distinct_hashes(pieces: &[Piece]) -> bool {
     let hashes = || pieces.iter().flat_map(|p| &p.hashes).copied();
     let n: usize = pieces.iter().map(|p| p.hashes.len()).sum();
     let bits = (8 * n).next_power_of_two().trailing_zeros().clamp(6, 40);
-    let bit = |h: u64| ((h >> (64 - bits)) as usize / 64, 1u64 << (h >> (64 - bits)) % 64);
+    let bit = |h: u64| {
+        (
+            (h >> (64 - bits)) as usize / 64,
+            1u64 << (h >> (64 - bits)) % 64,
+        )
+    };
     let (mut once, mut twice) = (vec![0u64; 1 << (bits - 6)], vec![0u64; 1 << (bits - 6)]);
     let mut repeats = false;
     for h in hashes() {
@@ -1665,7 +1670,7 @@ mod tests {
                 flags, notes,
             };
             Aed {
-                id, location, access, opening_hours, indoor, locked, managed_by, pads_expiry,
+                id: id.into(), location, access, opening_hours, indoor, locked, managed_by, pads_expiry,
                 battery_expiry, last_checked, status, guardian_id, about: Details::new(about),
             }
         }
@@ -1699,7 +1704,7 @@ mod tests {
             // Ids must be unique in a registry.
             let mut aeds = aeds;
             for (i, a) in aeds.iter_mut().enumerate() {
-                a.id = format!("{i:02}{}", a.id);
+                a.id = ecow::eco_format!("{i:02}{}", a.id);
             }
             let mut buf = Vec::new();
             write_aeds(&mut buf, &aeds).unwrap();

@@ -202,7 +202,7 @@ impl Store {
         }
         for a in aeds {
             if exists(&tx, &a.id)? {
-                return Err(StoreError::AedExists(a.id.clone()));
+                return Err(StoreError::AedExists(a.id.to_string()));
             }
             write_aed(&tx, a)?;
         }
@@ -258,7 +258,7 @@ impl Store {
     pub fn add_aed(&self, who: &str, aed: &Aed) -> Result<(), StoreError> {
         self.edit(|tx| {
             if exists(tx, &aed.id)? {
-                return Err(StoreError::AedExists(aed.id.clone()));
+                return Err(StoreError::AedExists(aed.id.to_string()));
             }
             check_guardian(tx, aed.guardian_id.as_deref())?;
             write_aed(tx, aed)?;
@@ -503,7 +503,7 @@ fn write_aed(conn: &Connection, a: &Aed) -> Result<(), StoreError> {
               ?19, ?20, ?21, ?22, ?23, ?24)"
         ),
         params![
-            a.id,
+            a.id.as_str(),
             a.about.name,
             a.about.address,
             a.about.postcode,
@@ -624,7 +624,7 @@ fn read_aed_row(r: &Row<'_>) -> rusqlite::Result<Result<Aed, StoreError>> {
             notes: partial.11.clone(),
         };
         Ok(Aed {
-            id: id.clone(),
+            id: id.as_str().into(),
             location,
             access: en(t(0), |v| corrupt("access", v))?,
             opening_hours: partial.3.clone(),

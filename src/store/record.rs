@@ -116,7 +116,7 @@ impl From<&Aed> for AedRecord {
         }
         let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
         AedRecord {
-            id: a.id.clone(),
+            id: a.id.to_string(),
             name: a.about.name.clone(),
             address: a.about.address.clone(),
             postcode: a.about.postcode.clone(),
@@ -259,7 +259,7 @@ impl AedRecord {
             notes: opt_text("notes", &self.notes)?,
         };
         Ok(Aed {
-            id: self.id.clone(),
+            id: self.id.as_str().into(),
             location,
             access: parse_enum("access", &self.access)?,
             opening_hours,
