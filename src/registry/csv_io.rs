@@ -1096,11 +1096,10 @@ fn distinct_hashes(pieces: &[Piece]) -> bool {
     let hashes = || pieces.iter().flat_map(|p| &p.hashes).copied();
     let n: usize = pieces.iter().map(|p| p.hashes.len()).sum();
     let bits = (8 * n).next_power_of_two().trailing_zeros().clamp(6, 40);
+    // A hash's bit: its word, and its mask in the word.
     let bit = |h: u64| {
-        (
-            (h >> (64 - bits)) as usize / 64,
-            1u64 << (h >> (64 - bits)) % 64,
-        )
+        let at = h >> (64 - bits);
+        ((at / 64) as usize, 1u64 << (at % 64))
     };
     let (mut once, mut twice) = (vec![0u64; 1 << (bits - 6)], vec![0u64; 1 << (bits - 6)]);
     let mut repeats = false;
