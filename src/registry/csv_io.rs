@@ -616,38 +616,52 @@ fn parse_aed(row: &mut Row, today: NaiveDate, a: &mut Aed) {
     }
 }
 
-/// Fills `a` field by field, in column order (the order of its errors); its description is
-/// boxed only when the row gives one.
+/// Fills `a` field by field, in column order (the order of its errors).
 fn parse_aed_fields(row: &mut Row, a: &mut Aed) {
     a.id = row.get(aed::ID).into();
-    let postcode = row.text(aed::POSTCODE);
+    let postcode = row.get(aed::POSTCODE);
     if !postcode.is_empty()
-        && let Err(e) = Postcode::parse(&postcode)
+        && let Err(e) = Postcode::parse(postcode)
     {
         let reason = format!("not a UK postcode: {}", e.reason);
-        row.error("postcode", reason, &postcode);
+        row.error("postcode", reason, postcode);
     }
     a.location = parse_location(row);
-    let (name, address) = (row.text(aed::NAME), row.text(aed::ADDRESS));
     a.access = row.choice::<AccessClass>(aed::ACCESS);
     a.opening_hours = row.opt_text(aed::OPENING_HOURS);
     a.indoor = row.boolean(aed::INDOOR);
     a.locked = row.boolean(aed::LOCKED);
     a.managed_by = row.choice::<ManagedBy>(aed::MANAGED_BY);
-    let circuit_id = row.opt_text(aed::CIRCUIT_ID);
-    let (model, serial) = (row.opt_text(aed::MODEL), row.opt_text(aed::SERIAL));
     a.pads_expiry = row.date(aed::PADS_EXPIRY);
     a.battery_expiry = row.date(aed::BATTERY_EXPIRY);
     a.last_checked = row.date(aed::LAST_CHECKED);
     a.status = row.choice::<Status>(aed::STATUS);
     a.guardian_id = row.opt_text(aed::GUARDIAN_ID);
-    a.about = Details::new(Description {
-        name,
-        address,
-        postcode,
-        circuit_id,
-        model,
-        serial,
+    a.about = parse_description(row, postcode);
+}
+
+/// The row's description (its texts have no bad values), boxed only when it gives one.
+fn parse_description(row: &Row, postcode: &str) -> Details {
+    const TEXTS: [usize; 8] = [
+        aed::NAME,
+        aed::ADDRESS,
+        aed::CIRCUIT_ID,
+        aed::MODEL,
+        aed::SERIAL,
+        aed::SOURCE,
+        aed::FLAGS,
+        aed::NOTES,
+    ];
+    if postcode.is_empty() && TEXTS.iter().all(|&c| row.get(c).is_empty()) {
+        return Details::default();
+    }
+    Details::new(Description {
+        name: row.text(aed::NAME),
+        address: row.text(aed::ADDRESS),
+        postcode: postcode.to_string(),
+        circuit_id: row.opt_text(aed::CIRCUIT_ID),
+        model: row.opt_text(aed::MODEL),
+        serial: row.opt_text(aed::SERIAL),
         source: row.opt_text(aed::SOURCE),
         flags: (row.get(aed::FLAGS).split(';'))
             .map(str::trim)
@@ -655,7 +669,7 @@ fn parse_aed_fields(row: &mut Row, a: &mut Aed) {
             .map(str::to_string)
             .collect(),
         notes: row.opt_text(aed::NOTES),
-    });
+    })
 }
 
 /// The position: lon/lat or easting/northing (one pair, both values or neither) and its
@@ -982,7 +996,11 @@ fn parse_piece<T, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
     slots: &mut [T],
     kind: &RowKind<P, I>,
 ) -> Result<Piece, RegistryError> {
-    let mut piece = Piece::default();
+    let mut piece = Piece {
+        lines: Vec::with_capacity(slots.len()),
+        hashes: Vec::with_capacity(slots.len()),
+        ..Piece::default()
+    };
     records.each(parser.file, parser.header_len, |line, fields| {
         if fields.iter().all(|f| crate::input::trimmed(f).is_empty()) {
             piece.blank_rows += 1;
