@@ -46,6 +46,7 @@ use rustc_hash::FxBuildHasher;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -989,11 +990,14 @@ struct RowKind<P, I> {
     id_of: I,
 }
 
-/// Parses the records of one piece into `slots` (at least as many as its records).
-fn parse_piece<T, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
+/// Parses the records of one piece into `slots` (at least as many as its records), each
+/// slot filled by the task that parses its record, so a record is written where it stays
+/// while that memory is in cache. Every slot holds an item afterwards, also when the piece
+/// stops at an error: the slots after its records hold defaults.
+fn parse_piece<T: Default, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
     parser: &RowParser<'_>,
     records: Records<'_>,
-    slots: &mut [T],
+    slots: &mut [MaybeUninit<T>],
     kind: &RowKind<P, I>,
 ) -> Result<Piece, RegistryError> {
     let mut piece = Piece {
@@ -1001,15 +1005,16 @@ fn parse_piece<T, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
         hashes: Vec::with_capacity(slots.len()),
         ..Piece::default()
     };
-    records.each(parser.file, parser.header_len, |line, fields| {
+    let read = records.each(parser.file, parser.header_len, |line, fields| {
         if fields.iter().all(|f| crate::input::trimmed(f).is_empty()) {
             piece.blank_rows += 1;
             return Ok(());
         }
         let slot = piece.filled;
-        let (has_item, errors) = parser.parse((line, fields), &mut slots[slot], &kind.parse_row);
+        let item = slots[slot].write(T::default());
+        let (has_item, errors) = parser.parse((line, fields), item, &kind.parse_row);
         let hash = match has_item {
-            true => FxBuildHasher.hash_one((kind.id_of)(&slots[slot])),
+            true => FxBuildHasher.hash_one((kind.id_of)(item)),
             false => 0,
         };
         piece.filled += 1;
@@ -1019,8 +1024,11 @@ fn parse_piece<T, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
             piece.bad.push((slot, errors, has_item));
         }
         Ok(())
-    })?;
-    Ok(piece)
+    });
+    for slot in &mut slots[piece.filled..] {
+        slot.write(T::default());
+    }
+    read.map(|()| piece)
 }
 
 /// The ids loaded so far, in file order, and the rows to keep.
@@ -1277,13 +1285,10 @@ where
         )],
     };
     let sizes: Vec<usize> = parts.iter().map(|(_, n)| *n).collect();
-    let mut rows: Vec<T> = Vec::new();
-    (0..sizes.iter().sum::<usize>())
-        .into_par_iter()
-        .map(|_| T::default())
-        .collect_into_vec(&mut rows);
+    let total = sizes.iter().sum::<usize>();
+    let mut rows: Vec<T> = Vec::with_capacity(total);
     let mut shares = Vec::with_capacity(parts.len());
-    let mut rest = rows.as_mut_slice();
+    let mut rest = &mut rows.spare_capacity_mut()[..total];
     for (records, n) in parts {
         let (share, tail) = std::mem::take(&mut rest).split_at_mut(n);
         shares.push((records, share));
@@ -1293,6 +1298,9 @@ where
         .into_par_iter()
         .map(|(records, share)| parse_piece(parser, records, share, kind))
         .collect();
+    // SAFETY: the shares cover `..total`, and `parse_piece` returned for each (a panic would
+    // not reach this line), so each wrote every slot of its share.
+    unsafe { rows.set_len(total) };
     let mut pieces = Vec::with_capacity(parsed.len());
     let mut first = 0;
     for (piece, n) in parsed.into_iter().zip(sizes) {
