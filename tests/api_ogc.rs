@@ -170,7 +170,7 @@ async fn property_filters_return_exactly_the_matching_registry_entries() {
         registry
             .iter()
             .filter(|a| f(a))
-            .map(|a| a.id.to_string())
+            .map(|a| String::from(&a.id))
             .collect()
     };
     let cases: Vec<(&str, BTreeSet<String>)> = vec![

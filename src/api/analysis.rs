@@ -744,7 +744,7 @@ fn usable_aed(
         return None;
     };
     Some(UsableAed {
-        id: aed.id.to_string(),
+        id: String::from(&aed.id),
         name: aed.about.name.clone(),
         address: aed.about.address.clone(),
         postcode: aed.about.postcode.clone(),

@@ -294,7 +294,7 @@ mod tests {
             )
             .facilities
             .into_iter()
-            .map(|f| f.id.to_string())
+            .map(|f| String::from(&f.id))
             .collect()
         };
         assert_eq!(ids(Scenario::All), ["box", "shop", "gym"]);

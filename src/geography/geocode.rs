@@ -134,9 +134,9 @@ pub fn geocode_aeds(aeds: &mut [Aed], index: &PostcodeIndex) -> GeocodeReport {
             report.already_located += 1;
             continue;
         }
-        let entry = || (aed.id.to_string(), aed.about.postcode.clone());
+        let entry = || (String::from(&aed.id), aed.about.postcode.clone());
         if aed.about.postcode.trim().is_empty() {
-            report.no_postcode.push(aed.id.to_string());
+            report.no_postcode.push(String::from(&aed.id));
             continue;
         }
         match resolve(index, &aed.about.postcode) {

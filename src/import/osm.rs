@@ -96,7 +96,7 @@ impl Collector {
     fn keep(&mut self, r: Result<Aed, String>) {
         self.report.read += 1;
         match r {
-            Ok(aed) if !self.seen.insert(aed.id.to_string()) => {
+            Ok(aed) if !self.seen.insert(String::from(&aed.id)) => {
                 self.report
                     .reject(format!("{}: duplicate of an earlier record", aed.id));
             }

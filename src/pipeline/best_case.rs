@@ -157,7 +157,7 @@ pub fn existing_sites(a: &Assessment) -> Vec<ExistingSite> {
         .iter()
         .filter(|f| f.x_m.is_finite() && f.y_m.is_finite())
         .map(|f| ExistingSite {
-            id: f.id.to_string(),
+            id: String::from(&f.id),
             x_m: f.x_m,
             y_m: f.y_m,
         })

@@ -72,7 +72,7 @@ pub fn site(
         .facilities()
         .iter()
         .map(|f| ExistingSite {
-            id: f.id.to_string(),
+            id: String::from(&f.id),
             x_m: f.x_m,
             y_m: f.y_m,
         })

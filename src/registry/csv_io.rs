@@ -617,7 +617,8 @@ fn parse_aed(row: &mut Row, today: NaiveDate, a: &mut Aed) {
     }
 }
 
-/// Fills `a` field by field, in column order (the order of its errors).
+/// Fills `a` field by field, its errors in column order (the description, whose texts
+/// cannot be bad, is read last).
 fn parse_aed_fields(row: &mut Row, a: &mut Aed) {
     a.id = row.get(aed::ID).into();
     let postcode = row.get(aed::POSTCODE);
@@ -643,6 +644,7 @@ fn parse_aed_fields(row: &mut Row, a: &mut Aed) {
 
 /// The row's description (its texts have no bad values), boxed only when it gives one.
 fn parse_description(row: &Row, postcode: &str) -> Details {
+    // Every text column but the postcode: each field of `Description` (see its `is_empty`).
     const TEXTS: [usize; 8] = [
         aed::NAME,
         aed::ADDRESS,
@@ -992,14 +994,18 @@ struct RowKind<P, I> {
 
 /// Parses the records of one piece into `slots` (at least as many as its records), each
 /// slot filled by the task that parses its record, so a record is written where it stays
-/// while that memory is in cache. Every slot holds an item afterwards, also when the piece
-/// stops at an error: the slots after its records hold defaults.
+/// while that memory is in cache.
+///
+/// Returns the number of slots written, always all of them, with the piece or its error:
+/// the slots after its records hold defaults, also when the piece stops at an error.
+/// [`parse_pieces`] relies on this to take the slots as initialised, so this function
+/// has no early return (its result is not a `Result`, so `?` cannot make one).
 fn parse_piece<T: Default, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
     parser: &RowParser<'_>,
     records: Records<'_>,
     slots: &mut [MaybeUninit<T>],
     kind: &RowKind<P, I>,
-) -> Result<Piece, RegistryError> {
+) -> (usize, Result<Piece, RegistryError>) {
     let mut piece = Piece {
         lines: Vec::with_capacity(slots.len()),
         hashes: Vec::with_capacity(slots.len()),
@@ -1025,10 +1031,12 @@ fn parse_piece<T: Default, P: Fn(&mut Row, &mut T), I: Fn(&T) -> &str>(
         }
         Ok(())
     });
+    let mut written = piece.filled;
     for slot in &mut slots[piece.filled..] {
         slot.write(T::default());
+        written += 1;
     }
-    read.map(|()| piece)
+    (written, read.map(|()| piece))
 }
 
 /// The ids loaded so far, in file order, and the rows to keep.
@@ -1115,7 +1123,7 @@ impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
 /// hash 0, so two of those count as equal: such files take the exact check). Equal ids
 /// always have equal hashes.
 ///
-/// Each hash sets a bit picked by its top bits, about 8 bits per hash; only the hashes
+/// Each hash sets a bit picked by its top bits, 8 to 16 bits per hash; only the hashes
 /// whose bit is set twice are sorted and compared. Two passes over the hashes in cache,
 /// several times faster than sorting them all or a table built in file order.
 fn distinct_hashes(pieces: &[Piece]) -> bool {
@@ -1256,8 +1264,9 @@ fn parse_table<T: Default + Send>(
     Ok(finish(table, file, blank_rows))
 }
 
-/// Parses the records of `text` after the header into a table of placeholders, a piece per
-/// task when the text is plain. Returns the table and its pieces.
+/// Parses the records of `text` after the header into a table with a slot per possible
+/// record (a default where a record had the wrong number of fields, and after the last),
+/// a piece per task when the text is plain. Returns the table and its pieces.
 fn parse_pieces<T: Default + Send, P, I>(
     parser: &RowParser<'_>,
     (text, records, piece_bytes): (&str, Records<'_>, usize),
@@ -1294,16 +1303,20 @@ where
         shares.push((records, share));
         rest = tail;
     }
-    let parsed: Vec<Result<Piece, RegistryError>> = shares
+    // Every share is parsed (a `Vec` of results, not a `Result` that stops at the first).
+    let parsed: Vec<(usize, Result<Piece, RegistryError>)> = shares
         .into_par_iter()
         .map(|(records, share)| parse_piece(parser, records, share, kind))
         .collect();
-    // SAFETY: the shares cover `..total`, and `parse_piece` returned for each (a panic would
-    // not reach this line), so each wrote every slot of its share.
+    let written: usize = parsed.iter().map(|(n, _)| n).sum();
+    assert_eq!(written, total, "every slot of the table is written");
+    // SAFETY: the shares are disjoint and cover `..total` of the spare capacity, and each
+    // `parse_piece` wrote every slot of its share (its count, checked above; a panic would
+    // not reach this line, and the slots written before it would only leak).
     unsafe { rows.set_len(total) };
     let mut pieces = Vec::with_capacity(parsed.len());
     let mut first = 0;
-    for (piece, n) in parsed.into_iter().zip(sizes) {
+    for ((_, piece), n) in parsed.into_iter().zip(sizes) {
         pieces.push(Piece { first, ..piece? });
         first += n;
     }

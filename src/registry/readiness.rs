@@ -227,7 +227,7 @@ pub fn check_unranked(aeds: &[Aed], guardians: Option<&[Guardian]>, opts: &Check
     let mut devices = Vec::with_capacity(aeds.len());
     let summary = tally(aeds, guardians, opts, |aed, problems| {
         devices.push(DeviceTriage {
-            id: aed.id.to_string(),
+            id: String::from(&aed.id),
             name: aed.about.name.clone(),
             postcode: aed.about.postcode.clone(),
             status: aed.status,

@@ -202,7 +202,7 @@ impl Store {
         }
         for a in aeds {
             if exists(&tx, &a.id)? {
-                return Err(StoreError::AedExists(a.id.to_string()));
+                return Err(StoreError::AedExists(String::from(&a.id)));
             }
             write_aed(&tx, a)?;
         }
@@ -258,7 +258,7 @@ impl Store {
     pub fn add_aed(&self, who: &str, aed: &Aed) -> Result<(), StoreError> {
         self.edit(|tx| {
             if exists(tx, &aed.id)? {
-                return Err(StoreError::AedExists(aed.id.to_string()));
+                return Err(StoreError::AedExists(String::from(&aed.id)));
             }
             check_guardian(tx, aed.guardian_id.as_deref())?;
             write_aed(tx, aed)?;

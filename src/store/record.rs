@@ -116,7 +116,7 @@ impl From<&Aed> for AedRecord {
         }
         let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
         AedRecord {
-            id: a.id.to_string(),
+            id: String::from(&a.id),
             name: a.about.name.clone(),
             address: a.about.address.clone(),
             postcode: a.about.postcode.clone(),
@@ -247,13 +247,23 @@ impl AedRecord {
         for (i, f) in self.flags.iter().enumerate() {
             text(&format!("flags[{i}]"), f)?;
         }
+        // Each field is checked in the record's order, so the first bad one is named.
+        let access = parse_enum("access", &self.access)?;
+        let managed_by = parse_enum::<ManagedBy>("managed_by", &self.managed_by)?;
+        let circuit_id = opt_text("circuit_id", &self.circuit_id)?;
+        let model = opt_text("model", &self.model)?;
+        let serial = opt_text("serial", &self.serial)?;
+        let pads_expiry = parse_date("pads_expiry", &self.pads_expiry)?;
+        let battery_expiry = parse_date("battery_expiry", &self.battery_expiry)?;
+        let last_checked = parse_date("last_checked", &self.last_checked)?;
+        let status = parse_enum::<Status>("status", &self.status)?;
         let about = Description {
             name: self.name.trim().to_string(),
             address: self.address.trim().to_string(),
             postcode: self.postcode.trim().to_string(),
-            circuit_id: opt_text("circuit_id", &self.circuit_id)?,
-            model: opt_text("model", &self.model)?,
-            serial: opt_text("serial", &self.serial)?,
+            circuit_id,
+            model,
+            serial,
             source: opt_text("source", &self.source)?,
             flags: self.flags.clone(),
             notes: opt_text("notes", &self.notes)?,
@@ -261,15 +271,15 @@ impl AedRecord {
         Ok(Aed {
             id: self.id.as_str().into(),
             location,
-            access: parse_enum("access", &self.access)?,
+            access,
             opening_hours,
             indoor: self.indoor,
             locked: self.locked,
-            managed_by: parse_enum::<ManagedBy>("managed_by", &self.managed_by)?,
-            pads_expiry: parse_date("pads_expiry", &self.pads_expiry)?,
-            battery_expiry: parse_date("battery_expiry", &self.battery_expiry)?,
-            last_checked: parse_date("last_checked", &self.last_checked)?,
-            status: parse_enum::<Status>("status", &self.status)?,
+            managed_by,
+            pads_expiry,
+            battery_expiry,
+            last_checked,
+            status,
             guardian_id: self.guardian_id.clone().filter(|g| !g.is_empty()),
             about: Details::new(about),
         })
@@ -442,6 +452,17 @@ mod tests {
         let mut r = rec();
         r.id = "a b".into();
         assert_eq!(r.to_aed().unwrap_err().field, "id");
+        // With several bad fields, the first in the record's order is named.
+        let mut r = rec();
+        r.access = "sometimes".into();
+        r.status = "broken".into();
+        r.notes = Some("a\u{0}b".into());
+        assert_eq!(r.to_aed().unwrap_err().field, "access");
+        r.access = "public_24_7".into();
+        r.model = Some("a\u{0}b".into());
+        assert_eq!(r.to_aed().unwrap_err().field, "model");
+        r.model = None;
+        assert_eq!(r.to_aed().unwrap_err().field, "status");
     }
 
     /// The same rules as the CSV reader, with the same messages.
