@@ -81,7 +81,7 @@ fn import_value(value: &Value, name: &str) -> Result<(Vec<Aed>, ImportReport), S
 struct Collector {
     report: ImportReport,
     aeds: Vec<Aed>,
-    seen: HashSet<String>,
+    seen: HashSet<ecow::EcoString>,
 }
 
 impl Collector {
@@ -96,7 +96,7 @@ impl Collector {
     fn keep(&mut self, r: Result<Aed, String>) {
         self.report.read += 1;
         match r {
-            Ok(aed) if !self.seen.insert(String::from(&aed.id)) => {
+            Ok(aed) if !self.seen.insert(aed.id.clone()) => {
                 self.report
                     .reject(format!("{}: duplicate of an earlier record", aed.id));
             }

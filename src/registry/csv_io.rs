@@ -1331,6 +1331,35 @@ mod tests {
         read_aeds_from_reader("t.csv", text.as_bytes(), ReadOptions::default())
     }
 
+    /// Each text column alone gives the row a description: the reader's list of text
+    /// columns and `Description`'s fields agree.
+    #[test]
+    fn every_text_column_alone_is_a_description() {
+        let columns = [
+            "name",
+            "address",
+            "postcode",
+            "circuit_id",
+            "model",
+            "serial",
+            "source",
+            "flags",
+            "notes",
+        ];
+        for column in columns {
+            let value = if column == "postcode" {
+                "LE1 1AA"
+            } else {
+                "x=1"
+            };
+            let f = read(&format!("id,{column}\nA1,{value}\n")).unwrap();
+            assert!(f.errors.is_empty(), "{column}: {:?}", f.errors);
+            assert!(!f.aeds[0].about.is_empty(), "{column}");
+        }
+        let f = read("id,name,notes\nA1,,\n").unwrap();
+        assert_eq!(f.aeds[0].about, Details::default());
+    }
+
     #[test]
     fn reads_by_header_name_any_order_and_case() {
         let f = read("Status,ID,Lat,LON,Pads_Expiry\nready,A1,52.5,-1.1,2025-01-31\n").unwrap();
