@@ -10,7 +10,8 @@
 //!
 //! Nothing is dropped quietly: a record that cannot be imported is rejected with its
 //! `file:line` or element id and the reason; a value that cannot be mapped (`access=PUB`)
-//! is kept raw in [`Aed::flags`] and counted in the [`ImportReport`].
+//! is kept raw in its [`Description::flags`](crate::registry::Description::flags) and
+//! counted in the [`ImportReport`].
 
 pub mod circuit;
 pub mod osm;
