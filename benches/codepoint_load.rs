@@ -24,4 +24,8 @@ fn codepoint_load(c: &mut Criterion) {
 }
 
 criterion_group!(benches, codepoint_load);
+// The binary's allocator, so that the bench times what a user's run does.
+#[global_allocator]
+static ALLOC: aedcover::huge_pages::HugePageAlloc = aedcover::huge_pages::HugePageAlloc;
+
 criterion_main!(benches);

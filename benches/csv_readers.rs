@@ -57,4 +57,8 @@ fn reads<T, E: std::fmt::Debug>(iters: u64, read: impl Fn() -> Result<T, E>) -> 
 }
 
 criterion_group!(benches, bench);
+// The binary's allocator, so that the bench times what a user's run does.
+#[global_allocator]
+static ALLOC: aedcover::huge_pages::HugePageAlloc = aedcover::huge_pages::HugePageAlloc;
+
 criterion_main!(benches);

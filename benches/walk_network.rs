@@ -177,4 +177,8 @@ fn grid_bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, rutland, grid_bench);
+// The binary's allocator, so that the bench times what a user's run does.
+#[global_allocator]
+static ALLOC: aedcover::huge_pages::HugePageAlloc = aedcover::huge_pages::HugePageAlloc;
+
 criterion_main!(benches);

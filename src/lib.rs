@@ -24,6 +24,7 @@ pub mod demand;
 pub mod districts;
 pub mod export;
 pub mod geography;
+pub mod huge_pages;
 pub mod import;
 pub mod input;
 pub mod network;
