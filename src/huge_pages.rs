@@ -52,7 +52,8 @@ unsafe impl GlobalAlloc for HugePageAlloc {
     }
 }
 
-/// The size of a transparent huge page on x86-64 and aarch64 Linux.
+/// The size of a transparent huge page on x86-64 Linux (and aarch64 with 4 KiB pages; with
+/// another size, the advised range is still whole pages and the advice still harmless).
 const HUGE_PAGE_BYTES: usize = 2 << 20;
 
 /// Advises the block at `p` (`len` bytes) `MADV_HUGEPAGE` when it is large enough;
