@@ -24,6 +24,18 @@ use crate::coverage::pct;
 /// Points per chunk; fixed so that sums do not depend on the machine.
 pub const CHUNK_POINTS: usize = 1 << 16;
 
+/// Chunks counted at once. A chunk's sums hold a slot for each facility it touched: a few
+/// thousand for GB postcodes in postcode order, nearly every facility when the demand comes
+/// in no order. A wave bounds how many sums are held at once: 8, as many as when waves of 4
+/// kept two sets of 4 (each with its own facility-sized table of slots). Each wave waits
+/// at its end for its slowest chunk: 4 times at GB scale (27 chunks).
+const CHUNKS_PER_WAVE: usize = 8;
+
+/// The pool of slot tables, whatever a panicking task left in it.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// What the pass should count besides coverage.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScanWants<'a> {
@@ -62,32 +74,32 @@ pub fn scan(
         .into_par_iter()
         .map(|_| point_coverage(&shape, None))
         .collect_into_vec(&mut points);
-    let chunks: Vec<Chunk<'_, '_>> = demand
+    let mut chunks: Vec<Chunk<'_, '_>> = demand
         .chunks(CHUNK_POINTS)
         .zip(points.chunks_mut(CHUNK_POINTS))
         .enumerate()
         .map(|(c, (pts, out))| (c * CHUNK_POINTS, pts, out))
         .collect();
-    // Every chunk at once, with no wait between waves of them: a chunk's sums hold only the
-    // facilities it touched (at GB scale the run's peak memory fell by 8 MB with them), and the
-    // facility-sized table of their slots is the thread's, lent to each chunk it scans and
-    // cleared after. The sums are then added in chunk order.
-    let counted: Vec<(ChunkSums, Vec<usize>)> = chunks
-        .into_par_iter()
-        .map_init(
-            || shape.empty_slots(),
-            |slots, (first, pts, out)| {
-                let mut sums = ChunkSums::new(&shape, std::mem::take(slots));
-                let far = scan_chunk(index, &shape, (first, pts), out, &mut sums);
-                *slots = sums.lend_back_slots();
-                (sums, far)
-            },
-        )
-        .collect();
+    // Chunks are counted a wave at a time, and each wave's sums are added into the total in
+    // chunk order. A chunk's facility-sized table of slots is lent from a pool (one per
+    // thread at work), and cleared when the chunk is done.
+    let spare_slots = std::sync::Mutex::new(Vec::new());
     let mut far = Vec::new();
-    for (mut sums, chunk_far) in counted {
-        total.add(&mut sums);
-        far.extend(chunk_far);
+    for wave in chunks.chunks_mut(CHUNKS_PER_WAVE) {
+        let counted: Vec<(ChunkSums, Vec<usize>)> = wave
+            .par_iter_mut()
+            .map(|(first, pts, out)| {
+                let lent = lock(&spare_slots).pop();
+                let mut sums = ChunkSums::new(&shape, lent.unwrap_or_else(|| shape.empty_slots()));
+                let chunk_far = scan_chunk(index, &shape, (*first, pts), out, &mut sums);
+                lock(&spare_slots).push(sums.lend_back_slots());
+                (sums, chunk_far)
+            })
+            .collect();
+        for (mut sums, chunk_far) in counted {
+            total.add(&mut sums);
+            far.extend(chunk_far);
+        }
     }
     // The nearest AED of a point with none within the largest radius adds to no sum: those
     // searches (the slow ones, far from any AED) run after the chunks, shared evenly. Such
@@ -207,8 +219,8 @@ struct ChunkSums {
     nr: usize,
     /// The facility of each slot.
     touched: Vec<u32>,
-    /// `slot_of[facility]`: its slot, or [`NO_SLOT`]; [`Shape::empty_slots`] while the
-    /// sums are counted or merged into, and empty (lent back) once a chunk is counted.
+    /// `slot_of[facility]`: its slot, or [`NO_SLOT`]. A table from [`Shape::empty_slots`]
+    /// while the sums are counted or added into; empty once a chunk's table is lent back.
     slot_of: Vec<u32>,
 }
 
@@ -285,8 +297,13 @@ impl ChunkSums {
         slots
     }
 
-    /// Adds `other` into these sums and leaves `other` empty (no slot, no mask).
+    /// Adds `other`, whose table of slots was lent back, into these sums and leaves `other`
+    /// empty (no slot, no mask).
     fn add(&mut self, other: &mut ChunkSums) {
+        debug_assert!(
+            other.slot_of.is_empty(),
+            "a chunk's slots are lent back first"
+        );
         let nr = self.nr;
         for (from, f) in other.touched.drain(..).enumerate() {
             let to = self.slot(f);
