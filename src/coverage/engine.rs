@@ -133,9 +133,10 @@ pub struct FacilityIndex {
     sites: Vec<Site>,
     tree: RTree<SiteEntry>,
     grid: Grid,
-    /// The same sites in cells [`COARSE_CELLS`] times wider, for the searches of the nearest
-    /// site within a known distance ([`FacilityIndex::nearest_of_each`]): those reach a
-    /// kilometre or more, and read far fewer rows here.
+    /// The same sites in cells [`COARSE_CELLS`] times wider (unless either grid had to widen
+    /// its cells, see [`GRID_MAX_CELLS`]), for the searches of the nearest site within a
+    /// known distance ([`FacilityIndex::nearest_of_each`]): those reach a kilometre or more,
+    /// and read far fewer rows here.
     coarse: Grid,
 }
 
@@ -197,16 +198,19 @@ const GRID_MAX_RING: i64 = 6;
 /// Radius queries that touch more cells than this go to the R-tree.
 const GRID_MAX_WITHIN_CELLS: f64 = 36.0;
 /// A search for the nearest site within a known distance reads whole rows of cells, and
-/// may read this many: 64 rows of 64 cells, each row one run of the CSR arrays, so its cost
-/// is the rows and the sites in them. (With 1024, on the fine grid before the coarse one
-/// took these searches, 19,643 of the 253,338 GB points with no AED within 500 m went to
-/// the R-tree, and their pass took 38–42 ms instead of 34–35.)
+/// may read a square this large, in cells of [`GRID_CELL_M`]: 64 rows of 64 cells (32 km),
+/// each row one run of the CSR arrays, so its cost is the rows and the sites in them. (With
+/// 1024, on the fine grid before the coarse one took these searches, 19,643 of the 253,338
+/// GB points with no AED within 500 m went to the R-tree, and their pass took 38–42 ms
+/// instead of 34–35.)
 const GRID_MAX_BOUNDED_CELLS: f64 = 4096.0;
-/// The coarse grid's cell side, in fine cells. Its row starts (1/16 of the fine grid's,
-/// under 1 MB at national scale) stay in cache where the fine grid's (14 MB) do not: the
-/// 253,338 GB points with no AED within 500 m took 29–31 ms instead of 36–37 (with the
-/// radius totals beside them), and 8 times was no faster.
+/// The coarse grid's cell side, in fine cells. Its row starts (1/16 of the fine grid's when
+/// neither was widened, under 1 MB at national scale) stay in cache where the fine grid's
+/// (14 MB) do not: the 253,338 GB points with no AED within 500 m took 29–31 ms instead of
+/// 36–37 (with the radius totals beside them), and 8 times was no faster.
 const COARSE_CELLS: f64 = 4.0;
+/// [`GRID_MAX_BOUNDED_CELLS`] in coarse cells: the same square of 32 km.
+const COARSE_MAX_BOUNDED_CELLS: f64 = GRID_MAX_BOUNDED_CELLS / (COARSE_CELLS * COARSE_CELLS);
 /// Points per run of [`FacilityIndex::nearest_of_each`] (each run starts afresh, so that
 /// runs can be shared among threads).
 const NEAREST_RUN: usize = 1024;
@@ -340,14 +344,13 @@ impl Grid {
     }
 
     /// The nearest site to (x, y) (smallest index among equals), given that one lies
-    /// within `r2` (m²) of it; `None` when that square spans more than
-    /// [`GRID_MAX_BOUNDED_CELLS`] cells.
-    fn nearest_within(&self, x_m: f64, y_m: f64, r2: f64) -> Option<(u32, f64)> {
+    /// within `r2` (m²) of it; `None` when that square spans more than `max_cells` cells.
+    fn nearest_within(&self, x_m: f64, y_m: f64, r2: f64, max_cells: f64) -> Option<(u32, f64)> {
         // A hair wider than √r2, so that rounding cannot leave out the site at r2.
         let half_m = r2.sqrt() * (1.0 + 1e-12) + 1e-9;
         let mut best: Option<(u32, f64)> = None;
         let bounds = (half_m, r2);
-        let searched = self.for_each_in_box(x_m, y_m, bounds, GRID_MAX_BOUNDED_CELLS, |s, d2| {
+        let searched = self.for_each_in_box(x_m, y_m, bounds, max_cells, |s, d2| {
             if best.is_none_or(|(b, bd2)| d2 < bd2 || (d2 == bd2 && s < b)) {
                 best = Some((s, d2));
             }
@@ -561,7 +564,9 @@ impl FacilityIndex {
                     let hinted = last.and_then(|s| {
                         let site = &self.sites[s as usize];
                         let (dx, dy) = (site.x_m - x_m, site.y_m - y_m);
-                        self.coarse.nearest_within(x_m, y_m, dx * dx + dy * dy)
+                        let r2 = dx * dx + dy * dy;
+                        self.coarse
+                            .nearest_within(x_m, y_m, r2, COARSE_MAX_BOUNDED_CELLS)
                     });
                     let found = hinted.or_else(|| self.nearest_site(x_m, y_m));
                     last = found.map(|(s, _)| s);
