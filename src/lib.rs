@@ -36,5 +36,6 @@ pub mod siting;
 pub mod sources;
 pub mod store;
 pub mod study;
+mod sync;
 #[cfg(test)]
 mod test_rng;

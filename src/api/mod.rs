@@ -40,7 +40,9 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+
+use crate::sync::lock;
 use std::time::Duration;
 
 /// Why the server state could not be built or rebuilt.
@@ -86,10 +88,6 @@ struct Pending {
 /// How long the worker waits after an edit before re-analysing, so a burst of edits costs
 /// one run.
 const DEBOUNCE: Duration = Duration::from_millis(100);
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// The base URL a server without `--base-url` links from: its listen address.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";

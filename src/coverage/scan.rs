@@ -20,6 +20,7 @@ use super::engine::{
 };
 use super::hours::{HOURS_PER_WEEK, HourCoverage, WeekAvailability, WeekCoverage, hour_label};
 use crate::coverage::pct;
+use crate::sync::lock;
 
 /// Points per chunk; fixed so that sums do not depend on the machine.
 pub const CHUNK_POINTS: usize = 1 << 16;
@@ -30,11 +31,6 @@ pub const CHUNK_POINTS: usize = 1 << 16;
 /// kept two sets of 4 (each with its own facility-sized table of slots). Each wave waits
 /// at its end for its slowest chunk: 4 times at GB scale (27 chunks).
 const CHUNKS_PER_WAVE: usize = 8;
-
-/// The pool of slot tables, whatever a panicking task left in it.
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// What the pass should count besides coverage.
 #[derive(Debug, Clone, Copy, Default)]

@@ -104,13 +104,11 @@ impl LinePieces {
     }
 
     fn take_buffer(&self) -> Vec<u8> {
-        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
-        spare.pop().unwrap_or_default()
+        crate::sync::lock(&self.spare).pop().unwrap_or_default()
     }
 
     fn give_back(&self, buf: Vec<u8>) {
-        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
-        spare.push(buf);
+        crate::sync::lock(&self.spare).push(buf);
     }
 }
 
