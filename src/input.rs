@@ -321,17 +321,38 @@ pub fn plain_integer(field: &[u8]) -> Option<f64> {
 }
 
 /// Calls `field(range)` for each field of a CSV record with no quotes, in order: the bytes
-/// between its commas. A byte loop: records are short, and a memchr or `str::split` per
-/// comma costs more in setup than it saves there.
+/// between its commas. The commas are found 8 bytes at a time, in a `u64` (records are
+/// short, and a memchr per comma costs more in setup than it saves there).
 pub fn comma_fields(record: &[u8], mut field: impl FnMut(std::ops::Range<usize>)) {
     let mut start = 0;
-    for (i, &b) in record.iter().enumerate() {
+    let mut comma_at = |i: usize| {
+        field(start..i);
+        start = i + 1;
+    };
+    let mut words = record.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let mut commas = comma_bytes(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        while commas != 0 {
+            comma_at(base + (commas.trailing_zeros() / 8) as usize);
+            commas &= commas - 1;
+        }
+        base += 8;
+    }
+    for (j, &b) in words.remainder().iter().enumerate() {
         if b == b',' {
-            field(start..i);
-            start = i + 1;
+            comma_at(base + j);
         }
     }
     field(start..record.len());
+}
+
+/// The top bit of each byte of `word` that is a comma, and no other bit. Exact: adding
+/// within the low 7 bits of each byte carries into no other byte.
+fn comma_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let x = word ^ (u64::from(b',') * 0x0101_0101_0101_0101);
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 #[cfg(test)]
@@ -528,6 +549,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn comma_bytes_marks_every_comma_and_nothing_else() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                // `b` at `at`, with commas and other bytes around it.
+                let mut bytes = *b"a,\xAC,\x2D,\xFF,";
+                bytes[at] = b;
+                let want = (bytes.iter().enumerate())
+                    .filter(|&(_, &x)| x == b',')
+                    .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+                assert_eq!(comma_bytes(u64::from_le_bytes(bytes)), want, "{bytes:?}");
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn plain_integer_is_parse(s in "-?[0-9/:a]{0,17}") {
@@ -538,6 +574,13 @@ mod tests {
         fn trimmed_is_trim(s in "[ \t\u{a0}\u{3000}a-z,é]{0,6}", t in ".*") {
             proptest::prop_assert_eq!(trimmed(&s), s.trim());
             proptest::prop_assert_eq!(trimmed(&t), t.trim());
+        }
+
+        #[test]
+        fn comma_fields_are_the_text_between_commas(s in "[,a\u{e9}\u{2c}\u{ac}\u{12c} ]{0,40}") {
+            let mut fields = Vec::new();
+            comma_fields(s.as_bytes(), |r| fields.push(&s[r]));
+            proptest::prop_assert_eq!(fields, s.split(',').collect::<Vec<_>>());
         }
     }
 }
