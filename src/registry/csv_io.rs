@@ -480,10 +480,25 @@ fn as_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, RegistryError> {
     Ok(text)
 }
 
-/// Where each known column is in a record: `at[c]` for the column named `known[c]`.
+/// The most known columns of a table (`aeds.csv` has the most).
+const MOST_COLUMNS: usize = AED_COLUMNS.len();
+const _: () = assert!(GUARDIAN_COLUMNS.len() <= MOST_COLUMNS);
+
+/// Where each known column the file has is in a record: `(c, i)` when the column named
+/// `known[c]` is field `i`.
 struct Columns {
     known: &'static [&'static str],
-    at: Vec<Option<usize>>,
+    present: Vec<(usize, usize)>,
+}
+
+impl Columns {
+    /// Puts each known column's value in `fields` (a record with a field per header
+    /// column), trimmed, into `values`, which is `None` for the columns the file lacks.
+    fn fill<'r>(&self, values: &mut [Option<&'r str>; MOST_COLUMNS], fields: &[&'r str]) {
+        for &(c, i) in &self.present {
+            values[c] = Some(crate::input::trimmed(fields[i]));
+        }
+    }
 }
 
 /// One data row being parsed: typed getters, by column index (`aed::ID`, ...), that record
@@ -491,17 +506,15 @@ struct Columns {
 struct Row<'r> {
     file: &'r str,
     line: u64,
-    fields: &'r [&'r str],
+    /// Each known column's value, trimmed, if the file has the column: [`Columns::fill`].
+    values: [Option<&'r str>; MOST_COLUMNS],
     columns: &'r Columns,
     errors: Vec<RowError>,
 }
 
 impl<'r> Row<'r> {
     fn get(&self, c: usize) -> &'r str {
-        self.columns.at[c]
-            .and_then(|i| self.fields.get(i))
-            .map(|f| crate::input::trimmed(f))
-            .unwrap_or("")
+        self.values[c].unwrap_or("")
     }
 
     fn name(&self, c: usize) -> &'static str {
@@ -575,8 +588,13 @@ impl<'r> Row<'r> {
         }
     }
 
+    /// An empty value is the default, as each choice reads it (`Unknown`, tested in
+    /// `an_empty_choice_is_its_default`), without a parse.
     fn choice<T: FromStr<Err = String> + Default>(&mut self, c: usize) -> T {
         let v = self.get(c);
+        if v.is_empty() {
+            return T::default();
+        }
         match v.parse::<T>() {
             Ok(x) => x,
             Err(reason) => {
@@ -678,16 +696,22 @@ fn parse_description(row: &Row, postcode: &str) -> Details {
 /// The position: lon/lat or easting/northing (one pair, both values or neither) and its
 /// `location_source`.
 fn parse_location(row: &mut Row) -> Option<Location> {
-    let wgs84 = row.pair(
-        (aed::LON, (-180.0, 180.0), "longitude"),
-        (aed::LAT, (-90.0, 90.0), "latitude"),
-    );
-    let bng = row.pair(
-        (aed::EASTING, BNG_EASTING_M, "BNG easting (m)"),
-        (aed::NORTHING, BNG_NORTHING_M, "BNG northing (m)"),
-    );
     let lonlat_given = !row.get(aed::LON).is_empty() || !row.get(aed::LAT).is_empty();
     let en_given = !row.get(aed::EASTING).is_empty() || !row.get(aed::NORTHING).is_empty();
+    // A pair with neither value is no position and no error.
+    let wgs84 = lonlat_given.then(|| {
+        row.pair(
+            (aed::LON, (-180.0, 180.0), "longitude"),
+            (aed::LAT, (-90.0, 90.0), "latitude"),
+        )
+    });
+    let bng = en_given.then(|| {
+        row.pair(
+            (aed::EASTING, BNG_EASTING_M, "BNG easting (m)"),
+            (aed::NORTHING, BNG_NORTHING_M, "BNG northing (m)"),
+        )
+    });
+    let (wgs84, bng) = (wgs84.flatten(), bng.flatten());
     if lonlat_given && en_given {
         let v = format!("{},{}", row.get(aed::EASTING), row.get(aed::NORTHING));
         row.error(
@@ -904,11 +928,14 @@ fn resolve_columns(
     if at[0].is_none() {
         return Err(missing_id(file, header));
     }
+    let present = (at.iter().enumerate())
+        .filter_map(|(c, i)| Some((c, (*i)?)))
+        .collect();
     let unknown = (0..headers.len())
         .filter(|&i| !known.contains(&headers.names()[i].as_str()))
         .filter_map(|i| headers.label(i).map(str::to_string))
         .collect();
-    Ok((Columns { known, at }, unknown))
+    Ok((Columns { known, present }, unknown))
 }
 
 fn missing_id(file: &str, header: &csv::StringRecord) -> RegistryError {
@@ -946,13 +973,6 @@ impl RowParser<'_> {
         slot: &mut T,
         parse_row: &impl Fn(&mut Row, &mut T),
     ) -> (bool, Vec<RowError>) {
-        let mut row = Row {
-            file: self.file,
-            line,
-            fields,
-            columns: self.columns,
-            errors: Vec::new(),
-        };
         if fields.len() != self.header_len {
             let raw: String = fields.join(",").chars().take(80).collect();
             let reason = format!(
@@ -960,9 +980,23 @@ impl RowParser<'_> {
                 fields.len(),
                 self.header_len
             );
-            row.error("row", reason, &raw);
-            return (false, row.errors);
+            let error = RowError {
+                file: self.file.to_string(),
+                line,
+                column: "row".into(),
+                reason,
+                value: raw,
+            };
+            return (false, vec![error]);
         }
+        let mut row = Row {
+            file: self.file,
+            line,
+            values: [None; MOST_COLUMNS],
+            columns: self.columns,
+            errors: Vec::new(),
+        };
+        self.columns.fill(&mut row.values, fields);
         parse_row(&mut row, slot);
         (true, row.errors)
     }
@@ -1329,6 +1363,19 @@ mod tests {
 
     fn read(text: &str) -> Result<AedFile, RegistryError> {
         read_aeds_from_reader("t.csv", text.as_bytes(), ReadOptions::default())
+    }
+
+    /// `Row::choice` reads an empty value as the default without a parse: each choice must
+    /// parse "" as its default.
+    #[test]
+    fn an_empty_choice_is_its_default() {
+        fn empty_is_default<T: FromStr<Err = String> + Default + PartialEq + fmt::Debug>() {
+            assert_eq!("".parse::<T>(), Ok(T::default()));
+        }
+        empty_is_default::<AccessClass>();
+        empty_is_default::<ManagedBy>();
+        empty_is_default::<Status>();
+        empty_is_default::<LocationSource>();
     }
 
     /// Each text column alone gives the row a description: the reader's list of text
