@@ -232,6 +232,7 @@ struct MaskSums {
 }
 
 impl MaskSums {
+    #[inline]
     fn add(&mut self, mask: [u64; 3], w: Weights) {
         if let Some(entry) = self.order.get_mut(self.last)
             && entry.0 == mask
@@ -239,6 +240,12 @@ impl MaskSums {
             entry.1.add(w);
             return;
         }
+        self.add_elsewhere(mask, w);
+    }
+
+    /// [`MaskSums::add`] for a mask other than the last one added to.
+    #[cold]
+    fn add_elsewhere(&mut self, mask: [u64; 3], w: Weights) {
         self.last = match self.slot.get(&mask) {
             Some(&s) => {
                 self.order[s].1.add(w);
@@ -255,16 +262,24 @@ impl MaskSums {
 
 impl ChunkSums {
     /// The slot of facility `f`, made (with zero sums) when it has none.
+    #[inline]
     fn slot(&mut self, f: u32) -> usize {
-        let slot = &mut self.slot_of[f as usize];
-        if *slot == NO_SLOT {
-            *slot = self.touched.len() as u32;
-            self.touched.push(f);
-            self.within.resize(self.within.len() + self.nr, 0.0);
-            self.sole
-                .resize(self.sole.len() + self.nr, Weights::default());
+        match self.slot_of[f as usize] {
+            NO_SLOT => self.new_slot(f),
+            slot => slot as usize,
         }
-        *slot as usize
+    }
+
+    /// A slot for facility `f`, which has none, with zero sums.
+    #[cold]
+    fn new_slot(&mut self, f: u32) -> usize {
+        let slot = self.touched.len();
+        self.slot_of[f as usize] = slot as u32;
+        self.touched.push(f);
+        self.within.resize(self.within.len() + self.nr, 0.0);
+        self.sole
+            .resize(self.sole.len() + self.nr, Weights::default());
+        slot
     }
 
     /// Empty sums, finding slots in `slot_of` (from [`Shape::empty_slots`]).
@@ -399,7 +414,8 @@ fn worst_hours(hours: &[HourCoverage], nr: usize) -> Vec<usize> {
         .collect()
 }
 
-/// What one point saw within the largest radius, per radius.
+/// What one point saw within the largest radius, per radius; its counts and masks are zero
+/// between points ([`add_seen`] leaves them so).
 struct Seen {
     count: Vec<u32>,
     sole: Vec<u32>,
@@ -462,8 +478,6 @@ fn count_point(
     seen: &mut Seen,
     sums: &mut ChunkSums,
 ) -> Option<(u32, f64)> {
-    seen.count.iter_mut().for_each(|c| *c = 0);
-    seen.mask.iter_mut().for_each(|m| *m = [0; 3]);
     let nr = shape.nr;
     let crit = shape.wants.criticality;
     // The index hands over the facilities first, and they are counted after: a closure
@@ -497,16 +511,19 @@ fn count_point(
 }
 
 /// Adds point `p`, which saw `seen`, to the sole-cover and availability-mask sums of every
-/// radius, walking up from the smallest.
-fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &Seen, sums: &mut ChunkSums) {
+/// radius, walking up from the smallest, and leaves `seen`'s counts and masks at zero for
+/// the next point.
+fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &mut Seen, sums: &mut ChunkSums) {
     let w = Weights {
         demand: p.weight,
         residents: p.residents,
     };
     let (mut count, mut sole, mut mask) = (0, 0, [0u64; 3]);
     for (rank, &k) in shape.by_size.iter().enumerate() {
-        if seen.count[rank] > 0 {
-            count += seen.count[rank];
+        let seen_here = std::mem::take(&mut seen.count[rank]);
+        let mask_here = std::mem::take(&mut seen.mask[rank]);
+        if seen_here > 0 {
+            count += seen_here;
             sole = seen.sole[rank];
         }
         if shape.wants.criticality && count == 1 {
@@ -514,7 +531,7 @@ fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &Seen, sums: &mut ChunkSum
             sums.sole[slot * shape.nr + k].add(w);
         }
         if shape.wants.hours.is_some() {
-            for (m, b) in mask.iter_mut().zip(seen.mask[rank]) {
+            for (m, b) in mask.iter_mut().zip(mask_here) {
                 *m |= b;
             }
             sums.masks[k].add(mask, w);
