@@ -167,23 +167,13 @@ pub fn field(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Appends the decimal digits of `n`.
-fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+fn push_u64(buf: &mut Vec<u8>, n: u64) {
     if n < 10 {
         // Counts, weights and flags are mostly one digit.
         buf.push(b'0' + n as u8);
         return;
     }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[at..]);
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Appends [`exact`]`(v)` without a temporary string.
