@@ -631,11 +631,13 @@ fn read_piece(
     let mut out = Slots::new(slots);
     // A row with bytes that are not UTF-8, in any column, goes to the checked path, which
     // names it as a bad row: the rule does not depend on which path reads the row.
-    let utf8 = std::str::from_utf8(piece).is_ok();
+    let piece_text = std::str::from_utf8(piece).ok();
     // Field by field: a character cut by a separator is valid once the fields are joined.
-    let text = |r: &csv::ByteRecord| utf8 || r.iter().all(|f| std::str::from_utf8(f).is_ok());
+    let text = |r: &csv::ByteRecord| {
+        piece_text.is_some() || r.iter().all(|f| std::str::from_utf8(f).is_ok())
+    };
     if memchr::memchr2(b'"', b'\r', piece).is_none() {
-        read_plain_piece(ctx, (piece, utf8), first_line, &mut out)?;
+        read_plain_piece(ctx, (piece, piece_text), first_line, &mut out)?;
         return Ok(out.fill);
     }
     let mut rdr = csv::ReaderBuilder::new()
@@ -651,7 +653,8 @@ fn read_piece(
             Ok(true) => {
                 let at = lines.at(brec.position());
                 let line = first_line + at.unwrap_or(line_in_piece) - 1;
-                let fast = text(&brec).then(|| fast_point(ctx, |c| brec.get(c), line));
+                let field = |c| brec.get(c).and_then(|f| std::str::from_utf8(f).ok());
+                let fast = text(&brec).then(|| fast_point(ctx, field, line));
                 match fast.flatten() {
                     Some(p) => Ok(p),
                     None => checked_point(ctx, &brec, line),
@@ -671,29 +674,36 @@ fn read_piece(
     Ok(out.fill)
 }
 
-/// A piece with no quote and no carriage return (`utf8`: all of it UTF-8), read the way
-/// the csv crate reads such bytes (records end at `\n`, empty lines are skipped, fields
-/// split at `,`) without copying each record.
+/// A piece with no quote and no carriage return (`text`: the piece, when all of it is
+/// UTF-8), read the way the csv crate reads such bytes (records end at `\n`, empty lines are
+/// skipped, fields split at `,`) without copying each record.
 fn read_plain_piece(
     ctx: &PointContext<'_>,
-    (piece, utf8): (&[u8], bool),
+    (piece, text): (&[u8], Option<&str>),
     first_line: u64,
     out: &mut Slots<'_>,
 ) -> Result<(), DemandError> {
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(8);
-    for (n, record) in split_memchr(b'\n', piece).enumerate() {
-        if record.is_empty() {
+    let mut fields: Vec<&str> = Vec::with_capacity(8);
+    for (n, at) in split_memchr(b'\n', piece).enumerate() {
+        if at.is_empty() {
             continue;
         }
         let line = first_line + n as u64;
-        fields.clear();
-        crate::input::comma_fields(record, |r| fields.push(&record[r]));
-        // Whole: `,` is ASCII, so the record is UTF-8 exactly when every field is.
-        let text = utf8 || std::str::from_utf8(record).is_ok();
-        let fast = text.then(|| fast_point(ctx, |c| fields.get(c).copied(), line));
-        let point = match fast.flatten() {
+        let record = &piece[at.clone()];
+        // `\n` and `,` are ASCII: a record of a UTF-8 piece is whole text, and a record
+        // is UTF-8 exactly when every field is.
+        let record_text = match text {
+            Some(text) => Some(&text[at]),
+            None => std::str::from_utf8(record).ok(),
+        };
+        let fast = record_text.and_then(|t| {
+            fields.clear();
+            crate::input::comma_fields(t.as_bytes(), |r| fields.push(&t[r]));
+            fast_point(ctx, |c| fields.get(c).copied(), line)
+        });
+        let point = match fast {
             Some(p) => Ok(p),
-            None => checked_point(ctx, &csv::ByteRecord::from(fields.clone()), line),
+            None => checked_point(ctx, &byte_record(record), line),
         };
         match point {
             Ok(p) => out.push(p),
@@ -703,13 +713,21 @@ fn read_plain_piece(
     Ok(())
 }
 
-/// `bytes.split(|&b| b == sep)`, found with memchr (many times faster on long pieces).
-fn split_memchr(sep: u8, bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+/// The fields of a record with no quote, split at `,`.
+fn byte_record(record: &[u8]) -> csv::ByteRecord {
+    let mut fields = csv::ByteRecord::new();
+    crate::input::comma_fields(record, |r| fields.push_field(&record[r]));
+    fields
+}
+
+/// Where the parts of `bytes` between `sep`s are, as `bytes.split(|&b| b == sep)` cuts
+/// them, found with memchr (many times faster on long pieces).
+fn split_memchr(sep: u8, bytes: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> {
     let mut from = 0;
     memchr::memchr_iter(sep, bytes)
         .chain(std::iter::once(bytes.len()))
         .map(move |end| {
-            let part = &bytes[from..end];
+            let part = from..end;
             from = end + 1;
             part
         })
@@ -730,29 +748,24 @@ fn plain_number(field: &[u8]) -> Option<f64> {
 }
 
 /// Plain ASCII numbers in the run's own coordinates; `None` sends the row to the checked
-/// path. `get(c)` is field `c` of the record.
+/// path. `get(c)` is field `c` of the record, a UTF-8 one.
 fn fast_point<'r>(
     ctx: &PointContext<'_>,
-    get: impl Fn(usize) -> Option<&'r [u8]>,
+    get: impl Fn(usize) -> Option<&'r str>,
     line: u64,
 ) -> Option<DemandPoint> {
     let cols = ctx.cols;
     if !(matches!(ctx.crs, PointCrs::Raw) || (!cols.wgs84 && matches!(ctx.crs, PointCrs::Bng))) {
         return None;
     }
-    let fast = |c: usize| get(c).and_then(plain_number);
+    let fast = |c: usize| get(c).and_then(|f| plain_number(f.as_bytes()));
     let (x_m, y_m) = (fast(cols.x)?, fast(cols.y)?);
     extent(cols.wgs84, x_m, y_m).ok()?;
     let weight = match cols.weight {
         Some(c) => fast(c).filter(|w| (0.0..=MAX_WEIGHT).contains(w))?,
         None => 1.0,
     };
-    // The readers call this for UTF-8 rows only; an id that is not is still left to the
-    // checked path, which names it.
-    let id = match cols.id.and_then(&get) {
-        Some(bytes) => crate::input::trimmed(std::str::from_utf8(bytes).ok()?),
-        None => "",
-    };
+    let id = cols.id.and_then(&get).map_or("", crate::input::trimmed);
     let id = match id.is_empty() {
         true => eco_format!("line{line}"),
         false => EcoString::from(id),
@@ -844,7 +857,9 @@ mod tests {
         for text in ["", ",", "a", "a,b", "a,,b,", ",a", "\n\n", "a\nb\n"] {
             for sep in [b',', b'\n'] {
                 let want: Vec<&[u8]> = text.as_bytes().split(|&b| b == sep).collect();
-                let got: Vec<&[u8]> = split_memchr(sep, text.as_bytes()).collect();
+                let got: Vec<&[u8]> = (split_memchr(sep, text.as_bytes()))
+                    .map(|r| &text.as_bytes()[r])
+                    .collect();
                 assert_eq!(got, want, "{text:?}");
             }
         }
