@@ -15,6 +15,7 @@
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
+use std::sync::{Arc, OnceLock};
 
 /// A facility (an AED cabinet): easting/northing in metres in the demand's metric CRS.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,7 +120,15 @@ impl CoverageConfig {
 
 type SiteEntry = GeomWithData<[f64; 2], u32>;
 
-/// An R-tree of facilities, built once with `bulk_load`.
+/// The R-tree's entries: each site's position and number.
+fn tree_entries(sites: &[Site]) -> Vec<SiteEntry> {
+    (sites.iter().enumerate())
+        .map(|(s, site)| GeomWithData::new([site.x_m, site.y_m], s as u32))
+        .collect()
+}
+
+/// The facilities and where they are: a fine and a coarse grid of their sites, which answer
+/// most queries, and an R-tree of the sites for the rest.
 #[derive(Debug, Clone)]
 pub struct FacilityIndex {
     facilities: Vec<Facility>,
@@ -131,7 +140,11 @@ pub struct FacilityIndex {
     members: Vec<u32>,
     /// Sites (distinct positions), ordered by their smallest facility id.
     sites: Vec<Site>,
-    tree: RTree<SiteEntry>,
+    /// The R-tree of the sites, for the queries the grids decline (a nearest site beyond
+    /// their reach, a radius of many cells). Built in the background from
+    /// [`FacilityIndex::new`] while the index is put to use, and waited for (or built) by
+    /// the first query that needs it: see [`FacilityIndex::tree`].
+    tree: Arc<OnceLock<RTree<SiteEntry>>>,
     grid: Grid,
     /// The same sites in cells [`COARSE_CELLS`] times wider (unless either grid had to widen
     /// its cells, see [`GRID_MAX_CELLS`]), for the searches of the nearest site within a
@@ -481,18 +494,15 @@ impl FacilityIndex {
             f.x_m.is_finite() && f.y_m.is_finite()
         });
         let (sites, members) = sites_of(&facilities, order);
-        let entries = sites
-            .iter()
-            .enumerate()
-            .map(|(s, site)| GeomWithData::new([site.x_m, site.y_m], s as u32))
-            .collect();
-        let ((grid, coarse), tree) = rayon::join(
-            || {
-                let coarse_m = COARSE_CELLS * GRID_CELL_M;
-                rayon::join(|| Grid::new(&sites), || Grid::with_cell(&sites, coarse_m))
-            },
-            || RTree::bulk_load(entries),
-        );
+        // The R-tree takes longer than both grids, and most queries need only them.
+        let tree = Arc::new(OnceLock::new());
+        let (later, entries) = (Arc::clone(&tree), tree_entries(&sites));
+        rayon::spawn(move || {
+            later.get_or_init(|| RTree::bulk_load(entries));
+        });
+        let coarse_m = COARSE_CELLS * GRID_CELL_M;
+        let (grid, coarse) =
+            rayon::join(|| Grid::new(&sites), || Grid::with_cell(&sites, coarse_m));
         FacilityIndex {
             facilities,
             id_rank,
@@ -533,12 +543,22 @@ impl FacilityIndex {
             .map(|(s, d2)| (self.members(s)[0], d2))
     }
 
+    /// The R-tree of the sites: the one built in the background, waited for if it is
+    /// being built, or built here if that has not started. Either way the same tree, from
+    /// the sites in order.
+    fn tree(&self) -> &RTree<SiteEntry> {
+        self.tree
+            .get_or_init(|| RTree::bulk_load(tree_entries(&self.sites)))
+    }
+
     /// The nearest site to (x, y) (smallest number among equals) and the squared distance.
     fn nearest_site(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
         if let Some(found) = self.grid.nearest(x_m, y_m) {
             return Some(found);
         }
-        let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&[x_m, y_m]);
+        let mut it = self
+            .tree()
+            .nearest_neighbor_iter_with_distance_2(&[x_m, y_m]);
         let (first, d2) = it.next()?;
         let mut best = first.data;
         for (other, d2_other) in it {
@@ -591,7 +611,7 @@ impl FacilityIndex {
             return;
         }
         let r2 = radius_m * radius_m;
-        for entry in self.tree.locate_within_distance([x_m, y_m], r2) {
+        for entry in self.tree().locate_within_distance([x_m, y_m], r2) {
             let site = &self.sites[entry.data as usize];
             let (dx, dy) = (site.x_m - x_m, site.y_m - y_m);
             let d2 = dx * dx + dy * dy;
