@@ -1,5 +1,6 @@
 //! The coverage engine: nearest facility and covered-or-not at several radii for every
-//! demand point, in one parallel pass over an R-tree of facilities.
+//! demand point, in one parallel pass over an index of facilities (two grids of their
+//! sites, which answer most queries, and an R-tree for the rest).
 //!
 //! All coordinates are in one metric CRS (easting/northing in EPSG:27700 metres for UK data).
 //! Distances are straight lines. A detour factor `F` (published route/straight-line ratios
@@ -495,10 +496,13 @@ impl FacilityIndex {
         });
         let (sites, members) = sites_of(&facilities, order);
         // The R-tree takes longer than both grids, and most queries need only them.
+        // The job holds no index alive: a tree no index can use is not built.
         let tree = Arc::new(OnceLock::new());
-        let (later, entries) = (Arc::clone(&tree), tree_entries(&sites));
+        let (later, entries) = (Arc::downgrade(&tree), tree_entries(&sites));
         rayon::spawn(move || {
-            later.get_or_init(|| RTree::bulk_load(entries));
+            if let Some(tree) = later.upgrade() {
+                tree.get_or_init(|| RTree::bulk_load(entries));
+            }
         });
         let coarse_m = COARSE_CELLS * GRID_CELL_M;
         let (grid, coarse) =

@@ -632,10 +632,6 @@ fn read_piece(
     // A row with bytes that are not UTF-8, in any column, goes to the checked path, which
     // names it as a bad row: the rule does not depend on which path reads the row.
     let piece_text = std::str::from_utf8(piece).ok();
-    // Field by field: a character cut by a separator is valid once the fields are joined.
-    let text = |r: &csv::ByteRecord| {
-        piece_text.is_some() || r.iter().all(|f| std::str::from_utf8(f).is_ok())
-    };
     if memchr::memchr2(b'"', b'\r', piece).is_none() {
         read_plain_piece(ctx, (piece, piece_text), first_line, &mut out)?;
         return Ok(out.fill);
@@ -653,9 +649,12 @@ fn read_piece(
             Ok(true) => {
                 let at = lines.at(brec.position());
                 let line = first_line + at.unwrap_or(line_in_piece) - 1;
-                let field = |c| brec.get(c).and_then(|f| std::str::from_utf8(f).ok());
-                let fast = text(&brec).then(|| fast_point(ctx, field, line));
-                match fast.flatten() {
+                // Field by field: a character cut by a separator is valid once the
+                // fields are joined.
+                let fields: Option<Vec<&str>> =
+                    brec.iter().map(|f| std::str::from_utf8(f).ok()).collect();
+                let fast = fields.and_then(|f| fast_point(ctx, |c| f.get(c).copied(), line));
+                match fast {
                     Some(p) => Ok(p),
                     None => checked_point(ctx, &brec, line),
                 }
@@ -698,7 +697,7 @@ fn read_plain_piece(
         };
         let fast = record_text.and_then(|t| {
             fields.clear();
-            crate::input::comma_fields(t.as_bytes(), |r| fields.push(&t[r]));
+            crate::input::push_str_fields(t, &mut fields);
             fast_point(ctx, |c| fields.get(c).copied(), line)
         });
         let point = match fast {

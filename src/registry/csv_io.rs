@@ -131,6 +131,18 @@ pub struct RowError {
     pub value: String,
 }
 
+impl RowError {
+    fn new(file: &str, line: u64, column: &str, reason: impl Into<String>, value: &str) -> Self {
+        RowError {
+            file: file.to_string(),
+            line,
+            column: column.to_string(),
+            reason: reason.into(),
+            value: value.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -482,7 +494,6 @@ fn as_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, RegistryError> {
 
 /// The most known columns of a table (`aeds.csv` has the most).
 const MOST_COLUMNS: usize = AED_COLUMNS.len();
-const _: () = assert!(GUARDIAN_COLUMNS.len() <= MOST_COLUMNS);
 
 /// Where each known column the file has is in a record: `(c, i)` when the column named
 /// `known[c]` is field `i`.
@@ -531,13 +542,8 @@ impl<'r> Row<'r> {
     }
 
     fn error(&mut self, column: &str, reason: impl Into<String>, value: &str) {
-        self.errors.push(RowError {
-            file: self.file.to_string(),
-            line: self.line,
-            column: column.to_string(),
-            reason: reason.into(),
-            value: value.to_string(),
-        });
+        let error = RowError::new(self.file, self.line, column, reason, value);
+        self.errors.push(error);
     }
 
     fn date(&mut self, c: usize) -> Option<NaiveDate> {
@@ -810,12 +816,6 @@ impl<'t> Iterator for PlainRecords<'t> {
     }
 }
 
-/// Pushes the fields of a plain record onto `fields`. `,` is one byte, so the text between
-/// two of them is whole UTF-8.
-fn push_fields<'t>(record: &'t str, fields: &mut Vec<&'t str>) {
-    crate::input::comma_fields(record.as_bytes(), |r| fields.push(&record[r]));
-}
-
 /// One table file's records: split directly when the text has no `"` and no `\r`, else
 /// read by the csv crate (the two agree; `plain_text_reads_as_the_csv_crate_reads_it`).
 use crate::input::RecordLines;
@@ -847,7 +847,7 @@ impl<'t> Records<'t> {
                 .next()
                 .map(|(_, line)| {
                     let mut fields = Vec::new();
-                    push_fields(line, &mut fields);
+                    crate::input::push_str_fields(line, &mut fields);
                     header = fields.into_iter().collect();
                 })
                 .is_some(),
@@ -875,7 +875,7 @@ impl<'t> Records<'t> {
                 let mut fields: Vec<&str> = Vec::with_capacity(fields_hint);
                 for (line, record) in records {
                     fields.clear();
-                    push_fields(record, &mut fields);
+                    crate::input::push_str_fields(record, &mut fields);
                     on_record(line, &fields)?;
                 }
             }
@@ -923,6 +923,10 @@ fn resolve_columns(
             label: d.label,
         });
     }
+    assert!(
+        known.len() <= MOST_COLUMNS,
+        "a row holds {MOST_COLUMNS} values"
+    );
     let at: Vec<Option<usize>> = known.iter().map(|&k| headers.find(k)).collect();
     // `id` is the first column of both lists.
     if at[0].is_none() {
@@ -980,14 +984,10 @@ impl RowParser<'_> {
                 fields.len(),
                 self.header_len
             );
-            let error = RowError {
-                file: self.file.to_string(),
-                line,
-                column: "row".into(),
-                reason,
-                value: raw,
-            };
-            return (false, vec![error]);
+            return (
+                false,
+                vec![RowError::new(self.file, line, "row", reason, &raw)],
+            );
         }
         let mut row = Row {
             file: self.file,
@@ -1101,13 +1101,8 @@ impl<T, I: Fn(&T) -> &str> Loaded<'_, T, I> {
         let id = |i: usize| id_of(&rows[i]);
         let same = |&(h, i, _): &(u64, usize, u64)| h == hash && id(i) == id(slot);
         if let Some(&(_, _, first)) = self.ids.as_ref().and_then(|ids| ids.find(hash, same)) {
-            errors.push(RowError {
-                file: self.file.to_string(),
-                line,
-                column: "id".into(),
-                reason: format!("duplicate id, first on line {first}"),
-                value: id(slot).to_string(),
-            });
+            let reason = format!("duplicate id, first on line {first}");
+            errors.push(RowError::new(self.file, line, "id", reason, id(slot)));
         }
         if errors.is_empty() {
             if let Some(ids) = &mut self.ids {
