@@ -536,6 +536,7 @@ impl<'r> Row<'r> {
         self.get(c).to_string()
     }
 
+    #[inline]
     fn opt_text(&self, c: usize) -> Option<String> {
         let v = self.get(c);
         (!v.is_empty()).then(|| v.to_string())
@@ -546,6 +547,7 @@ impl<'r> Row<'r> {
         self.errors.push(error);
     }
 
+    #[inline]
     fn date(&mut self, c: usize) -> Option<NaiveDate> {
         let v = self.get(c);
         if v.is_empty() {
@@ -560,6 +562,7 @@ impl<'r> Row<'r> {
         }
     }
 
+    #[inline]
     fn boolean(&mut self, c: usize) -> Option<bool> {
         let v = self.get(c);
         let is = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
@@ -580,8 +583,17 @@ impl<'r> Row<'r> {
         if v.is_empty() {
             return None;
         }
-        let number = crate::input::plain_integer(v.as_bytes()).map_or_else(|| v.parse(), Ok);
-        match number {
+        match crate::input::plain_integer(v.as_bytes()) {
+            Some(x) if (min..=max).contains(&x) => Some(x),
+            _ => self.number_in_slowly(c, (min, max), what),
+        }
+    }
+
+    /// [`Row::number_in`] of a value that is not a plain integer in the range.
+    #[cold]
+    fn number_in_slowly(&mut self, c: usize, (min, max): (f64, f64), what: &str) -> Option<f64> {
+        let v = self.get(c);
+        match v.parse::<f64>() {
             Ok(x) if x.is_finite() && (min..=max).contains(&x) => Some(x),
             Ok(_) => {
                 self.error(self.name(c), format!("{what} out of range {min}..{max}"), v);
