@@ -36,13 +36,12 @@ pub use error::ApiError;
 
 use crate::registry::Aed;
 use crate::store::{Store, StoreError};
+use crate::sync::lock;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
-
-use crate::sync::lock;
 use std::time::Duration;
 
 /// Why the server state could not be built or rebuilt.

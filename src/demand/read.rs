@@ -649,11 +649,13 @@ fn read_piece(
             Ok(true) => {
                 let at = lines.at(brec.position());
                 let line = first_line + at.unwrap_or(line_in_piece) - 1;
-                // Field by field: a character cut by a separator is valid once the
-                // fields are joined.
-                let fields: Option<Vec<&str>> =
-                    brec.iter().map(|f| std::str::from_utf8(f).ok()).collect();
-                let fast = fields.and_then(|f| fast_point(ctx, |c| f.get(c).copied(), line));
+                // Field by field when the piece is not all UTF-8: a character cut by a
+                // separator is valid once the fields are joined. Only the fields the fast
+                // path reads are then taken as text, with no copy of the record.
+                let text =
+                    piece_text.is_some() || brec.iter().all(|f| std::str::from_utf8(f).is_ok());
+                let field = |c| brec.get(c).and_then(|f| std::str::from_utf8(f).ok());
+                let fast = text.then(|| fast_point(ctx, field, line)).flatten();
                 match fast {
                     Some(p) => Ok(p),
                     None => checked_point(ctx, &brec, line),
