@@ -338,7 +338,7 @@ pub fn comma_fields(record: &[u8], mut field: impl FnMut(std::ops::Range<usize>)
     let mut words = record.chunks_exact(8);
     let mut base = 0;
     for word in &mut words {
-        let mut commas = comma_bytes(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        let mut commas = byte_marks(u64::from_le_bytes(word.try_into().expect("8 bytes")), b',');
         while commas != 0 {
             comma_at(base + (commas.trailing_zeros() / 8) as usize);
             commas &= commas - 1;
@@ -359,11 +359,12 @@ pub fn push_str_fields<'t>(record: &'t str, fields: &mut Vec<&'t str>) {
     comma_fields(record.as_bytes(), |r| fields.push(&record[r]));
 }
 
-/// The top bit of each byte of `word` that is a comma, and no other bit. Exact: adding
-/// within the low 7 bits of each byte carries into no other byte.
-fn comma_bytes(word: u64) -> u64 {
+/// The top bit of each byte of `word` that is `b`, and no other bit. Exact: adding within
+/// the low 7 bits of each byte carries into no other byte.
+#[inline]
+pub fn byte_marks(word: u64, b: u8) -> u64 {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let x = word ^ (u64::from(b',') * 0x0101_0101_0101_0101);
+    let x = word ^ (u64::from(b) * 0x0101_0101_0101_0101);
     !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
@@ -562,16 +563,19 @@ mod tests {
     }
 
     #[test]
-    fn comma_bytes_marks_every_comma_and_nothing_else() {
-        for b in 0..=255u8 {
-            for at in 0..8 {
-                // `b` at `at`, with commas and other bytes around it.
-                let mut bytes = *b"a,\xAC,\x2D,\xFF,";
-                bytes[at] = b;
-                let want = (bytes.iter().enumerate())
-                    .filter(|&(_, &x)| x == b',')
-                    .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
-                assert_eq!(comma_bytes(u64::from_le_bytes(bytes)), want, "{bytes:?}");
+    fn byte_marks_mark_every_such_byte_and_nothing_else() {
+        for sought in [b',', b'"', b'\n', b'\r', 0, 0x7F, 0x80, 0xFF] {
+            for b in 0..=255u8 {
+                for at in 0..8 {
+                    // `b` at `at`, with the byte sought and others around it.
+                    let mut bytes = [b'a', sought, 0xAC, sought, 0x2D, sought ^ 0x80, 0xFF, 0];
+                    bytes[at] = b;
+                    let want = (bytes.iter().enumerate())
+                        .filter(|&(_, &x)| x == sought)
+                        .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+                    let got = byte_marks(u64::from_le_bytes(bytes), sought);
+                    assert_eq!(got, want, "{sought} in {bytes:?}");
+                }
             }
         }
     }

@@ -141,6 +141,10 @@ pub struct FacilityIndex {
     members: Vec<u32>,
     /// Sites (distinct positions), ordered by their smallest facility id.
     sites: Vec<Site>,
+    /// `solo[s]`: the one facility of site `s`, or [`NOT_SOLO`] when it has more. Most
+    /// sites have one, and a query that reaches one then reads this dense table (4 bytes a
+    /// site) rather than the site's entry.
+    solo: Vec<u32>,
     /// The R-tree of the sites, for the queries the grids decline (a nearest site beyond
     /// their reach, a radius of many cells). Built in the background from
     /// [`FacilityIndex::new`] while the index is put to use, and waited for (or built) by
@@ -470,7 +474,29 @@ fn sites_of(facilities: &[Facility], order: impl Iterator<Item = u32>) -> (Vec<S
     (sites, members)
 }
 
+/// In [`FacilityIndex::solo`]: a site with more than one facility.
+const NOT_SOLO: u32 = u32::MAX;
+
+/// [`FacilityIndex::solo`] of these sites.
+fn solo_members(sites: &[Site], members: &[u32]) -> Vec<u32> {
+    (sites.iter())
+        .map(|s| match s.end - s.first {
+            1 => members[s.first as usize],
+            _ => NOT_SOLO,
+        })
+        .collect()
+}
+
 impl FacilityIndex {
+    /// Calls `f(facility)` for each facility at site `s`, by id.
+    #[inline]
+    fn for_each_member(&self, s: u32, mut f: impl FnMut(u32)) {
+        match self.solo[s as usize] {
+            NOT_SOLO => self.members(s).iter().for_each(|&m| f(m)),
+            m => f(m),
+        }
+    }
+
     /// The facilities at site `s`, by id.
     fn members(&self, s: u32) -> &[u32] {
         let site = &self.sites[s as usize];
@@ -513,6 +539,7 @@ impl FacilityIndex {
             by_id,
             grid,
             coarse,
+            solo: solo_members(&sites, &members),
             sites,
             members,
             tree,
@@ -603,9 +630,7 @@ impl FacilityIndex {
     /// Every facility within `radius_m` of (x, y) (inclusive), calling `f(facility, d2)`.
     pub fn for_each_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
         self.for_each_site_within(x_m, y_m, radius_m, |s, d2| {
-            for &m in self.members(s) {
-                f(m, d2);
-            }
+            self.for_each_member(s, |m| f(m, d2))
         });
     }
 
@@ -710,9 +735,7 @@ impl Neighbours for FacilityIndex {
             if best.is_none_or(|(b, bd2)| d2 < bd2 || (d2 == bd2 && s < b)) {
                 best = Some((s, d2));
             }
-            for &m in self.members(s) {
-                f(m, d2);
-            }
+            self.for_each_member(s, |m| f(m, d2));
         });
         best.map(|(s, d2)| (self.members(s)[0], d2))
     }

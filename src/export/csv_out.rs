@@ -215,9 +215,25 @@ pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
     buf.push(b'0' + (n % 10) as u8);
 }
 
+/// Whether a CSV field needs quotes: it holds a comma, quote or line break (as
+/// [`field`] decides), looked for 8 bytes at a time.
+fn needs_quotes(s: &[u8]) -> bool {
+    let special = |b: &u8| matches!(b, b',' | b'"' | b'\n' | b'\r');
+    if s.len() < 8 {
+        return s.iter().any(special);
+    }
+    let marks = |w: &[u8]| {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        use crate::input::byte_marks;
+        byte_marks(w, b',') | byte_marks(w, b'"') | byte_marks(w, b'\n') | byte_marks(w, b'\r')
+    };
+    // Whole words, then the last 8 bytes (which may overlap the last whole word).
+    s.chunks_exact(8).any(|w| marks(w) != 0) || marks(&s[s.len() - 8..]) != 0
+}
+
 /// Appends [`field`]`(s)`.
 pub fn push_field(buf: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if needs_quotes(s.as_bytes()) {
         buf.extend_from_slice(field(s).as_bytes());
     } else {
         buf.extend_from_slice(s.as_bytes());
@@ -227,6 +243,21 @@ pub fn push_field(buf: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every length to 20 bytes, each special byte (and others) at every place.
+    #[test]
+    fn needs_quotes_finds_a_special_byte_anywhere() {
+        for len in 0..20 {
+            for at in 0..len {
+                for &b in b",\"\n\ra \xAC\x8D\x8A" {
+                    let mut s = vec![b'x'; len];
+                    s[at] = b;
+                    let want = matches!(b, b',' | b'"' | b'\n' | b'\r');
+                    assert_eq!(needs_quotes(&s), want, "{s:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn writes_header_rows_and_quotes() {
