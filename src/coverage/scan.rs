@@ -135,9 +135,11 @@ struct Shape<'a> {
     r2_by_size: Vec<f64>,
     facilities: usize,
     wants: ScanWants<'a>,
-    /// The hours each facility is open (its `bits`), when hours are wanted: read for every
-    /// facility near every point, so kept dense (24 bytes a facility, not the whole
-    /// [`WeekAvailability`]).
+    /// The hours each facility is open (its `bits`), when hours are wanted and some
+    /// facility is open at some hour: read for every facility near every point, so kept
+    /// dense (24 bytes a facility, not the whole [`WeekAvailability`]). Empty when no
+    /// facility is ever open (a registry with no hours, under the default rule): every
+    /// point's mask would then be empty, and no hour counts an empty mask.
     open_bits: Vec<[u64; 3]>,
 }
 
@@ -156,7 +158,8 @@ impl<'a> Shape<'a> {
             facilities,
             open_bits: wants
                 .hours
-                .map(|a| a.iter().map(WeekAvailability::bits).collect())
+                .map(|a| a.iter().map(WeekAvailability::bits).collect::<Vec<_>>())
+                .filter(|bits| bits.iter().any(|b| *b != [0; 3]))
                 .unwrap_or_default(),
             wants,
         }
@@ -530,7 +533,7 @@ fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &mut Seen, sums: &mut Chun
             let slot = sums.slot(sole);
             sums.sole[slot * shape.nr + k].add(w);
         }
-        if shape.wants.hours.is_some() {
+        if !shape.open_bits.is_empty() {
             for (m, b) in mask.iter_mut().zip(mask_here) {
                 *m |= b;
             }
@@ -554,6 +557,56 @@ mod tests {
                 (q.x_m - p.x_m).powi(2) + (q.y_m - p.y_m).powi(2) <= r2
             })
             .collect()
+    }
+
+    /// No facility open at any hour (hours unknown, not taken as 24/7): the pass counts no
+    /// mask, and every hour covers nothing; the other sums are those of a pass without hours.
+    #[test]
+    fn no_facility_ever_open_covers_no_hour() {
+        let mut rng = Lcg(11);
+        let facilities: Vec<Facility> = (0..30)
+            .map(|i| Facility {
+                id: ecow::eco_format!("F{i:02}"),
+                x_m: (rng.unit() * 2000.0).round(),
+                y_m: (rng.unit() * 2000.0).round(),
+            })
+            .collect();
+        let closed: Vec<_> = (0..30)
+            .map(|_| availability(None, MissingHoursRule { public_24_7: false }))
+            .collect();
+        let demand: Vec<DemandPoint> = (0..200)
+            .map(|_| DemandPoint {
+                id: Default::default(),
+                x_m: (rng.unit() * 2000.0).round(),
+                y_m: (rng.unit() * 2000.0).round(),
+                weight: 1.0,
+                residents: 2.0,
+            })
+            .collect();
+        let index = FacilityIndex::new(facilities);
+        let config = CoverageConfig::default();
+        let wants = |hours| ScanWants {
+            criticality: true,
+            hours,
+            demand_sums: None,
+        };
+        let with = scan(&index, &demand, &config, wants(Some(&closed))).unwrap();
+        let without = scan(&index, &demand, &config, wants(None)).unwrap();
+        let week = with.hours.as_ref().unwrap();
+        assert_eq!(week.hours.len(), HOURS_PER_WEEK);
+        for h in &week.hours {
+            assert!(h.pct_demand_covered.iter().all(|p| *p == 0.0), "{h:?}");
+            assert!(h.pct_residents_covered.iter().all(|p| *p == 0.0), "{h:?}");
+        }
+        assert!(with.totals.iter().any(|t| t.demand_covered > 0.0));
+        assert_eq!(with.totals, without.totals);
+        assert_eq!(with.result.points, without.result.points);
+        let crit = |s: &Scan| {
+            (s.criticality.as_ref().unwrap().iter())
+                .map(|c| (c.demand_sole.clone(), c.demand_within.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(crit(&with), crit(&without));
     }
 
     /// Radii out of order and one repeated: the pass counts each radius as if alone.
