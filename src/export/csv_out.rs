@@ -167,6 +167,7 @@ pub fn field(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Appends the decimal digits of `n`.
+#[inline]
 fn push_u64(buf: &mut Vec<u8>, n: u64) {
     if n < 10 {
         // Counts, weights and flags are mostly one digit.
@@ -176,7 +177,15 @@ fn push_u64(buf: &mut Vec<u8>, n: u64) {
     buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// Appends `v` as the formatter writes it with `args` (the rare values the fast paths of
+/// [`push_exact`] and [`push_fixed1`] leave to it), kept out of their inlined code.
+#[cold]
+fn push_formatted(buf: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
+    let _ = std::io::Write::write_fmt(buf, args);
+}
+
 /// Appends [`exact`]`(v)` without a temporary string.
+#[inline]
 pub fn push_exact(buf: &mut Vec<u8>, v: f64) {
     // `v` is a whole number when it survives a round trip through an integer: the test of
     // [`exact`] with no `fract` (a library call on x86-64 without SSE4.1, and this runs
@@ -188,17 +197,17 @@ pub fn push_exact(buf: &mut Vec<u8>, v: f64) {
         }
         push_u64(buf, i.unsigned_abs());
     } else {
-        let _ = std::io::Write::write_fmt(buf, format_args!("{v}"));
+        push_formatted(buf, format_args!("{v}"));
     }
 }
 
 /// Appends `format!("{:.1}", v)` for a distance: exact integer arithmetic where the
 /// rounding is unambiguous (|10v − (n + ½)| > 10⁻⁶ for v < 10⁸ m, far above the error of
 /// `10 * v`), the formatter otherwise.
+#[inline]
 pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
     if !(v.is_sign_positive() && v < 1e8) {
-        let _ = std::io::Write::write_fmt(buf, format_args!("{v:.1}"));
-        return;
+        return push_formatted(buf, format_args!("{v:.1}"));
     }
     // Floor and round by integer conversion (`floor` and `round` are library calls on
     // x86-64 without SSE4.1): `tenths - whole` is exact below 2^52.
@@ -206,8 +215,7 @@ pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
     let whole = tenths as u64;
     let frac = tenths - whole as f64;
     if (frac - 0.5).abs() < 1e-6 {
-        let _ = std::io::Write::write_fmt(buf, format_args!("{v:.1}"));
-        return;
+        return push_formatted(buf, format_args!("{v:.1}"));
     }
     let n = whole + u64::from(frac > 0.5);
     push_u64(buf, n / 10);
@@ -217,6 +225,7 @@ pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
 
 /// Whether a CSV field needs quotes: it holds a comma, quote or line break (as
 /// [`field`] decides), looked for 8 bytes at a time.
+#[inline]
 fn needs_quotes(s: &[u8]) -> bool {
     let special = |b: &u8| matches!(b, b',' | b'"' | b'\n' | b'\r');
     if s.len() < 8 {
@@ -232,12 +241,20 @@ fn needs_quotes(s: &[u8]) -> bool {
 }
 
 /// Appends [`field`]`(s)`.
+#[inline]
 pub fn push_field(buf: &mut Vec<u8>, s: &str) {
     if needs_quotes(s.as_bytes()) {
-        buf.extend_from_slice(field(s).as_bytes());
+        push_quoted(buf, s);
     } else {
         buf.extend_from_slice(s.as_bytes());
     }
+}
+
+/// Appends [`field`]`(s)` of a field that needs quotes (rare), kept out of
+/// [`push_field`]'s inlined code.
+#[cold]
+fn push_quoted(buf: &mut Vec<u8>, s: &str) {
+    buf.extend_from_slice(field(s).as_bytes());
 }
 
 #[cfg(test)]
