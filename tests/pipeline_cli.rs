@@ -350,6 +350,40 @@ fn radii_150_and_300_leave_no_500_anywhere() {
 
 // ---- Studies fail before any data file is opened ----
 
+/// The registry's problem is named first, whether the CRS is decided from the demand header
+/// before the files are read (the AEDs are then indexed while the demand file is read) or
+/// after both are read.
+#[test]
+fn a_bad_registry_is_named_before_a_bad_demand_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    small_inputs(dir);
+    std::fs::write(dir.join("aeds.csv"), "\n").unwrap();
+    for (header, early) in [
+        ("id,easting,northing,arrests", true),
+        ("id,where,arrests", false),
+    ] {
+        // A bad row, which --strict makes fatal, after a header that decides the CRS or not.
+        std::fs::write(dir.join("demand.csv"), format!("{header}\np1,x,1,1\n")).unwrap();
+        let o = aedcover(
+            dir,
+            &[
+                "analyse",
+                "--quiet",
+                "--strict",
+                "--study",
+                "study.toml",
+                "--out",
+                "o",
+            ],
+        );
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("aeds.csv"), "early CRS {early}: {err}");
+        assert!(!err.contains("demand.csv"), "early CRS {early}: {err}");
+    }
+}
+
 #[test]
 fn bad_studies_fail_with_file_line_and_key_before_any_data() {
     let tmp = tempfile::tempdir().unwrap();

@@ -185,43 +185,82 @@ pub fn raw_points(study: &Study) -> Result<Option<RawPoints>, PipelineError> {
     }))
 }
 
+/// Stage 2 decided before the files are read: the metric CRS and why, when the study and
+/// the demand file's header decide it, so that the counted AEDs can be indexed while the
+/// demand file is still being read.
+pub struct EarlyCrs {
+    pub projection: MetricProjection,
+    pub reason: String,
+    /// The demand header's columns are lon/lat (`None`: the demand is not a points file):
+    /// [`choose_crs`] decides the same once the file is read with the same header.
+    pub lonlat: Option<bool>,
+}
+
+/// [`EarlyCrs`] when the study gives a CRS, has postcode inputs, or has a points file with
+/// projected columns; `None` when the CRS is chosen from the positions, or the header (or
+/// the CRS given) is bad: [`choose_crs`] then decides, after the registry and demand
+/// stages have named any problem with their files in stage order.
+pub fn crs_from_header(study: &Study) -> Option<EarlyCrs> {
+    let lonlat = match &study.demand {
+        Demand::Points { path, .. } => Some(crate::demand::point_columns_are_lonlat(path).ok()?),
+        _ => None,
+    };
+    let (projection, reason) = crs_without_positions(study, lonlat)?.ok()?;
+    Some(EarlyCrs {
+        projection,
+        reason,
+        lonlat,
+    })
+}
+
+/// The CRS when the positions are not needed to choose it: given by the study, postcode
+/// inputs, or a points file whose columns are not lon/lat (`lonlat`, from its header).
+fn crs_without_positions(
+    study: &Study,
+    lonlat: Option<bool>,
+) -> Option<Result<(MetricProjection, String), PipelineError>> {
+    let chosen = |crs: &Crs, why: String| Ok((MetricProjection::new(crs)?, why));
+    if let CrsChoice::Given(crs) = &study.crs {
+        return Some(chosen(crs, "given by the study".into()));
+    }
+    if study.postcodes.is_some() {
+        return Some(Ok((
+            MetricProjection::bng(),
+            "auto: postcode inputs (Code-Point Open) are in Great Britain".into(),
+        )));
+    }
+    match &study.demand {
+        // Projected columns: their own CRS when metric and given, else BNG. Decided before
+        // any AED is converted to lon/lat (100,000 OSTN15 lookups at GB scale).
+        Demand::Points { crs, .. } if lonlat == Some(false) => {
+            let crs = crs.clone().unwrap_or(Crs::Bng);
+            let why = format!("auto: the demand's projected columns are in {crs}");
+            Some(chosen(&crs, why))
+        }
+        _ => None,
+    }
+}
+
 /// Stage 2: the metric CRS and why. Postcode inputs are GB by nature: British National Grid.
 pub fn choose_crs(
     study: &Study,
     registry: &RegistryStage,
     raw: Option<&RawPoints>,
 ) -> Result<(MetricProjection, String), PipelineError> {
-    if let CrsChoice::Given(crs) = &study.crs {
-        return Ok((MetricProjection::new(crs)?, "given by the study".into()));
-    }
-    if study.postcodes.is_some() {
-        return Ok((
-            MetricProjection::bng(),
-            "auto: postcode inputs (Code-Point Open) are in Great Britain".into(),
-        ));
+    if let Some(chosen) = crs_without_positions(study, raw.map(|r| r.lonlat)) {
+        return chosen;
     }
     let demand_points = match (&study.demand, raw) {
-        (Demand::Points { crs, .. }, Some(raw)) => Some((crs, raw)),
+        (Demand::Points { .. }, Some(raw)) => Some(raw),
         _ => None,
     };
-    if let Some((crs, raw)) = demand_points
-        && !raw.lonlat
-    {
-        // Projected columns: their own CRS when metric and given, else BNG. Decided before
-        // any AED is converted to lon/lat (100,000 OSTN15 lookups at GB scale).
-        let crs = crs.clone().unwrap_or(Crs::Bng);
-        return Ok((
-            MetricProjection::new(&crs)?,
-            format!("auto: the demand's projected columns are in {crs}"),
-        ));
-    }
     let mut lonlats: Vec<(f64, f64)> = registry
         .aeds
         .iter()
         .filter_map(|a| a.location.as_ref())
         .filter_map(|l| lonlat_of(&l.coord))
         .collect();
-    if let Some((_, raw)) = demand_points {
+    if let Some(raw) = demand_points {
         lonlats.extend(raw.points.iter().map(|p| (p.x_m, p.y_m)));
     }
     let (crs, why) = MetricProjection::auto_for_all(&lonlats).ok_or_else(|| {

@@ -148,33 +148,55 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
     let mut notes = Vec::new();
     let mut sources = Sources::new();
     // The registry is read on one thread while the demand file parses on the others; errors
-    // are still reported in stage order (registry, its account, then demand).
-    let (registry, raw) = rayon::join(
-        || {
-            progress.step("reading the registry", || {
+    // are still reported in stage order (registry, its account, then demand). When the
+    // study and the demand header decide the CRS, the counted AEDs and their index need
+    // only the registry, and are built on that thread while the demand file is read.
+    let early = inputs::crs_from_header(&study);
+    let (first, raw) = rayon::join(
+        || -> Result<_, PipelineError> {
+            let registry = progress.step("reading the registry", || {
                 inputs::registry(&study, &mut notes)
-            })
+            })?;
+            let counted = early.as_ref().map(|e| {
+                progress.step("counted AEDs and their index", || {
+                    assess::counted(&study, &e.projection, &registry)
+                })
+            });
+            Ok((registry, counted))
         },
         || progress.step("reading demand points", || inputs::raw_points(&study)),
     );
-    let mut registry = registry?;
+    let (mut registry, counted_early) = first?;
     account::check_registry(registry.account.as_ref())?;
     sources.add(registry.source.clone());
     let raw = raw?;
-    let (projection, crs_reason) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
-    // The counted AEDs and their index need only the registry: built beside the demand.
-    let (demand, counted) = rayon::join(
-        || {
-            progress.step("demand", || {
-                inputs::demand(&study, &projection, &registry, raw, progress, &mut notes)
-            })
-        },
-        || {
-            progress.step("counted AEDs and their index", || {
-                assess::counted(&study, &projection, &registry)
-            })
-        },
-    );
+    // The header read first is the one the demand was read with (unless the file changed).
+    let lonlat = raw.as_ref().map(|r| r.lonlat);
+    let early = early.filter(|e| e.lonlat == lonlat);
+    let (projection, crs_reason, counted_early) = match early {
+        Some(e) => (e.projection, e.reason, counted_early),
+        None => {
+            let (projection, why) = inputs::choose_crs(&study, &registry, raw.as_ref())?;
+            (projection, why, None)
+        }
+    };
+    let demand_step = |notes: &mut Vec<String>| {
+        progress.step("demand", || {
+            inputs::demand(&study, &projection, &registry, raw, progress, notes)
+        })
+    };
+    // Otherwise they are built beside the demand stage.
+    let (demand, counted) = match counted_early {
+        Some(counted) => (demand_step(&mut notes), counted),
+        None => rayon::join(
+            || demand_step(&mut notes),
+            || {
+                progress.step("counted AEDs and their index", || {
+                    assess::counted(&study, &projection, &registry)
+                })
+            },
+        ),
+    };
     let demand = demand?;
     account::check_demand(&study, &demand)?;
     let network = inputs::network(&study, &projection, registry.extract.take(), progress)?;
