@@ -100,19 +100,27 @@ pub fn scan(
     // The nearest AED of a point with none within the largest radius adds to no sum: those
     // searches (the slow ones, far from any AED) run after the chunks, shared evenly. Such
     // a point is covered at no radius whatever its nearest AED, so the totals (one pass in
-    // input order, on one core) are added up meanwhile.
-    let (totals, found) = rayon::join(
+    // input order, on one core) are added up meanwhile, and so are the criticality and
+    // hour-of-week sums, which need only the chunks' sums.
+    let (totals, (found, (criticality, hours))) = rayon::join(
         || radius_totals(config, demand, &points),
-        || index.nearest_to_each(&far, demand),
+        || {
+            rayon::join(
+                || index.nearest_to_each(&far, demand),
+                || {
+                    let criticality = wants.criticality.then(|| total.criticality(&shape));
+                    let hours = wants.hours.map(|avail| {
+                        let sums = wants.demand_sums.unwrap_or_else(|| DemandSums::of(demand));
+                        total.week(&shape, avail, sums)
+                    });
+                    (criticality, hours)
+                },
+            )
+        },
     );
     for (&i, nearest) in far.iter().zip(found) {
         points[i] = point_coverage(&shape, nearest);
     }
-    let criticality = wants.criticality.then(|| total.criticality(&shape));
-    let hours = wants.hours.map(|avail| {
-        let sums = wants.demand_sums.unwrap_or_else(|| DemandSums::of(demand));
-        total.week(&shape, avail, sums)
-    });
     Ok(Scan {
         result: CoverageResult {
             config: config.clone(),
