@@ -345,9 +345,20 @@ pub fn comma_fields(record: &[u8], mut field: impl FnMut(std::ops::Range<usize>)
         }
         base += 8;
     }
-    for (j, &b) in words.remainder().iter().enumerate() {
-        if b == b',' {
-            comma_at(base + j);
+    let rest = words.remainder().len();
+    if rest > 0 && record.len() >= 8 {
+        // The last 8 bytes, less the first `8 - rest` of them, searched already.
+        let last = u64::from_le_bytes(record[record.len() - 8..].try_into().expect("8 bytes"));
+        let mut commas = byte_marks(last, b',') >> (8 * (8 - rest));
+        while commas != 0 {
+            comma_at(base + (commas.trailing_zeros() / 8) as usize);
+            commas &= commas - 1;
+        }
+    } else {
+        for (j, &b) in words.remainder().iter().enumerate() {
+            if b == b',' {
+                comma_at(base + j);
+            }
         }
     }
     field(start..record.len());

@@ -299,6 +299,7 @@ impl Grid {
     /// Calls `f(site, d2)` for every site within `radius_m` (inclusive) of (x, y). `false`
     /// (nothing visited) when the square of half-side `radius_m` around the point spans more
     /// than [`GRID_MAX_WITHIN_CELLS`] cells: the R-tree is then the better index.
+    #[inline]
     fn for_each_within(&self, x_m: f64, y_m: f64, radius_m: f64, f: impl FnMut(u32, f64)) -> bool {
         let r2 = radius_m * radius_m;
         self.for_each_in_box(x_m, y_m, (radius_m, r2), GRID_MAX_WITHIN_CELLS, f)
@@ -307,6 +308,7 @@ impl Grid {
     /// Calls `f(site, d2)` for every site within `r2` (m², inclusive) of (x, y) in the cells
     /// of the square of half-side `half_m` around it. `false` (nothing visited) when the
     /// square spans more than `max_cells` cells.
+    #[inline]
     fn for_each_in_box(
         &self,
         x_m: f64,
@@ -635,6 +637,7 @@ impl FacilityIndex {
     }
 
     /// Every site within `radius_m` of (x, y) (inclusive), calling `f(site, d2)`.
+    #[inline]
     fn for_each_site_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
         if self.grid.for_each_within(x_m, y_m, radius_m, &mut f) {
             return;
@@ -722,7 +725,9 @@ impl Neighbours for FacilityIndex {
     }
 
     /// The nearest site within the radius is the nearest of all (every site outside is
-    /// farther).
+    /// farther). Inlined: the scan calls it for every point, and its closure is then
+    /// inlined into the loop over the sites.
+    #[inline]
     fn within_and_nearest_of_them(
         &self,
         _i: usize,
