@@ -567,30 +567,50 @@ mod tests {
             .collect()
     }
 
+    /// `n` facilities at whole metres in a square of side `side_m`.
+    fn random_facilities(rng: &mut Lcg, n: usize, side_m: f64) -> Vec<Facility> {
+        (0..n)
+            .map(|i| Facility {
+                id: ecow::eco_format!("F{i:02}"),
+                x_m: (rng.unit() * side_m).round(),
+                y_m: (rng.unit() * side_m).round(),
+            })
+            .collect()
+    }
+
+    /// `n` demand points at whole metres in a square of side `side_m`, each with the weight
+    /// and residents `weigh` draws after its position.
+    fn random_points(
+        rng: &mut Lcg,
+        n: usize,
+        side_m: f64,
+        weigh: impl Fn(&mut Lcg) -> (f64, f64),
+    ) -> Vec<DemandPoint> {
+        (0..n)
+            .map(|_| {
+                let (x_m, y_m) = ((rng.unit() * side_m).round(), (rng.unit() * side_m).round());
+                let (weight, residents) = weigh(rng);
+                DemandPoint {
+                    id: Default::default(),
+                    x_m,
+                    y_m,
+                    weight,
+                    residents,
+                }
+            })
+            .collect()
+    }
+
     /// No facility open at any hour (hours unknown, not taken as 24/7): the pass counts no
     /// mask, and every hour covers nothing; the other sums are those of a pass without hours.
     #[test]
     fn no_facility_ever_open_covers_no_hour() {
         let mut rng = Lcg(11);
-        let facilities: Vec<Facility> = (0..30)
-            .map(|i| Facility {
-                id: ecow::eco_format!("F{i:02}"),
-                x_m: (rng.unit() * 2000.0).round(),
-                y_m: (rng.unit() * 2000.0).round(),
-            })
-            .collect();
+        let facilities = random_facilities(&mut rng, 30, 2000.0);
         let closed: Vec<_> = (0..30)
             .map(|_| availability(None, MissingHoursRule { public_24_7: false }))
             .collect();
-        let demand: Vec<DemandPoint> = (0..200)
-            .map(|_| DemandPoint {
-                id: Default::default(),
-                x_m: (rng.unit() * 2000.0).round(),
-                y_m: (rng.unit() * 2000.0).round(),
-                weight: 1.0,
-                residents: 2.0,
-            })
-            .collect();
+        let demand = random_points(&mut rng, 200, 2000.0, |_| (1.0, 2.0));
         let index = FacilityIndex::new(facilities);
         let config = CoverageConfig::default();
         let wants = |hours| ScanWants {
@@ -622,25 +642,14 @@ mod tests {
     fn sums_match_a_look_at_every_facility_for_radii_in_any_order() {
         let mut rng = Lcg(7);
         let hours = ["24/7", "Mo-Fr 08:00-18:00", "Sa,Su 10:00-16:00", ""];
-        let facilities: Vec<Facility> = (0..60)
-            .map(|i| Facility {
-                id: ecow::eco_format!("F{i:02}"),
-                x_m: (rng.unit() * 3000.0).round(),
-                y_m: (rng.unit() * 3000.0).round(),
-            })
-            .collect();
+        let facilities = random_facilities(&mut rng, 60, 3000.0);
         let avail: Vec<_> = (0..60)
             .map(|i| availability(Some(hours[i % 4]), MissingHoursRule { public_24_7: false }))
             .collect();
-        let demand: Vec<DemandPoint> = (0..400)
-            .map(|_| DemandPoint {
-                id: Default::default(),
-                x_m: (rng.unit() * 3000.0).round(),
-                y_m: (rng.unit() * 3000.0).round(),
-                weight: (rng.unit() * 4.0).round() / 4.0,
-                residents: (rng.unit() * 30.0).round(),
-            })
-            .collect();
+        let demand = random_points(&mut rng, 400, 3000.0, |rng| {
+            let weight = (rng.unit() * 4.0).round() / 4.0;
+            (weight, (rng.unit() * 30.0).round())
+        });
         let config = CoverageConfig {
             radii_m: vec![500.0, 150.0, 300.0, 150.0],
             detour_factor: 1.0,
