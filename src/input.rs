@@ -331,35 +331,32 @@ pub fn plain_integer(field: &[u8]) -> Option<f64> {
 /// short, and a memchr per comma costs more in setup than it saves there).
 pub fn comma_fields(record: &[u8], mut field: impl FnMut(std::ops::Range<usize>)) {
     let mut start = 0;
-    let mut comma_at = |i: usize| {
-        field(start..i);
-        start = i + 1;
-    };
-    let mut words = record.chunks_exact(8);
-    let mut base = 0;
-    for word in &mut words {
-        let mut commas = byte_marks(u64::from_le_bytes(word.try_into().expect("8 bytes")), b',');
+    // The commas marked in `commas` (see [`byte_marks`]), whose byte 0 is at `base`.
+    let mut commas_at = |mut commas: u64, base: usize| {
         while commas != 0 {
-            comma_at(base + (commas.trailing_zeros() / 8) as usize);
+            let i = base + (commas.trailing_zeros() / 8) as usize;
+            field(start..i);
+            start = i + 1;
             commas &= commas - 1;
         }
+    };
+    let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+    let mut words = record.chunks_exact(8);
+    let mut base = 0;
+    for w in &mut words {
+        commas_at(byte_marks(word(w), b','), base);
         base += 8;
     }
     let rest = words.remainder().len();
     if rest > 0 && record.len() >= 8 {
         // The last 8 bytes, less the first `8 - rest` of them, searched already.
-        let last = u64::from_le_bytes(record[record.len() - 8..].try_into().expect("8 bytes"));
-        let mut commas = byte_marks(last, b',') >> (8 * (8 - rest));
-        while commas != 0 {
-            comma_at(base + (commas.trailing_zeros() / 8) as usize);
-            commas &= commas - 1;
-        }
+        let last = word(&record[record.len() - 8..]);
+        commas_at(byte_marks(last, b',') >> (8 * (8 - rest)), base);
     } else {
-        for (j, &b) in words.remainder().iter().enumerate() {
-            if b == b',' {
-                comma_at(base + j);
-            }
-        }
+        let short = (words.remainder().iter().enumerate())
+            .filter(|&(_, &b)| b == b',')
+            .fold(0u64, |m, (j, _)| m | 0x80 << (8 * j));
+        commas_at(short, base);
     }
     field(start..record.len());
 }
