@@ -191,6 +191,12 @@ impl<'a> Shape<'a> {
         }
     }
 
+    /// Whether points' availability masks are counted: hours are wanted and some facility
+    /// is open at some hour (see [`Shape::open_bits`]).
+    fn counts_masks(&self) -> bool {
+        !self.open_bits.is_empty()
+    }
+
     fn needs_neighbours(&self) -> bool {
         self.wants.criticality || self.wants.hours.is_some()
     }
@@ -541,7 +547,7 @@ fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &mut Seen, sums: &mut Chun
             let slot = sums.slot(sole);
             sums.sole[slot * shape.nr + k].add(w);
         }
-        if !shape.open_bits.is_empty() {
+        if shape.counts_masks() {
             for (m, b) in mask.iter_mut().zip(mask_here) {
                 *m |= b;
             }

@@ -157,11 +157,8 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
             let registry = progress.step("reading the registry", || {
                 inputs::registry(&study, &mut notes)
             })?;
-            let counted = early.as_ref().map(|e| {
-                progress.step("counted AEDs and their index", || {
-                    assess::counted(&study, &e.projection, &registry)
-                })
-            });
+            let counted =
+                (early.as_ref()).map(|e| counted_step(&study, &e.projection, &registry, progress));
             Ok((registry, counted))
         },
         || progress.step("reading demand points", || inputs::raw_points(&study)),
@@ -190,11 +187,7 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         Some(counted) => (demand_step(&mut notes), counted),
         None => rayon::join(
             || demand_step(&mut notes),
-            || {
-                progress.step("counted AEDs and their index", || {
-                    assess::counted(&study, &projection, &registry)
-                })
-            },
+            || counted_step(&study, &projection, &registry, progress),
         ),
     };
     let demand = demand?;
@@ -254,6 +247,18 @@ pub fn run(study: Study, progress: &Progress) -> Result<StudyRun, PipelineError>
         siting: later.2,
         equity: later.3,
         best_case,
+    })
+}
+
+/// The counted AEDs and their index, as a pipeline step.
+fn counted_step(
+    study: &Study,
+    projection: &MetricProjection,
+    registry: &inputs::RegistryStage,
+    progress: &Progress,
+) -> assess::Counted {
+    progress.step("counted AEDs and their index", || {
+        assess::counted(study, projection, registry)
     })
 }
 
