@@ -166,8 +166,8 @@ impl<'a> Shape<'a> {
             facilities,
             open_bits: wants
                 .hours
-                .map(|a| a.iter().map(WeekAvailability::bits).collect::<Vec<_>>())
-                .filter(|bits| bits.iter().any(|b| *b != [0; 3]))
+                .filter(|a| a.iter().any(|w| w.bits() != [0; 3]))
+                .map(|a| a.iter().map(WeekAvailability::bits).collect())
                 .unwrap_or_default(),
             wants,
         }

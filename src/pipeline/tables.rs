@@ -10,7 +10,8 @@ use super::{PipelineError, StudyRun};
 use crate::coverage::stats::AreaRadiusStats;
 use crate::export::CsvTable;
 use crate::export::csv_out::{
-    exact, num, push_exact, push_field, push_fixed1, push_text, round6, text,
+    FieldTable, LastExact, exact, num, push_exact, push_field, push_fixed1, push_text, round6,
+    text,
 };
 
 type RadiusGet = fn(&AreaRadiusStats) -> f64;
@@ -285,10 +286,7 @@ impl StudyRun {
             head.push_str(&h);
         }
         head.push('\n');
-        let rows = PointRows {
-            facilities: a.index.facilities(),
-            radii: a.config.radii_m.len(),
-        };
+        let rows = PointRows::new(a.index.facilities(), a.config.radii_m.len());
         let tmp = path.with_extension("csv.tmp");
         let mut f = std::fs::File::create(&tmp).map_err(io(path))?;
         f.write_all(head.as_bytes()).map_err(io(path))?;
@@ -323,17 +321,41 @@ const POINT_ROWS_PER_CHUNK: usize = 16_384;
 const POINT_ROWS_PER_WAVE: usize = 8 * POINT_ROWS_PER_CHUNK;
 
 /// Formats coverage_points.csv rows straight into bytes.
-struct PointRows<'a> {
-    facilities: &'a [crate::coverage::Facility],
+struct PointRows {
+    /// Each AED's id as a field, written once (a row names the nearest).
+    aed_ids: FieldTable,
+    /// `,1` or `,0` per radius, for each set of radii covered (bit `k`: radius `k`); empty
+    /// past [`COVERED_TABLE_MAX_RADII`].
+    covered: Vec<Vec<u8>>,
     radii: usize,
 }
+
+/// Up to this many radii, [`PointRows::covered`] holds the text of every set of them.
+const COVERED_TABLE_MAX_RADII: usize = 8;
 
 /// Writes the chunks in order.
 fn write_chunks(f: &mut std::fs::File, chunks: &[Vec<u8>]) -> std::io::Result<()> {
     chunks.iter().try_for_each(|c| f.write_all(c))
 }
 
-impl PointRows<'_> {
+impl PointRows {
+    fn new(facilities: &[crate::coverage::Facility], radii: usize) -> Self {
+        let covered_text = |mask: u32| -> Vec<u8> {
+            (0..radii)
+                .flat_map(|k| if mask & (1 << k) != 0 { *b",1" } else { *b",0" })
+                .collect()
+        };
+        let sets = match radii <= COVERED_TABLE_MAX_RADII {
+            true => 1u32 << radii,
+            false => 0,
+        };
+        PointRows {
+            aed_ids: FieldTable::new(facilities.iter().map(|f| f.id.as_str())),
+            covered: (0..sets).map(covered_text).collect(),
+            radii,
+        }
+    }
+
     /// Formats one wave into `bufs`, a chunk per buffer (emptied first; buffers past the
     /// wave's last chunk are left empty).
     fn format_wave(
@@ -357,22 +379,28 @@ impl PointRows<'_> {
         buf: &mut Vec<u8>,
     ) {
         buf.reserve(demand.len() * 48);
+        let (mut weight, mut residents) = (LastExact::default(), LastExact::default());
         for (d, c) in demand.iter().zip(cover) {
             push_field(buf, &d.id);
             buf.push(b',');
-            push_exact(buf, d.weight);
+            weight.push(buf, d.weight);
             buf.push(b',');
-            push_exact(buf, d.residents);
+            residents.push(buf, d.residents);
             buf.push(b',');
             if let Some(f) = c.nearest() {
-                push_field(buf, &self.facilities[f as usize].id);
+                buf.extend_from_slice(self.aed_ids.get(f as usize));
                 buf.push(b',');
                 push_fixed1(buf, c.distance_m);
             } else {
                 buf.push(b',');
             }
-            for k in 0..self.radii {
-                buf.extend_from_slice(if c.covered(k) { b",1" } else { b",0" });
+            match self.covered.get(c.covered_mask as usize) {
+                Some(text) => buf.extend_from_slice(text),
+                None => {
+                    for k in 0..self.radii {
+                        buf.extend_from_slice(if c.covered(k) { b",1" } else { b",0" });
+                    }
+                }
             }
             buf.push(b'\n');
         }
