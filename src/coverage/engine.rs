@@ -1,5 +1,5 @@
 //! The coverage engine: nearest facility and covered-or-not at several radii for every
-//! demand point, in one parallel pass over an index of facilities (two grids of their
+//! demand point, in one parallel pass over an index of facilities (three grids of their
 //! sites, which answer most queries, and an R-tree for the rest).
 //!
 //! All coordinates are in one metric CRS (easting/northing in EPSG:27700 metres for UK data).
@@ -128,8 +128,8 @@ fn tree_entries(sites: &[Site]) -> Vec<SiteEntry> {
         .collect()
 }
 
-/// The facilities and where they are: a fine and a coarse grid of their sites, which answer
-/// most queries, and an R-tree of the sites for the rest.
+/// The facilities and where they are: grids of their sites in three sizes of cell, which
+/// answer most queries, and an R-tree of the sites for the rest.
 #[derive(Debug, Clone)]
 pub struct FacilityIndex {
     facilities: Vec<Facility>,
@@ -146,9 +146,9 @@ pub struct FacilityIndex {
     /// site) rather than the site's entry.
     solo: Vec<u32>,
     /// The R-tree of the sites, for the queries the grids decline (a nearest site beyond
-    /// their reach, a radius of many cells). Built in the background from
-    /// [`FacilityIndex::new`] while the index is put to use, and waited for (or built) by
-    /// the first query that needs it: see [`FacilityIndex::tree`].
+    /// their reach, a radius of many cells). Built by the first query that needs it (see
+    /// [`FacilityIndex::tree`]), or in the background when the radius to be asked needs
+    /// it for every query ([`FacilityIndex::prepare_for_radius`]).
     tree: Arc<OnceLock<RTree<SiteEntry>>>,
     grid: Grid,
     /// The same sites in cells [`COARSE_CELLS`] times wider (unless either grid had to widen
@@ -156,6 +156,9 @@ pub struct FacilityIndex {
     /// known distance ([`FacilityIndex::nearest_of_each`]): those reach a kilometre or more,
     /// and read far fewer rows here.
     coarse: Grid,
+    /// The same sites in cells [`COARSE_CELLS`] times wider again (8 km): a nearest site
+    /// up to 48 km away is found here, so that a national run needs no R-tree.
+    far: Grid,
 }
 
 /// Finds facilities by id ([`FacilityIndex::id_cursor`]): the first find is a binary search
@@ -191,9 +194,9 @@ impl IdCursor<'_> {
 
 /// A uniform grid over the sites, a fast path for nearest-site queries near a site: rings
 /// of cells are searched outwards and the answer is final once the best distance is below
-/// the ring's guaranteed clearance; otherwise the R-tree answers. The sites' positions are
-/// kept in cell order beside their numbers, so a query reads each row of cells as one
-/// contiguous run of coordinates.
+/// the ring's guaranteed clearance; otherwise a wider grid, or the R-tree, answers. The
+/// sites' positions are kept in cell order beside their numbers, so a query reads each row
+/// of cells as one contiguous run of coordinates.
 #[derive(Debug, Clone, Default)]
 struct Grid {
     x0: f64,
@@ -211,8 +214,13 @@ struct Grid {
 /// Grid cell side, metres: half the default largest radius, so a 500 m query reads about
 /// 2.25 km² of cells around its 0.79 km² circle (4 km² with 1 km cells).
 const GRID_CELL_M: f64 = 500.0;
-/// Rings searched in the grid before falling back to the R-tree (3 km of clearance).
+/// Rings searched in the fine and the coarse grid for a nearest site (3 and 12 km of
+/// clearance), before the next grid.
 const GRID_MAX_RING: i64 = 6;
+/// Rings searched in the far grid before falling back to the R-tree: 256 km of clearance,
+/// at most 4,225 cells of 8 km (a point on Shetland, 127 km from the nearest GB AED in the
+/// national benchmark, reads about 1,100).
+const FAR_MAX_RING: i64 = 32;
 /// Radius queries that touch more cells than this go to the R-tree.
 const GRID_MAX_WITHIN_CELLS: f64 = 36.0;
 /// A search for the nearest site within a known distance reads whole rows of cells, and
@@ -229,6 +237,9 @@ const GRID_MAX_BOUNDED_CELLS: f64 = 4096.0;
 const COARSE_CELLS: f64 = 4.0;
 /// [`GRID_MAX_BOUNDED_CELLS`] in coarse cells: the same square of 32 km.
 const COARSE_MAX_BOUNDED_CELLS: f64 = GRID_MAX_BOUNDED_CELLS / (COARSE_CELLS * COARSE_CELLS);
+/// The same square of cells in the far grid: 128 km, for the rare hint too far for the
+/// coarse grid's square.
+const FAR_MAX_BOUNDED_CELLS: f64 = COARSE_MAX_BOUNDED_CELLS;
 /// Points per run of [`FacilityIndex::nearest_of_each`] (each run starts afresh, so that
 /// runs can be shared among threads).
 const NEAREST_RUN: usize = 1024;
@@ -294,6 +305,14 @@ impl Grid {
             sites: cells,
             xy,
         }
+    }
+
+    /// Whether [`Grid::for_each_within`] answers every query within `radius_m`: the square
+    /// of half-side `radius_m` spans at most [`GRID_MAX_WITHIN_CELLS`] cells wherever it
+    /// lies (or the grid is empty).
+    fn within_fits(&self, radius_m: f64) -> bool {
+        let cells = (2.0 * radius_m / self.cell_m).floor() + 2.0;
+        self.nx == 0 || cells * cells <= GRID_MAX_WITHIN_CELLS
     }
 
     /// Calls `f(site, d2)` for every site within `radius_m` (inclusive) of (x, y). `false`
@@ -378,19 +397,28 @@ impl Grid {
         if searched { best } else { None }
     }
 
-    /// Nearest site (smallest index among equals) if the grid can prove it.
-    fn nearest(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
+    /// Nearest site (smallest index among equals) if the grid can prove it within
+    /// `max_ring` rings of cells around the point's cell (for a point off the grid, the
+    /// grid's nearest cell).
+    fn nearest(&self, x_m: f64, y_m: f64, max_ring: i64) -> Option<(u32, f64)> {
         if self.nx == 0 {
             return None;
         }
         let fx = (x_m - self.x0) / self.cell_m;
         let fy = (y_m - self.y0) / self.cell_m;
-        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+        if !(fx.is_finite() && fy.is_finite()) {
             return None;
         }
-        let (cx, cy) = (fx as i64, fy as i64);
+        let cell = |f: f64, n: usize| {
+            if f < 0.0 {
+                0
+            } else {
+                (f as i64).min(n as i64 - 1)
+            }
+        };
+        let (cx, cy) = (cell(fx, self.nx), cell(fy, self.ny));
         let mut best: Option<(u32, f64)> = None;
-        for k in 0..=GRID_MAX_RING {
+        for k in 0..=max_ring {
             for gy in (cy - k).max(0)..=(cy + k).min(self.ny as i64 - 1) {
                 let on_edge_row = gy == cy - k || gy == cy + k;
                 let mut gx = (cx - k).max(0);
@@ -414,15 +442,35 @@ impl Grid {
                     };
                 }
             }
-            // Everything outside the searched block is at least k cells away.
-            let clearance = k as f64 * self.cell_m;
-            if let Some((_, d2)) = best
-                && d2 < clearance * clearance
-            {
-                return best;
+            match (best, self.clearance(x_m, y_m, (cx, cy), k)) {
+                (_, None) => return best,
+                (Some((_, d2)), Some(c)) if d2 < c * c => return best,
+                _ => {}
             }
         }
         None
+    }
+
+    /// The least distance from (x, y) to a cell of the grid outside the block of cells
+    /// within `k` of cell `(cx, cy)`, a hair short of it (so that rounding at a cell's edge
+    /// cannot overstate it); `None` when the block covers the whole grid. Unless the point
+    /// lies off the grid, it is in that cell, and this is at least `k` cells.
+    fn clearance(&self, x_m: f64, y_m: f64, (cx, cy): (i64, i64), k: i64) -> Option<f64> {
+        let mut c = f64::INFINITY;
+        let edge = |v0: f64, g: i64| v0 + g as f64 * self.cell_m;
+        if cx - k > 0 {
+            c = c.min(x_m - edge(self.x0, cx - k));
+        }
+        if cx + k < self.nx as i64 - 1 {
+            c = c.min(edge(self.x0, cx + k + 1) - x_m);
+        }
+        if cy - k > 0 {
+            c = c.min(y_m - edge(self.y0, cy - k));
+        }
+        if cy + k < self.ny as i64 - 1 {
+            c = c.min(edge(self.y0, cy + k + 1) - y_m);
+        }
+        (c < f64::INFINITY).then_some(c * (1.0 - 1e-12) - 1e-9)
     }
 }
 
@@ -523,29 +571,42 @@ impl FacilityIndex {
             f.x_m.is_finite() && f.y_m.is_finite()
         });
         let (sites, members) = sites_of(&facilities, order);
-        // The R-tree takes longer than both grids, and most queries need only them.
-        // The job holds no index alive: a tree no index can use is not built.
-        let tree = Arc::new(OnceLock::new());
-        let (later, entries) = (Arc::downgrade(&tree), tree_entries(&sites));
-        rayon::spawn(move || {
-            if let Some(tree) = later.upgrade() {
-                tree.get_or_init(|| RTree::bulk_load(entries));
-            }
-        });
         let coarse_m = COARSE_CELLS * GRID_CELL_M;
-        let (grid, coarse) =
-            rayon::join(|| Grid::new(&sites), || Grid::with_cell(&sites, coarse_m));
+        let (grid, (coarse, far)) = rayon::join(
+            || Grid::new(&sites),
+            || {
+                let far = Grid::with_cell(&sites, COARSE_CELLS * coarse_m);
+                (Grid::with_cell(&sites, coarse_m), far)
+            },
+        );
         FacilityIndex {
             facilities,
             id_rank,
             by_id,
             grid,
             coarse,
+            far,
             solo: solo_members(&sites, &members),
             sites,
             members,
-            tree,
+            tree: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Readies the index for queries within `radius_m`: when the grid hands every such
+    /// query to the R-tree (a radius of many cells), the tree starts building in the
+    /// background now, while the index waits for its queries. The job holds no index
+    /// alive: a tree no index can use is not built.
+    pub fn prepare_for_radius(&self, radius_m: f64) {
+        if self.tree.get().is_some() || self.grid.within_fits(radius_m) {
+            return;
+        }
+        let (later, entries) = (Arc::downgrade(&self.tree), tree_entries(&self.sites));
+        rayon::spawn(move || {
+            if let Some(tree) = later.upgrade() {
+                tree.get_or_init(|| RTree::bulk_load(entries));
+            }
+        });
     }
 
     /// The facilities as given (including any left out for bad coordinates).
@@ -576,9 +637,9 @@ impl FacilityIndex {
             .map(|(s, d2)| (self.members(s)[0], d2))
     }
 
-    /// The R-tree of the sites: the one built in the background, waited for if it is
-    /// being built, or built here if that has not started. Either way the same tree, from
-    /// the sites in order.
+    /// The R-tree of the sites: built here on first need, or the one being built in the
+    /// background ([`FacilityIndex::prepare_for_radius`]), waited for. Either way the same
+    /// tree, from the sites in order.
     fn tree(&self) -> &RTree<SiteEntry> {
         self.tree
             .get_or_init(|| RTree::bulk_load(tree_entries(&self.sites)))
@@ -586,8 +647,11 @@ impl FacilityIndex {
 
     /// The nearest site to (x, y) (smallest number among equals) and the squared distance.
     fn nearest_site(&self, x_m: f64, y_m: f64) -> Option<(u32, f64)> {
-        if let Some(found) = self.grid.nearest(x_m, y_m) {
-            return Some(found);
+        let found = (self.grid.nearest(x_m, y_m, GRID_MAX_RING))
+            .or_else(|| self.coarse.nearest(x_m, y_m, GRID_MAX_RING))
+            .or_else(|| self.far.nearest(x_m, y_m, FAR_MAX_RING));
+        if found.is_some() {
+            return found;
         }
         let mut it = self
             .tree()
@@ -618,8 +682,11 @@ impl FacilityIndex {
                         let site = &self.sites[s as usize];
                         let (dx, dy) = (site.x_m - x_m, site.y_m - y_m);
                         let r2 = dx * dx + dy * dy;
-                        self.coarse
+                        (self.coarse)
                             .nearest_within(x_m, y_m, r2, COARSE_MAX_BOUNDED_CELLS)
+                            .or_else(|| {
+                                self.far.nearest_within(x_m, y_m, r2, FAR_MAX_BOUNDED_CELLS)
+                            })
                     });
                     let found = hinted.or_else(|| self.nearest_site(x_m, y_m));
                     last = found.map(|(s, _)| s);
@@ -1089,6 +1156,84 @@ mod tests {
             let t = fast.totals(&demand);
             assert!(t[0].points_covered > 0 && t[2].points_covered < 5000);
         }
+    }
+
+    /// Points near the sites, 10 to 300 km from them, and off the grid on every side: the
+    /// nearest site is the one found by looking at all (smallest id among equals), and no
+    /// answer within the far grid's reach builds the R-tree.
+    #[test]
+    fn nearest_near_far_and_off_the_grid_is_the_nearest_of_all() {
+        let mut g = crate::test_rng::Lcg(19);
+        // Two clusters 1,000 km apart, with co-located and equidistant sites.
+        let facilities: Vec<Facility> = (0..400)
+            .map(|i| {
+                let base = if i % 2 == 0 { 0.0 } else { 1000e3 };
+                let (x, y) = (base + (g.unit() * 20e3).round(), (g.unit() * 20e3).round());
+                match i % 25 {
+                    0 => fac(&format!("F{i:03}"), 5000.0, 5000.0),
+                    _ => fac(&format!("F{i:03}"), x, y),
+                }
+            })
+            .collect();
+        let brute = |x: f64, y: f64| {
+            (0..facilities.len() as u32)
+                .map(|f| {
+                    let q = &facilities[f as usize];
+                    let d2 = (q.x_m - x).powi(2) + (q.y_m - y).powi(2);
+                    (d2, q.id.clone(), f)
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)))
+                .map(|(d2, _, f)| (f, d2))
+        };
+        let idx = FacilityIndex::new(facilities.clone());
+        // Within 200 km of a cluster (the far grid reaches 256 km), on and off the grid.
+        let mut points: Vec<[f64; 2]> = (0..3000)
+            .map(|i| {
+                let base = if i % 2 == 0 { -140e3 } else { 860e3 };
+                [base + g.unit() * 300e3, g.unit() * 300e3 - 140e3]
+            })
+            .collect();
+        points.extend([
+            [5000.0, 5000.0],
+            [5000.0, 0.0],
+            [110e3, 10e3],
+            [-50e3, -50e3],
+        ]);
+        points.extend([
+            [1210e3, 10e3],
+            [100e3, 150e3],
+            [100e3, -150e3],
+            [-200e3, 10e3],
+        ]);
+        for &[x, y] in &points {
+            assert_eq!(idx.nearest(x, y), brute(x, y), "({x}, {y})");
+            assert!(idx.tree.get().is_none(), "the grids answered ({x}, {y})");
+        }
+        // Beyond the far grid's reach the R-tree answers, the same way.
+        for [x, y] in [[510e3, 10e3], [2e6, 10e3], [-3e6, -3e6]] {
+            assert_eq!(idx.nearest(x, y), brute(x, y), "({x}, {y})");
+        }
+        assert!(idx.tree.get().is_some());
+    }
+
+    /// The R-tree is built ahead only for a radius the fine grid hands to it.
+    #[test]
+    fn prepare_for_radius_builds_the_tree_only_for_wide_radii() {
+        let facilities: Vec<Facility> = (0..50)
+            .map(|i| fac(&format!("F{i:02}"), i as f64 * 300.0, 0.0))
+            .collect();
+        let idx = FacilityIndex::new(facilities.clone());
+        idx.prepare_for_radius(500.0);
+        assert!(idx.tree.get().is_none());
+        assert!(idx.grid.within_fits(1000.0) && !idx.grid.within_fits(1500.0));
+        let wide = FacilityIndex::new(facilities);
+        wide.prepare_for_radius(3000.0);
+        // Built in the background, with no query asking for it.
+        let start = std::time::Instant::now();
+        while wide.tree.get().is_none() && start.elapsed().as_secs() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(wide.tree.get().is_some());
     }
 
     #[test]

@@ -330,7 +330,19 @@ mod tests {
     #[test]
     fn last_exact_writes_what_push_exact_writes() {
         let mut last = LastExact::default();
-        let values = [1.0, 1.0, 0.0, -0.0, -0.0, 0.25, 1e20, f64::NAN, 1.0, -3.0, -3.0];
+        let values = [
+            1.0,
+            1.0,
+            0.0,
+            -0.0,
+            -0.0,
+            0.25,
+            1e20,
+            f64::NAN,
+            1.0,
+            -3.0,
+            -3.0,
+        ];
         let (mut got, mut want) = (Vec::new(), Vec::new());
         for v in values {
             last.push(&mut got, v);
@@ -338,7 +350,10 @@ mod tests {
             push_exact(&mut want, v);
             want.push(b'|');
         }
-        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
     }
 
     /// Every length to 20 bytes, each special byte (and others) at every place.

@@ -106,6 +106,9 @@ pub fn counted(study: &Study, projection: &MetricProjection, registry: &Registry
     let mut selection = select(&registry.aeds, &rule, &to_m);
     // Moved, not copied (a copy is an allocation per counted AED).
     let index = FacilityIndex::new(std::mem::take(&mut selection.facilities));
+    let a = &study.analysis;
+    let largest_m = a.radii_m.iter().copied().fold(a.main_radius_m, f64::max);
+    index.prepare_for_radius(largest_m / a.distance.detour_factor());
     Counted {
         rule,
         selection,

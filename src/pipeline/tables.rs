@@ -10,8 +10,7 @@ use super::{PipelineError, StudyRun};
 use crate::coverage::stats::AreaRadiusStats;
 use crate::export::CsvTable;
 use crate::export::csv_out::{
-    FieldTable, LastExact, exact, num, push_exact, push_field, push_fixed1, push_text, round6,
-    text,
+    FieldTable, LastExact, exact, num, push_exact, push_field, push_fixed1, push_text, round6, text,
 };
 
 type RadiusGet = fn(&AreaRadiusStats) -> f64;
