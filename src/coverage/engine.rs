@@ -346,9 +346,9 @@ impl Grid {
         let cell = |v: f64, v0: f64, n: usize| {
             let t = (v - v0) / self.cell_m;
             if t < 0.0 {
-                -1.0
+                -1
             } else {
-                (t as i64).min(n as i64) as f64
+                (t as i64).min(n as i64)
             }
         };
         let (gx0, gx1) = (
@@ -359,11 +359,12 @@ impl Grid {
             cell(y_m - half_m, self.y0, self.ny),
             cell(y_m + half_m, self.y0, self.ny),
         );
-        if (gx1 - gx0 + 1.0) * (gy1 - gy0 + 1.0) > max_cells {
+        // Each side at most 2 + 2·10^7 cells (GRID_MAX_CELLS): the product fits.
+        if ((gx1 - gx0 + 1) * (gy1 - gy0 + 1)) as f64 > max_cells {
             return false;
         }
-        let clamp = |g: f64, n: usize| (g.max(0.0) as i64 as usize).min(n - 1);
-        if gx1 < 0.0 || gy1 < 0.0 || gx0 >= self.nx as f64 || gy0 >= self.ny as f64 {
+        let clamp = |g: i64, n: usize| (g.max(0) as usize).min(n - 1);
+        if gx1 < 0 || gy1 < 0 || gx0 >= self.nx as i64 || gy0 >= self.ny as i64 {
             return true; // the square misses the grid: no site is near
         }
         let (cx0, cx1) = (clamp(gx0, self.nx), clamp(gx1, self.nx));
