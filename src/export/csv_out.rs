@@ -206,8 +206,22 @@ pub fn push_exact(buf: &mut Vec<u8>, v: f64) {
 /// `10 * v`), the formatter otherwise.
 #[inline]
 pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
+    match fixed1_tenths(v) {
+        Some(n) => {
+            push_u64(buf, n / 10);
+            buf.push(b'.');
+            buf.push(b'0' + (n % 10) as u8);
+        }
+        None => push_formatted(buf, format_args!("{v:.1}")),
+    }
+}
+
+/// The tenths `format!("{:.1}", v)` writes (below 10⁹), where integer arithmetic is sure
+/// of them (see [`push_fixed1`]); `None` where the formatter must decide.
+#[inline]
+fn fixed1_tenths(v: f64) -> Option<u64> {
     if !(v.is_sign_positive() && v < 1e8) {
-        return push_formatted(buf, format_args!("{v:.1}"));
+        return None;
     }
     // Floor and round by integer conversion (`floor` and `round` are library calls on
     // x86-64 without SSE4.1): `tenths - whole` is exact below 2^52.
@@ -215,12 +229,9 @@ pub fn push_fixed1(buf: &mut Vec<u8>, v: f64) {
     let whole = tenths as u64;
     let frac = tenths - whole as f64;
     if (frac - 0.5).abs() < 1e-6 {
-        return push_formatted(buf, format_args!("{v:.1}"));
+        return None;
     }
-    let n = whole + u64::from(frac > 0.5);
-    push_u64(buf, n / 10);
-    buf.push(b'.');
-    buf.push(b'0' + (n % 10) as u8);
+    Some(whole + u64::from(frac > 0.5))
 }
 
 /// Whether a CSV field needs quotes: it holds a comma, quote or line break (as
@@ -238,6 +249,12 @@ fn needs_quotes(s: &[u8]) -> bool {
     };
     // Whole words, then the last 8 bytes (which may overlap the last whole word).
     s.chunks_exact(8).any(|w| marks(w) != 0) || marks(&s[s.len() - 8..]) != 0
+}
+
+/// Whether [`field`]`(s)` is `s` as it is (no quotes needed).
+#[inline]
+pub fn is_plain_field(s: &str) -> bool {
+    !needs_quotes(s.as_bytes())
 }
 
 /// Appends [`field`]`(s)`.
@@ -265,6 +282,8 @@ pub struct FieldTable {
     bytes: Vec<u8>,
     /// Field `i` is `bytes[ends[i - 1]..ends[i]]` (from 0 for the first).
     ends: Vec<usize>,
+    /// Every field as a [`Piece16`], when all fit in one; else empty.
+    pieces: Vec<Piece16>,
 }
 
 impl FieldTable {
@@ -274,7 +293,16 @@ impl FieldTable {
             push_field(&mut t.bytes, f);
             t.ends.push(t.bytes.len());
         }
+        let pieces: Option<Vec<Piece16>> =
+            (0..t.ends.len()).map(|i| Piece16::new(t.get(i))).collect();
+        t.pieces = pieces.unwrap_or_default();
         t
+    }
+
+    /// Field `i` as a [`Piece16`]; `None` past the last, or when some field is longer.
+    #[inline]
+    pub fn piece(&self, i: usize) -> Option<&Piece16> {
+        self.pieces.get(i)
     }
 
     /// Field `i` as written; empty past the last.
@@ -295,18 +323,148 @@ impl FieldTable {
 pub struct LastExact {
     bits: Option<u64>,
     text: Vec<u8>,
+    /// `text` as a [`Piece16`], when it fits in one.
+    piece: Option<Piece16>,
 }
 
 impl LastExact {
     #[inline]
     pub fn push(&mut self, buf: &mut Vec<u8>, v: f64) {
+        self.remember(v);
+        buf.extend_from_slice(&self.text);
+    }
+
+    /// [`push_exact`]`(v)`'s text as a [`Piece16`]; `None` when it is longer.
+    #[inline]
+    pub fn piece(&mut self, v: f64) -> Option<Piece16> {
+        self.remember(v);
+        self.piece
+    }
+
+    #[inline]
+    fn remember(&mut self, v: f64) {
         // By bits, so that −0.0 and 0.0 (and NaNs of other payloads) each keep their text.
         if self.bits != Some(v.to_bits()) {
             self.text.clear();
             push_exact(&mut self.text, v);
             self.bits = Some(v.to_bits());
+            self.piece = Piece16::new(&self.text);
         }
-        buf.extend_from_slice(&self.text);
+    }
+}
+
+/// "00", "01", … "99".
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Up to 16 bytes of a row, kept in 16 so that [`FixedRow`] copies them whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Piece16 {
+    bytes: [u8; 16],
+    len: u8,
+}
+
+impl Piece16 {
+    /// `s`, when it is at most 16 bytes.
+    pub fn new(s: &[u8]) -> Option<Self> {
+        let mut bytes = [0; 16];
+        bytes.get_mut(..s.len())?.copy_from_slice(s);
+        Some(Piece16 {
+            bytes,
+            len: s.len() as u8,
+        })
+    }
+
+    /// [`push_fixed1`]`(v)`'s text, when integer arithmetic is sure of it.
+    #[inline]
+    pub fn fixed1(v: f64) -> Option<Self> {
+        // Below 10⁹ tenths: a whole part of at most 8 digits, in 32 bits.
+        let n = u32::try_from(fixed1_tenths(v)?).ok()?;
+        // Written from the end of 16 bytes, two digits at a time, then moved to the front.
+        let mut tmp = [0u8; 16];
+        tmp[15] = b'0' + (n % 10) as u8;
+        tmp[14] = b'.';
+        let (mut w, mut at) = (n / 10, 14);
+        while w >= 100 {
+            let pair = 2 * (w % 100) as usize;
+            w /= 100;
+            at -= 2;
+            tmp[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        }
+        if w >= 10 {
+            at -= 2;
+            tmp[at..at + 2].copy_from_slice(&DIGIT_PAIRS[2 * w as usize..2 * w as usize + 2]);
+        } else {
+            at -= 1;
+            tmp[at] = b'0' + w as u8;
+        }
+        let moved = u128::from_le_bytes(tmp) >> (8 * at);
+        Some(Piece16 {
+            bytes: moved.to_le_bytes(),
+            len: (16 - at) as u8,
+        })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
+/// One CSV row put together on the stack, from [`Piece16`]s (each copied as 16 bytes) and
+/// single bytes, then appended to the output at once: a row costs one copy call, not one
+/// per field. Every method gives `None` (and appends nothing) when the row is full.
+pub struct FixedRow {
+    bytes: [u8; FixedRow::BYTES],
+    len: usize,
+}
+
+impl Default for FixedRow {
+    fn default() -> Self {
+        FixedRow {
+            bytes: [0; FixedRow::BYTES],
+            len: 0,
+        }
+    }
+}
+
+impl FixedRow {
+    pub const BYTES: usize = 128;
+
+    /// Empties the row (its bytes are left as they are, to be written over).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    #[inline]
+    pub fn piece(&mut self, p: &Piece16) -> Option<()> {
+        let to = self.bytes.get_mut(self.len..self.len + 16)?;
+        to.copy_from_slice(&p.bytes);
+        self.len += p.len as usize;
+        Some(())
+    }
+
+    #[inline]
+    pub fn byte(&mut self, b: u8) -> Option<()> {
+        *self.bytes.get_mut(self.len)? = b;
+        self.len += 1;
+        Some(())
+    }
+
+    #[inline]
+    pub fn slice(&mut self, s: &[u8]) -> Option<()> {
+        let to = self.bytes.get_mut(self.len..self.len + s.len())?;
+        to.copy_from_slice(s);
+        self.len += s.len();
+        Some(())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -325,6 +483,41 @@ mod tests {
         }
         assert_eq!(t.get(ids.len()), b"");
         assert_eq!(FieldTable::new([]).get(0), b"");
+    }
+
+    #[test]
+    fn pieces_and_fixed_rows_write_what_the_pushes_write() {
+        let values = [
+            0.0,
+            0.04,
+            0.05,
+            0.06,
+            9.95,
+            43.6,
+            99.99,
+            1234.56,
+            12345678.9,
+            99999999.94,
+        ];
+        for v in values.into_iter().chain((0..2000).map(|i| i as f64 * 7.31)) {
+            let mut want = Vec::new();
+            push_fixed1(&mut want, v);
+            if let Some(p) = Piece16::fixed1(v) {
+                assert_eq!(p.as_bytes(), &want[..], "{v}");
+            }
+        }
+        assert!(Piece16::new(&[b'x'; 17]).is_none());
+        let mut row = FixedRow::default();
+        let ab = Piece16::new(b"ab").unwrap();
+        for _ in 0..(FixedRow::BYTES - 16) / 2 {
+            row.piece(&ab).unwrap();
+        }
+        row.slice(b"cd").unwrap();
+        assert_eq!(row.as_bytes().len(), FixedRow::BYTES - 14);
+        assert!(row.piece(&ab).is_none(), "no room for 16 more");
+        row.slice(&[b'e'; 14]).unwrap();
+        assert!(row.byte(b'f').is_none() && row.slice(b"f").is_none());
+        assert_eq!(row.as_bytes().len(), FixedRow::BYTES);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use super::{PipelineError, StudyRun};
 use crate::coverage::stats::AreaRadiusStats;
 use crate::export::CsvTable;
 use crate::export::csv_out::{
-    FieldTable, LastExact, exact, num, push_exact, push_field, push_fixed1, push_text, round6, text,
+    FieldTable, FixedRow, LastExact, Piece16, exact, is_plain_field, num, push_exact, push_field,
+    push_fixed1, push_text, round6, text,
 };
 
 type RadiusGet = fn(&AreaRadiusStats) -> f64;
@@ -325,7 +326,7 @@ struct PointRows {
     aed_ids: FieldTable,
     /// `,1` or `,0` per radius, for each set of radii covered (bit `k`: radius `k`); empty
     /// past [`COVERED_TABLE_MAX_RADII`].
-    covered: Vec<Vec<u8>>,
+    covered: Vec<Piece16>,
     radii: usize,
 }
 
@@ -339,10 +340,11 @@ fn write_chunks(f: &mut std::fs::File, chunks: &[Vec<u8>]) -> std::io::Result<()
 
 impl PointRows {
     fn new(facilities: &[crate::coverage::Facility], radii: usize) -> Self {
-        let covered_text = |mask: u32| -> Vec<u8> {
-            (0..radii)
+        let covered_text = |mask: u32| -> Piece16 {
+            let text: Vec<u8> = (0..radii)
                 .flat_map(|k| if mask & (1 << k) != 0 { *b",1" } else { *b",0" })
-                .collect()
+                .collect();
+            Piece16::new(&text).expect("8 radii in 16 bytes")
         };
         let sets = match radii <= COVERED_TABLE_MAX_RADII {
             true => 1u32 << radii,
@@ -378,30 +380,136 @@ impl PointRows {
         buf: &mut Vec<u8>,
     ) {
         buf.reserve(demand.len() * 48);
-        let (mut weight, mut residents) = (LastExact::default(), LastExact::default());
+        let mut last = (LastExact::default(), LastExact::default());
+        let mut row = FixedRow::default();
         for (d, c) in demand.iter().zip(cover) {
-            push_field(buf, &d.id);
-            buf.push(b',');
-            weight.push(buf, d.weight);
-            buf.push(b',');
-            residents.push(buf, d.residents);
-            buf.push(b',');
-            if let Some(f) = c.nearest() {
-                buf.extend_from_slice(self.aed_ids.get(f as usize));
-                buf.push(b',');
-                push_fixed1(buf, c.distance_m);
-            } else {
-                buf.push(b',');
+            row.clear();
+            match self.fixed_row(&mut row, d, c, &mut last) {
+                Some(()) => buf.extend_from_slice(row.as_bytes()),
+                None => self.push_row(buf, d, c, &mut last),
             }
-            match self.covered.get(c.covered_mask as usize) {
-                Some(text) => buf.extend_from_slice(text),
-                None => {
-                    for k in 0..self.radii {
-                        buf.extend_from_slice(if c.covered(k) { b",1" } else { b",0" });
-                    }
+        }
+    }
+
+    /// A row put together in the empty `row` ([`FixedRow`]); `None` when some field is
+    /// too long for it, or its text is the formatter's to decide.
+    #[inline]
+    fn fixed_row(
+        &self,
+        row: &mut FixedRow,
+        d: &crate::coverage::DemandPoint,
+        c: &crate::coverage::PointCoverage,
+        (weight, residents): &mut (LastExact, LastExact),
+    ) -> Option<()> {
+        if !is_plain_field(&d.id) {
+            return None;
+        }
+        row.slice(d.id.as_bytes())?;
+        row.byte(b',')?;
+        row.piece(&weight.piece(d.weight)?)?;
+        row.byte(b',')?;
+        row.piece(&residents.piece(d.residents)?)?;
+        row.byte(b',')?;
+        if let Some(f) = c.nearest() {
+            row.piece(self.aed_ids.piece(f as usize)?)?;
+            row.byte(b',')?;
+            row.piece(&Piece16::fixed1(c.distance_m)?)?;
+        } else {
+            row.byte(b',')?;
+        }
+        row.piece(self.covered.get(c.covered_mask as usize)?)?;
+        row.byte(b'\n')
+    }
+
+    /// A row appended field by field, for any row.
+    #[cold]
+    fn push_row(
+        &self,
+        buf: &mut Vec<u8>,
+        d: &crate::coverage::DemandPoint,
+        c: &crate::coverage::PointCoverage,
+        (weight, residents): &mut (LastExact, LastExact),
+    ) {
+        push_field(buf, &d.id);
+        buf.push(b',');
+        weight.push(buf, d.weight);
+        buf.push(b',');
+        residents.push(buf, d.residents);
+        buf.push(b',');
+        if let Some(f) = c.nearest() {
+            buf.extend_from_slice(self.aed_ids.get(f as usize));
+            buf.push(b',');
+            push_fixed1(buf, c.distance_m);
+        } else {
+            buf.push(b',');
+        }
+        match self.covered.get(c.covered_mask as usize) {
+            Some(text) => buf.extend_from_slice(text.as_bytes()),
+            None => {
+                for k in 0..self.radii {
+                    buf.extend_from_slice(if c.covered(k) { b",1" } else { b",0" });
                 }
             }
-            buf.push(b'\n');
+        }
+        buf.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::{DemandPoint, Facility, PointCoverage};
+
+    /// Rows put together on the stack are the rows written field by field, for ids that
+    /// need quotes or are long, fractional and negative weights, no nearest AED, and
+    /// distances at a rounding tie.
+    #[test]
+    fn fixed_rows_are_the_rows_written_field_by_field() {
+        let ids = ["AED1", "A,B", "an AED with a very long identifier", "E"];
+        let facilities: Vec<Facility> = (ids.iter())
+            .map(|id| Facility {
+                id: (*id).into(),
+                x_m: 0.0,
+                y_m: 0.0,
+            })
+            .collect();
+        let r2 = [100.0 * 100.0, 500.0 * 500.0];
+        let mut demand = Vec::new();
+        let mut cover = Vec::new();
+        let names = [
+            "LE1 1AA",
+            "quote \" here",
+            "",
+            "x".repeat(120).leak(),
+            "=1+2",
+        ];
+        let values = [0.0, -0.0, 1.0, 0.25, -3.0, 1e20, 123456789.0];
+        let distances = [0.0, 43.65, 0.05, 99.99, 250.25, 499.95, 12345678.9, 2e8];
+        for (i, name) in names.iter().cycle().take(60).enumerate() {
+            demand.push(DemandPoint {
+                id: (*name).into(),
+                x_m: 0.0,
+                y_m: 0.0,
+                weight: values[i % values.len()],
+                residents: values[(i / 2) % values.len()],
+            });
+            let d = distances[i % distances.len()];
+            let nearest = (i % 7 != 3).then_some(((i % ids.len()) as u32, d * d));
+            cover.push(PointCoverage::of(nearest, &r2));
+        }
+        for radii in [2, 9] {
+            let rows = PointRows::new(&facilities, radii);
+            let mut fast = Vec::new();
+            rows.format(&demand, &cover, &mut fast);
+            let mut slow = Vec::new();
+            let mut last = (LastExact::default(), LastExact::default());
+            for (d, c) in demand.iter().zip(&cover) {
+                rows.push_row(&mut slow, d, c, &mut last);
+            }
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
         }
     }
 }
