@@ -736,6 +736,7 @@ fn split_memchr(sep: u8, bytes: &[u8]) -> impl Iterator<Item = std::ops::Range<u
 
 /// A finite number: digits with an optional `-` (at most 15, exact as f64, as `parse`
 /// gives them) in one pass without UTF-8 checks, anything else through `str::parse`.
+#[inline]
 fn plain_number(field: &[u8]) -> Option<f64> {
     if let Some(v) = crate::input::plain_integer(field) {
         return Some(v);
