@@ -157,7 +157,8 @@ pub struct FacilityIndex {
     /// and read far fewer rows here.
     coarse: Grid,
     /// The same sites in cells [`COARSE_CELLS`] times wider again (8 km): a nearest site
-    /// up to 48 km away is found here, so that a national run needs no R-tree.
+    /// up to 256 km away is found here ([`FAR_MAX_RING`]), so that a national run needs no
+    /// R-tree.
     far: Grid,
 }
 
@@ -453,9 +454,9 @@ impl Grid {
     }
 
     /// The least distance from (x, y) to a cell of the grid outside the block of cells
-    /// within `k` of cell `(cx, cy)`, a hair short of it (so that rounding at a cell's edge
-    /// cannot overstate it); `None` when the block covers the whole grid. Unless the point
-    /// lies off the grid, it is in that cell, and this is at least `k` cells.
+    /// within `k` of cell `(cx, cy)`, a micrometre short of it (so that rounding at a cell's
+    /// edge cannot overstate it); `None` when the block covers the whole grid. Unless the
+    /// point lies off the grid, it is in that cell, and this is at least `k` cells.
     fn clearance(&self, x_m: f64, y_m: f64, (cx, cy): (i64, i64), k: i64) -> Option<f64> {
         let mut c = f64::INFINITY;
         let edge = |v0: f64, g: i64| v0 + g as f64 * self.cell_m;
@@ -471,7 +472,7 @@ impl Grid {
         if cy + k < self.ny as i64 - 1 {
             c = c.min(edge(self.y0, cy + k + 1) - y_m);
         }
-        (c < f64::INFINITY).then_some(c * (1.0 - 1e-12) - 1e-9)
+        (c < f64::INFINITY).then_some(c * (1.0 - 1e-12) - 1e-6)
     }
 }
 
@@ -1159,7 +1160,7 @@ mod tests {
         }
     }
 
-    /// Points near the sites, 10 to 300 km from them, and off the grid on every side: the
+    /// Points near the sites, up to 200 km from them, and off the grid on every side: the
     /// nearest site is the one found by looking at all (smallest id among equals), and no
     /// answer within the far grid's reach builds the R-tree.
     #[test]

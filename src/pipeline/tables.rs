@@ -340,19 +340,21 @@ fn write_chunks(f: &mut std::fs::File, chunks: &[Vec<u8>]) -> std::io::Result<()
 
 impl PointRows {
     fn new(facilities: &[crate::coverage::Facility], radii: usize) -> Self {
-        let covered_text = |mask: u32| -> Piece16 {
+        // Two bytes a radius: 8 radii fill a piece.
+        let covered_text = |mask: u32| {
             let text: Vec<u8> = (0..radii)
                 .flat_map(|k| if mask & (1 << k) != 0 { *b",1" } else { *b",0" })
                 .collect();
-            Piece16::new(&text).expect("8 radii in 16 bytes")
+            Piece16::new(&text)
         };
         let sets = match radii <= COVERED_TABLE_MAX_RADII {
             true => 1u32 << radii,
             false => 0,
         };
+        let covered: Option<Vec<Piece16>> = (0..sets).map(covered_text).collect();
         PointRows {
             aed_ids: FieldTable::new(facilities.iter().map(|f| f.id.as_str())),
-            covered: (0..sets).map(covered_text).collect(),
+            covered: covered.unwrap_or_default(),
             radii,
         }
     }
