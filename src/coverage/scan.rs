@@ -538,7 +538,6 @@ fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &mut Seen, sums: &mut Chun
     let (mut count, mut sole, mut mask) = (0, 0, [0u64; 3]);
     for (rank, &k) in shape.by_size.iter().enumerate() {
         let seen_here = std::mem::take(&mut seen.count[rank]);
-        let mask_here = std::mem::take(&mut seen.mask[rank]);
         if seen_here > 0 {
             count += seen_here;
             sole = seen.sole[rank];
@@ -548,6 +547,8 @@ fn add_seen(shape: &Shape<'_>, p: &DemandPoint, seen: &mut Seen, sums: &mut Chun
             sums.sole[slot * shape.nr + k].add(w);
         }
         if shape.counts_masks() {
+            // Without masks counted, `seen`'s masks stay empty: nothing sets them.
+            let mask_here = std::mem::take(&mut seen.mask[rank]);
             for (m, b) in mask.iter_mut().zip(mask_here) {
                 *m |= b;
             }
