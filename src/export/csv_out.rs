@@ -277,44 +277,55 @@ fn push_quoted(buf: &mut Vec<u8>, s: &str) {
 /// Fields written once and copied into many rows: each as [`push_field`] writes it, one
 /// after another (`coverage_points.csv` names one of 100,000 AEDs on each of 1.7 million
 /// rows).
-#[derive(Debug, Default)]
-pub struct FieldTable {
-    bytes: Vec<u8>,
+#[derive(Debug)]
+pub enum FieldTable {
+    /// Every field fits in a [`Piece16`] (the usual case: ids are short).
+    Pieces(Vec<Piece16>),
     /// Field `i` is `bytes[ends[i - 1]..ends[i]]` (from 0 for the first).
-    ends: Vec<usize>,
-    /// Every field as a [`Piece16`], when all fit in one; else empty.
-    pieces: Vec<Piece16>,
+    Bytes { bytes: Vec<u8>, ends: Vec<usize> },
 }
 
 impl FieldTable {
     pub fn new<'s>(fields: impl IntoIterator<Item = &'s str>) -> Self {
-        let mut t = FieldTable::default();
+        let (mut bytes, mut ends) = (Vec::new(), Vec::new());
         for f in fields {
-            push_field(&mut t.bytes, f);
-            t.ends.push(t.bytes.len());
+            push_field(&mut bytes, f);
+            ends.push(bytes.len());
         }
-        let pieces: Option<Vec<Piece16>> =
-            (0..t.ends.len()).map(|i| Piece16::new(t.get(i))).collect();
-        t.pieces = pieces.unwrap_or_default();
-        t
+        let pieces: Option<Vec<Piece16>> = (0..ends.len())
+            .map(|i| Piece16::new(nth_field(&bytes, &ends, i)))
+            .collect();
+        pieces.map_or(FieldTable::Bytes { bytes, ends }, FieldTable::Pieces)
     }
 
     /// Field `i` as a [`Piece16`]; `None` past the last, or when some field is longer.
     #[inline]
     pub fn piece(&self, i: usize) -> Option<&Piece16> {
-        self.pieces.get(i)
+        match self {
+            FieldTable::Pieces(pieces) => pieces.get(i),
+            FieldTable::Bytes { .. } => None,
+        }
     }
 
     /// Field `i` as written; empty past the last.
     #[inline]
     pub fn get(&self, i: usize) -> &[u8] {
-        let start = match i {
-            0 => 0,
-            _ => self.ends.get(i - 1).copied().unwrap_or(self.bytes.len()),
-        };
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        &self.bytes[start..end]
+        match self {
+            FieldTable::Pieces(pieces) => pieces.get(i).map_or(&[], Piece16::as_bytes),
+            FieldTable::Bytes { bytes, ends } => nth_field(bytes, ends, i),
+        }
     }
+}
+
+/// Field `i` of fields written one after another into `bytes`, ending at `ends`; empty
+/// past the last.
+fn nth_field<'b>(bytes: &'b [u8], ends: &[usize], i: usize) -> &'b [u8] {
+    let start = match i {
+        0 => 0,
+        _ => ends.get(i - 1).copied().unwrap_or(bytes.len()),
+    };
+    let end = ends.get(i).copied().unwrap_or(start);
+    &bytes[start..end]
 }
 
 /// [`push_exact`] that remembers the last value it wrote: a column of a few repeated
@@ -474,14 +485,25 @@ mod tests {
 
     #[test]
     fn field_table_gives_each_field_as_push_field_writes_it() {
-        let ids = ["AED1", "", "a,b", "say \"hi\"", "x"];
-        let t = FieldTable::new(ids);
-        for (i, id) in ids.iter().enumerate() {
-            let mut want = Vec::new();
-            push_field(&mut want, id);
-            assert_eq!(t.get(i), &want[..], "{id:?}");
+        // Short fields (kept as pieces), and one too long for a piece (kept as bytes).
+        for long in ["x", "an identifier of more than 16 bytes"] {
+            let ids = ["AED1", "", "a,b", "say \"hi\"", long];
+            let t = FieldTable::new(ids);
+            assert_eq!(matches!(t, FieldTable::Pieces(_)), long == "x");
+            for (i, id) in ids.iter().enumerate() {
+                let mut want = Vec::new();
+                push_field(&mut want, id);
+                assert_eq!(t.get(i), &want[..], "{id:?}");
+                assert_eq!(
+                    t.piece(i).map(Piece16::as_bytes),
+                    Piece16::new(&want)
+                        .filter(|_| long == "x")
+                        .as_ref()
+                        .map(Piece16::as_bytes)
+                );
+            }
+            assert_eq!(t.get(ids.len()), b"");
         }
-        assert_eq!(t.get(ids.len()), b"");
         assert_eq!(FieldTable::new([]).get(0), b"");
     }
 

@@ -99,6 +99,14 @@ pub struct Counted {
     pub index: FacilityIndex,
 }
 
+/// The study's radii and detour factor, as the assessment counts them.
+fn coverage_config(study: &Study) -> CoverageConfig {
+    CoverageConfig {
+        radii_m: study.analysis.radii_m.clone(),
+        detour_factor: study.analysis.distance.detour_factor(),
+    }
+}
+
 /// Selects the counted AEDs by the study's rule, in metres, and indexes them.
 pub fn counted(study: &Study, projection: &MetricProjection, registry: &RegistryStage) -> Counted {
     let rule = counted_rule(study);
@@ -106,9 +114,14 @@ pub fn counted(study: &Study, projection: &MetricProjection, registry: &Registry
     let mut selection = select(&registry.aeds, &rule, &to_m);
     // Moved, not copied (a copy is an allocation per counted AED).
     let index = FacilityIndex::new(std::mem::take(&mut selection.facilities));
-    let a = &study.analysis;
-    let largest_m = a.radii_m.iter().copied().fold(a.main_radius_m, f64::max);
-    index.prepare_for_radius(largest_m / a.distance.detour_factor());
+    // The largest radius asked of the index: the assessment's, or the siting's.
+    let config = coverage_config(study);
+    let siting_m = study
+        .siting
+        .as_ref()
+        .map(|s| s.radius_m / config.detour_factor);
+    let radii = config.effective_radii_m().into_iter().chain(siting_m);
+    index.prepare_for_radius(radii.fold(0.0, f64::max));
     Counted {
         rule,
         selection,
@@ -130,10 +143,7 @@ pub fn assess(
         selection,
         index,
     } = counted;
-    let config = CoverageConfig {
-        radii_m: study.analysis.radii_m.clone(),
-        detour_factor: study.analysis.distance.detour_factor(),
-    };
+    let config = coverage_config(study);
     let points = &demand.points;
     // With no placed demand there is nothing for criticality or hours to measure.
     let nothing = points.is_empty();
