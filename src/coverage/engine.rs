@@ -337,6 +337,52 @@ impl Grid {
         max_cells: f64,
         mut f: impl FnMut(u32, f64),
     ) -> bool {
+        self.for_each_row_in_box(x_m, y_m, half_m, max_cells, |sites, xy| {
+            for (&s, &[sx, sy]) in sites.iter().zip(xy) {
+                let (dx, dy) = (sx - x_m, sy - y_m);
+                let d2 = dx * dx + dy * dy;
+                if d2 <= r2 {
+                    f(s, d2);
+                }
+            }
+        })
+    }
+
+    /// Appends `(site, d2)` to `out` for every site within `radius_m` (inclusive) of (x, y),
+    /// in the order [`Grid::for_each_within`] visits them; `false` (nothing appended) where
+    /// that visits nothing. Every site of a row is written and the length moved past those
+    /// within: a branch a site, taken about a third of the time at random, cost more than the
+    /// writes.
+    #[inline]
+    fn push_within(&self, x_m: f64, y_m: f64, radius_m: f64, out: &mut Vec<(u32, f64)>) -> bool {
+        let r2 = radius_m * radius_m;
+        self.for_each_row_in_box(x_m, y_m, radius_m, GRID_MAX_WITHIN_CELLS, |sites, xy| {
+            let base = out.len();
+            out.resize(base + sites.len(), (0, 0.0));
+            let row_out = &mut out[base..];
+            let mut kept = 0;
+            for (&s, &[sx, sy]) in sites.iter().zip(xy) {
+                let (dx, dy) = (sx - x_m, sy - y_m);
+                let d2 = dx * dx + dy * dy;
+                row_out[kept] = (s, d2);
+                kept += usize::from(d2 <= r2);
+            }
+            out.truncate(base + kept);
+        })
+    }
+
+    /// Calls `f(sites, xy)` for each row of cells of the square of half-side `half_m`
+    /// around (x, y): the row's sites and their positions. `false` (nothing visited) when
+    /// the square spans more than `max_cells` cells.
+    #[inline]
+    fn for_each_row_in_box(
+        &self,
+        x_m: f64,
+        y_m: f64,
+        half_m: f64,
+        max_cells: f64,
+        mut f: impl FnMut(&[u32], &[[f64; 2]]),
+    ) -> bool {
         if self.nx == 0 || !(x_m.is_finite() && y_m.is_finite()) {
             return self.nx == 0;
         }
@@ -373,13 +419,7 @@ impl Grid {
             // The cells of a row are consecutive in the CSR arrays.
             let row = self.start[gy * self.nx + cx0] as usize
                 ..self.start[gy * self.nx + cx1 + 1] as usize;
-            for (&s, &[sx, sy]) in self.sites[row.clone()].iter().zip(&self.xy[row]) {
-                let (dx, dy) = (sx - x_m, sy - y_m);
-                let d2 = dx * dx + dy * dy;
-                if d2 <= r2 {
-                    f(s, d2);
-                }
-            }
+            f(&self.sites[row.clone()], &self.xy[row]);
         }
         true
     }
@@ -546,6 +586,38 @@ impl FacilityIndex {
         match self.solo[s as usize] {
             NOT_SOLO => self.members(s).iter().for_each(|&m| f(m)),
             m => f(m),
+        }
+    }
+
+    /// Replaces the sites in `hits[from..]` by their facilities (each site's in
+    /// [`FacilityIndex::for_each_member`]'s order, at its distance), keeping their order.
+    #[inline]
+    fn sites_to_members(&self, hits: &mut Vec<(u32, f64)>, from: usize) {
+        if hits[from..]
+            .iter()
+            .all(|&(s, _)| self.solo[s as usize] != NOT_SOLO)
+        {
+            for hit in &mut hits[from..] {
+                hit.0 = self.solo[hit.0 as usize];
+            }
+            return;
+        }
+        // Spread out from the back: the facilities of the sites before site `j` number at
+        // least as many as those sites, so site `j`'s go at or after `j`, over entries
+        // already read.
+        let sites_end = hits.len();
+        let facilities: usize = (hits[from..].iter())
+            .map(|&(s, _)| self.members(s).len())
+            .sum();
+        hits.resize(from + facilities, (0, 0.0));
+        let mut end = from + facilities;
+        for j in (from..sites_end).rev() {
+            let (s, d2) = hits[j];
+            let members = self.members(s);
+            end -= members.len();
+            for (hit, &m) in hits[end..].iter_mut().zip(members) {
+                *hit = (m, d2);
+            }
         }
     }
 
@@ -752,7 +824,8 @@ pub trait Neighbours: Sync {
     /// point number `i`.
     fn within(&self, i: usize, p: &DemandPoint, radius_m: f64, f: impl FnMut(u32, f64));
 
-    /// [`Neighbours::within`], and the nearest facility when one is within `radius_m` (as
+    /// Appends `(facility, d2)` to `hits` for every facility [`Neighbours::within`] gives, in
+    /// its order, and returns the nearest facility when one is within `radius_m` (as
     /// [`Neighbours::nearest_to`] gives it; `None` when none is within). An index may answer
     /// both from one look.
     fn within_and_nearest_of_them(
@@ -760,15 +833,16 @@ pub trait Neighbours: Sync {
         i: usize,
         p: &DemandPoint,
         radius_m: f64,
-        mut f: impl FnMut(u32, f64),
+        hits: &mut Vec<(u32, f64)>,
     ) -> Option<(u32, f64)> {
-        let mut any = false;
-        self.within(i, p, radius_m, |facility, d2| {
-            any = true;
-            f(facility, d2)
-        });
+        let before = hits.len();
+        self.within(i, p, radius_m, |facility, d2| hits.push((facility, d2)));
         // The nearest of all is no farther than one within the radius.
-        if any { self.nearest_to(i, p) } else { None }
+        if hits.len() > before {
+            self.nearest_to(i, p)
+        } else {
+            None
+        }
     }
 }
 
@@ -794,23 +868,27 @@ impl Neighbours for FacilityIndex {
     }
 
     /// The nearest site within the radius is the nearest of all (every site outside is
-    /// farther). Inlined: the scan calls it for every point, and its closure is then
-    /// inlined into the loop over the sites.
+    /// farther). The grid hands over the sites within, which then become their facilities
+    /// in place. Inlined: the scan calls it for every point.
     #[inline]
     fn within_and_nearest_of_them(
         &self,
         _i: usize,
         p: &DemandPoint,
         radius_m: f64,
-        mut f: impl FnMut(u32, f64),
+        hits: &mut Vec<(u32, f64)>,
     ) -> Option<(u32, f64)> {
+        let before = hits.len();
+        if !self.grid.push_within(p.x_m, p.y_m, radius_m, hits) {
+            self.for_each_site_within(p.x_m, p.y_m, radius_m, |s, d2| hits.push((s, d2)));
+        }
         let mut best: Option<(u32, f64)> = None;
-        self.for_each_site_within(p.x_m, p.y_m, radius_m, |s, d2| {
+        for &(s, d2) in &hits[before..] {
             if best.is_none_or(|(b, bd2)| d2 < bd2 || (d2 == bd2 && s < b)) {
                 best = Some((s, d2));
             }
-            self.for_each_member(s, |m| f(m, d2));
-        });
+        }
+        self.sites_to_members(hits, before);
         best.map(|(s, d2)| (self.members(s)[0], d2))
     }
 }
@@ -1157,6 +1235,44 @@ mod tests {
             assert_eq!(fast.totals(&demand), slow.totals(&demand));
             let t = fast.totals(&demand);
             assert!(t[0].points_covered > 0 && t[2].points_covered < 5000);
+        }
+    }
+
+    /// The hits handed over with the nearest are those `for_each_within` gives, in its
+    /// order, with every facility of a shared site; on the grid and through the R-tree.
+    #[test]
+    fn within_and_nearest_of_them_hands_over_what_within_gives() {
+        let mut g = crate::test_rng::Lcg(23);
+        // Every third facility shares the position of the one before (sites of two or
+        // three), the rest stand alone, on whole metres so that ties occur.
+        let mut facilities: Vec<Facility> = Vec::new();
+        for i in 0..600 {
+            let (x, y) = match (i % 3, facilities.last()) {
+                (0, Some(prev)) => (prev.x_m, prev.y_m),
+                _ => ((g.unit() * 8e3).round(), (g.unit() * 8e3).round()),
+            };
+            facilities.push(fac(&format!("F{i:03}"), x, y));
+        }
+        let idx = FacilityIndex::new(facilities);
+        for radius_m in [250.0, 500.0, 5_000.0] {
+            for i in 0..2_000 {
+                let p = DemandPoint {
+                    id: format!("P{i}").into(),
+                    x_m: g.unit() * 9e3 - 500.0,
+                    y_m: g.unit() * 9e3 - 500.0,
+                    weight: 1.0,
+                    residents: 0.0,
+                };
+                let mut want = vec![(7, 1.5)];
+                idx.for_each_within(p.x_m, p.y_m, radius_m, |f, d2| want.push((f, d2)));
+                let mut hits = vec![(7, 1.5)];
+                let nearest = idx.within_and_nearest_of_them(i, &p, radius_m, &mut hits);
+                assert_eq!(hits, want, "{radius_m} m, point {i}");
+                let want_nearest = (want.len() > 1)
+                    .then(|| idx.nearest(p.x_m, p.y_m))
+                    .flatten();
+                assert_eq!(nearest, want_nearest, "{radius_m} m, point {i}");
+            }
         }
     }
 

@@ -502,7 +502,7 @@ fn count_point(
     // per facility.
     let mut hits = std::mem::take(&mut seen.hits);
     hits.clear();
-    let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, |f, d2| hits.push((f, d2)));
+    let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, &mut hits);
     for &(f, d2) in &hits {
         let rank = shape.size_rank(d2);
         if rank == nr {
