@@ -497,9 +497,8 @@ fn count_point(
 ) -> Option<(u32, f64)> {
     let nr = shape.nr;
     let crit = shape.wants.criticality;
-    // The index hands over the facilities first, and they are counted after: a closure
-    // that only stores is inlined into the index's loop, where the counting was a call
-    // per facility.
+    // The index hands over the facilities first, and they are counted after: its loop
+    // over the sites then only stores (where the counting was a call per facility).
     let mut hits = std::mem::take(&mut seen.hits);
     hits.clear();
     let nearest = index.within_and_nearest_of_them(i, p, shape.r_max, &mut hits);
