@@ -12,6 +12,8 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::criticality::Criticality;
 use super::engine::{
@@ -24,13 +26,6 @@ use crate::sync::lock;
 
 /// Points per chunk; fixed so that sums do not depend on the machine.
 pub const CHUNK_POINTS: usize = 1 << 16;
-
-/// Chunks counted at once. A chunk's sums hold a slot for each facility it touched: a few
-/// thousand for GB postcodes in postcode order, nearly every facility when the demand comes
-/// in no order. A wave bounds how many sums are held at once: 8, as many as when waves of 4
-/// kept two sets of 4 (each with its own facility-sized table of slots). Each wave waits
-/// at its end for its slowest chunk: 4 times at GB scale (27 chunks).
-const CHUNKS_PER_WAVE: usize = 8;
 
 /// What the pass should count besides coverage.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,7 +57,7 @@ pub fn scan(
 ) -> Result<Scan, ConfigError> {
     config.validate()?;
     let shape = Shape::new(config, index.facility_count(), wants);
-    let mut total = ChunkSums::new(&shape, shape.empty_slots());
+    let total = ChunkSums::new(&shape, shape.empty_slots());
     // Each chunk writes its points' results in place. The vector is filled on every core:
     // the first touch of its pages (tens of MB at national scale) is shared out.
     let mut points = Vec::new();
@@ -70,33 +65,51 @@ pub fn scan(
         .into_par_iter()
         .map(|_| point_coverage(&shape, None))
         .collect_into_vec(&mut points);
-    let mut chunks: Vec<Chunk<'_, '_>> = demand
+    let chunks: Vec<Mutex<Option<Chunk<'_, '_>>>> = demand
         .chunks(CHUNK_POINTS)
         .zip(points.chunks_mut(CHUNK_POINTS))
         .enumerate()
-        .map(|(c, (pts, out))| (c * CHUNK_POINTS, pts, out))
+        .map(|(c, (pts, out))| Mutex::new(Some((c * CHUNK_POINTS, pts, out))))
         .collect();
-    // Chunks are counted a wave at a time, and each wave's sums are added into the total in
-    // chunk order. A chunk's facility-sized table of slots is lent from a pool (one per
-    // thread at work), and cleared when the chunk is done.
-    let spare_slots = std::sync::Mutex::new(Vec::new());
-    let mut far = Vec::new();
-    for wave in chunks.chunks_mut(CHUNKS_PER_WAVE) {
-        let counted: Vec<(ChunkSums, Vec<usize>)> = wave
-            .par_iter_mut()
-            .map(|(first, pts, out)| {
+    // Every thread takes the next chunk in input order until none is left, so no thread
+    // waits for another's chunk before starting one (waves of 8 chunks each waited for
+    // their slowest). A chunk's facility-sized table of slots is lent from a pool (one per
+    // thread at work), and cleared when the chunk is done. Its sums then wait for those of
+    // the chunks before it, and are added into the total in chunk order by whichever
+    // thread finds their turn come. Taken in order, chunks end in about that order, so
+    // few sums wait at once (each holds a slot for every facility its points came near:
+    // a few thousand for GB postcodes in postcode order, nearly all in a shuffled file).
+    let next = AtomicUsize::new(0);
+    let spare_slots = Mutex::new(Vec::new());
+    let counted: Vec<Mutex<Option<Counted>>> = chunks.iter().map(|_| Mutex::new(None)).collect();
+    let in_order = Mutex::new(InOrder {
+        total,
+        far: Vec::new(),
+        next: 0,
+    });
+    (0..rayon::current_num_threads())
+        .into_par_iter()
+        .for_each(|_| {
+            while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let Some((first, pts, out)) = lock(chunk).take() else {
+                    continue;
+                };
                 let lent = lock(&spare_slots).pop();
                 let mut sums = ChunkSums::new(&shape, lent.unwrap_or_else(|| shape.empty_slots()));
-                let chunk_far = scan_chunk(index, &shape, (*first, pts), out, &mut sums);
+                let chunk_far = scan_chunk(index, &shape, (first, pts), out, &mut sums);
                 lock(&spare_slots).push(sums.lend_back_slots());
-                (sums, chunk_far)
-            })
-            .collect();
-        for (mut sums, chunk_far) in counted {
-            total.add(&mut sums);
-            far.extend(chunk_far);
-        }
-    }
+                *lock(&counted[first / CHUNK_POINTS]) = Some((sums, chunk_far));
+                // A thread already adding will look at this chunk before it stops; what
+                // is left when all are done is added below.
+                if let Ok(mut added) = in_order.try_lock() {
+                    added.add_ready(&counted);
+                }
+            }
+        });
+    let mut in_order = in_order.into_inner().unwrap_or_else(|p| p.into_inner());
+    in_order.add_ready(&counted);
+    debug_assert_eq!(in_order.next, counted.len(), "every chunk's sums are added");
+    let InOrder { total, far, .. } = in_order;
     // The nearest AED of a point with none within the largest radius adds to no sum: those
     // searches (the slow ones, far from any AED) run after the chunks, shared evenly. Such
     // a point is covered at no radius whatever its nearest AED, so the totals (one pass in
@@ -445,6 +458,32 @@ struct Seen {
 /// A chunk: the number of its first point, its points and their results.
 type Chunk<'d, 'o> = (usize, &'d [DemandPoint], &'o mut [PointCoverage]);
 
+/// A chunk's sums, and the numbers of its points with no facility within the largest radius.
+type Counted = (ChunkSums, Vec<usize>);
+
+/// The sums of the chunks added so far, in chunk order.
+struct InOrder {
+    total: ChunkSums,
+    /// The points with no facility within the largest radius, in input order.
+    far: Vec<usize>,
+    /// The chunk whose sums are added next.
+    next: usize,
+}
+
+impl InOrder {
+    /// Adds the sums of every chunk counted whose turn has come.
+    fn add_ready(&mut self, counted: &[Mutex<Option<Counted>>]) {
+        while let Some(slot) = counted.get(self.next) {
+            let Some((mut sums, far)) = lock(slot).take() else {
+                return;
+            };
+            self.total.add(&mut sums);
+            self.far.extend(far);
+            self.next += 1;
+        }
+    }
+}
+
 /// Scans the chunk of points starting at number `first` into `out`, counting into the empty
 /// `sums`. Returns the numbers of the points with no facility within the largest radius,
 /// whose nearest facility is still to be found (their `out` is left as none).
@@ -641,6 +680,75 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(crit(&with), crit(&without));
+    }
+
+    /// Over several chunks, every sum is the chunks' sums (each in input order) added in
+    /// chunk order, on any number of threads: the same to the last bit, with weights whose
+    /// sums depend on the order they are added in.
+    #[test]
+    fn chunks_are_added_in_chunk_order_on_any_number_of_threads() {
+        let mut rng = Lcg(5);
+        let facilities = random_facilities(&mut rng, 300, 20_000.0);
+        let avail: Vec<_> = (0..300)
+            .map(|i| {
+                availability(
+                    Some(["24/7", "Mo-Fr 08:00-18:00"][i % 2]),
+                    MissingHoursRule { public_24_7: false },
+                )
+            })
+            .collect();
+        let demand = random_points(&mut rng, 3 * CHUNK_POINTS + 1_000, 20_000.0, |rng| {
+            (rng.unit() * 3.0, rng.unit())
+        });
+        let index = FacilityIndex::new(facilities.clone());
+        let config = CoverageConfig::default();
+        let wants = ScanWants {
+            criticality: true,
+            hours: Some(&avail),
+            demand_sums: None,
+        };
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| scan(&index, &demand, &config, wants).unwrap())
+        };
+        let one = on(1);
+        for threads in [2, 3] {
+            let many = on(threads);
+            assert_eq!(many.result.points, one.result.points, "{threads} threads");
+            assert_eq!(many.criticality, one.criticality, "{threads} threads");
+            assert_eq!(many.hours, one.hours, "{threads} threads");
+            assert_eq!(many.totals, one.totals, "{threads} threads");
+        }
+        // Demand within 500 m of each facility, summed chunk by chunk, the chunks' sums
+        // added in chunk order (and, to show the order tells, in the reverse order).
+        let chunk_sums: Vec<Vec<f64>> = (demand.chunks(CHUNK_POINTS))
+            .map(|chunk| {
+                let mut sums = vec![0.0; facilities.len()];
+                for p in chunk {
+                    for f in within(&facilities, p, 500.0 * 500.0) {
+                        sums[f as usize] += p.weight;
+                    }
+                }
+                sums
+            })
+            .collect();
+        let add = |order: &mut dyn Iterator<Item = &Vec<f64>>| {
+            order.fold(vec![0.0; facilities.len()], |mut total, sums| {
+                total.iter_mut().zip(sums).for_each(|(t, s)| *t += s);
+                total
+            })
+        };
+        let got: Vec<f64> = one
+            .criticality
+            .unwrap()
+            .iter()
+            .map(|c| c.demand_within[2])
+            .collect();
+        assert_eq!(got, add(&mut chunk_sums.iter()));
+        assert_ne!(got, add(&mut chunk_sums.iter().rev()));
     }
 
     /// Radii out of order and one repeated: the pass counts each radius as if alone.
