@@ -47,25 +47,36 @@ pub fn wgs84_to_bng(lon: f64, lat: f64) -> Result<(f64, f64), CrsError> {
 /// within 20,000 km of its origin.
 pub const MAX_METRIC_M: f64 = 2e7;
 
-/// Checks WGS84 degrees: finite, lon in [-180, 180], lat in [-90, 90].
+/// Checks WGS84 degrees: finite, lon in [-180, 180], lat in [-90, 90]. Inlined, as
+/// [`check_metric`]: the demand reader checks every point.
+#[inline]
 pub fn check_lonlat(lon: f64, lat: f64) -> Result<(), String> {
     if lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0 {
         Ok(())
     } else {
-        Err("outside lon [-180, 180], lat [-90, 90]".into())
+        Err(outside_lonlat())
     }
 }
 
+#[cold]
+fn outside_lonlat() -> String {
+    "outside lon [-180, 180], lat [-90, 90]".into()
+}
+
 /// Checks projected metres: finite and within [`MAX_METRIC_M`] of the origin.
+#[inline]
 pub fn check_metric(x_m: f64, y_m: f64) -> Result<(), String> {
     if x_m.is_finite() && y_m.is_finite() && x_m.abs() <= MAX_METRIC_M && y_m.abs() <= MAX_METRIC_M
     {
         Ok(())
     } else {
-        Err(format!(
-            "outside the metric extent (|x|, |y| at most {MAX_METRIC_M} m)"
-        ))
+        Err(outside_metric())
     }
+}
+
+#[cold]
+fn outside_metric() -> String {
+    format!("outside the metric extent (|x|, |y| at most {MAX_METRIC_M} m)")
 }
 
 /// A CRS could not be named or set up (unknown name, unsupported EPSG code, bad proj string).
