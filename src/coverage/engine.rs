@@ -351,7 +351,7 @@ impl Grid {
     /// Appends `(site, d2)` to `out` for every site within `radius_m` (inclusive) of (x, y),
     /// in the order [`Grid::for_each_within`] visits them; `false` (nothing appended) where
     /// that visits nothing. Every site of a row is written and the length moved past those
-    /// within: a branch a site, taken about a third of the time at random, cost more than the
+    /// within: a branch a site, taken about two times in five at random, cost more than the
     /// writes.
     #[inline]
     fn push_within(&self, x_m: f64, y_m: f64, radius_m: f64, out: &mut Vec<(u32, f64)>) -> bool {

@@ -99,8 +99,8 @@ pub fn scan(
                 let chunk_far = scan_chunk(index, &shape, (first, pts), out, &mut sums);
                 lock(&spare_slots).push(sums.lend_back_slots());
                 *lock(&counted[first / CHUNK_POINTS]) = Some((sums, chunk_far));
-                // A thread already adding will look at this chunk before it stops; what
-                // is left when all are done is added below.
+                // A thread already adding may take this chunk's turn too; what is left
+                // when all are done is added below.
                 if let Ok(mut added) = in_order.try_lock() {
                     added.add_ready(&counted);
                 }
