@@ -780,9 +780,20 @@ impl FacilityIndex {
     /// Every site within `radius_m` of (x, y) (inclusive), calling `f(site, d2)`.
     #[inline]
     fn for_each_site_within(&self, x_m: f64, y_m: f64, radius_m: f64, mut f: impl FnMut(u32, f64)) {
-        if self.grid.for_each_within(x_m, y_m, radius_m, &mut f) {
-            return;
+        if !self.grid.for_each_within(x_m, y_m, radius_m, &mut f) {
+            self.for_each_site_in_tree(x_m, y_m, radius_m, f);
         }
+    }
+
+    /// [`FacilityIndex::for_each_site_within`] through the R-tree, for a radius too wide
+    /// for the grid.
+    fn for_each_site_in_tree(
+        &self,
+        x_m: f64,
+        y_m: f64,
+        radius_m: f64,
+        mut f: impl FnMut(u32, f64),
+    ) {
         let r2 = radius_m * radius_m;
         for entry in self.tree().locate_within_distance([x_m, y_m], r2) {
             let site = &self.sites[entry.data as usize];
@@ -880,7 +891,7 @@ impl Neighbours for FacilityIndex {
     ) -> Option<(u32, f64)> {
         let before = hits.len();
         if !self.grid.push_within(p.x_m, p.y_m, radius_m, hits) {
-            self.for_each_site_within(p.x_m, p.y_m, radius_m, |s, d2| hits.push((s, d2)));
+            self.for_each_site_in_tree(p.x_m, p.y_m, radius_m, |s, d2| hits.push((s, d2)));
         }
         let mut best: Option<(u32, f64)> = None;
         for &(s, d2) in &hits[before..] {

@@ -90,15 +90,18 @@ pub fn scan(
     (0..rayon::current_num_threads())
         .into_par_iter()
         .for_each(|_| {
-            while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
-                let Some((first, pts, out)) = lock(chunk).take() else {
-                    continue;
+            loop {
+                let c = next.fetch_add(1, Ordering::Relaxed);
+                // Each number is handed out once, so each chunk is taken once.
+                let Some((first, pts, out)) = chunks.get(c).and_then(|chunk| lock(chunk).take())
+                else {
+                    break;
                 };
                 let lent = lock(&spare_slots).pop();
                 let mut sums = ChunkSums::new(&shape, lent.unwrap_or_else(|| shape.empty_slots()));
                 let chunk_far = scan_chunk(index, &shape, (first, pts), out, &mut sums);
                 lock(&spare_slots).push(sums.lend_back_slots());
-                *lock(&counted[first / CHUNK_POINTS]) = Some((sums, chunk_far));
+                *lock(&counted[c]) = Some((sums, chunk_far));
                 // A thread already adding may take this chunk's turn too; what is left
                 // when all are done is added below.
                 if let Ok(mut added) = in_order.try_lock() {
