@@ -174,9 +174,11 @@ impl State {
         loss
     }
 
-    /// The best swap `(net gain, slot, candidate)`, if any strictly improves. Candidates
-    /// are tried by the weight they reach, heaviest first: a swap in of `u` gains at most
-    /// that weight less the smallest loss, so the scan stops once that cannot beat the best.
+    /// The best swap `(net gain, slot, candidate)`, if any strictly improves: the largest
+    /// net gain, the first such candidate in [`Reach::order`] on a tie, and its first slot.
+    /// The candidates are split between two threads by their place in that order (even and
+    /// odd), and each half's best is the answer for it, so the pick does not depend on
+    /// which thread finishes first.
     fn best_swap(
         &self,
         inst: &CoveringInstance,
@@ -184,10 +186,39 @@ impl State {
         scale: f64,
     ) -> Option<(f64, usize, usize)> {
         let loss = self.losses(inst);
+        let half = |part| self.best_swap_in(inst, reach, &loss, scale, part);
+        let (even, odd) = rayon::join(|| half(0), || half(1));
+        // (net, place in the order, slot, candidate): the larger net, else the earlier place.
+        let better = |a: (f64, usize, usize, usize), b: (f64, usize, usize, usize)| {
+            if b.0 > a.0 || (b.0 == a.0 && b.1 < a.1) {
+                b
+            } else {
+                a
+            }
+        };
+        let best = match (even, odd) {
+            (Some(a), Some(b)) => Some(better(a, b)),
+            (a, b) => a.or(b),
+        };
+        best.map(|(net, _, slot, u)| (net, slot, u))
+    }
+
+    /// The best swap `(net gain, place, slot, candidate)` among the candidates at the places
+    /// `part`, `part + 2`, ... of [`Reach::order`], as [`State::best_swap`] picks. Candidates
+    /// are tried by the weight they reach, heaviest first: a swap in of `u` gains at most
+    /// that weight less the smallest loss, so the scan stops once that cannot beat the best.
+    fn best_swap_in(
+        &self,
+        inst: &CoveringInstance,
+        reach: &Reach,
+        loss: &[f64],
+        scale: f64,
+        part: usize,
+    ) -> Option<(f64, usize, usize, usize)> {
         let min_loss = loss.iter().copied().fold(f64::INFINITY, f64::min);
         let mut shared = vec![0.0; self.chosen.len()];
-        let mut best: Option<(f64, usize, usize)> = None;
-        for &u in &reach.order {
+        let mut best: Option<(f64, usize, usize, usize)> = None;
+        for (place, &u) in reach.order.iter().enumerate().skip(part).step_by(2) {
             let floor = best.map_or(tolerance(scale), |b| b.0);
             if reach.weight[u] - min_loss <= floor {
                 break;
@@ -205,10 +236,10 @@ impl State {
                     _ => {}
                 }
             }
-            for (slot, (&sh, &lo)) in shared.iter().zip(&loss).enumerate() {
+            for (slot, (&sh, &lo)) in shared.iter().zip(loss).enumerate() {
                 let net = fresh + sh - lo;
                 if net > tolerance(scale) && best.is_none_or(|b| net > b.0) {
-                    best = Some((net, slot, u));
+                    best = Some((net, place, slot, u));
                 }
             }
         }
@@ -356,6 +387,52 @@ mod tests {
                 (pruned - full).abs() < 1e-9,
                 "seed {seed}: {pruned} vs {full}"
             );
+        }
+    }
+
+    /// The best swap of `state` by trying every one, valued exactly: the largest gain, the
+    /// first candidate in reach order on a tie, then the first slot.
+    fn best_swap_by_trying_all(
+        inst: &CoveringInstance,
+        reach: &Reach,
+        state: &State,
+    ) -> Option<(f64, usize, usize)> {
+        let base = state.value(inst);
+        let mut best: Option<(f64, usize, usize)> = None;
+        for &u in reach.order.iter().filter(|&&u| !state.in_set[u]) {
+            for slot in 0..state.chosen.len() {
+                let mut chosen = state.chosen.clone();
+                chosen[slot] = u;
+                let net = inst.value_of(&chosen).0 - base;
+                if net > tolerance(base) && best.is_none_or(|b| net > b.0) {
+                    best = Some((net, slot, u));
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn the_swap_picked_is_the_first_best_in_reach_order_then_slot_order() {
+        // Whole weights (1 to 5), so that many swaps tie and every gain is exact. Each start
+        // is checked, and then the local optimum it descends to, which has no swap.
+        for seed in 0..30 {
+            let inst = random_instance(seed, 300, 60);
+            let reach = Reach::new(&inst);
+            for k in [2, 5, 9] {
+                let start: Vec<usize> = (0..k).map(|i| (i * 7 + seed as usize) % 60).collect();
+                let mut state = State::new(&inst, &start);
+                let want = best_swap_by_trying_all(&inst, &reach, &state);
+                assert!(
+                    want.is_some(),
+                    "seed {seed} k {k}: the start is a local optimum"
+                );
+                let got = state.best_swap(&inst, &reach, state.value(&inst));
+                assert_eq!(got, want, "seed {seed} k {k}");
+                state.descend(&inst, &reach);
+                assert_eq!(best_swap_by_trying_all(&inst, &reach, &state), None);
+                assert_eq!(state.best_swap(&inst, &reach, state.value(&inst)), None);
+            }
         }
     }
 
