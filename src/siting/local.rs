@@ -196,11 +196,9 @@ impl State {
                 a
             }
         };
-        let best = match (even, odd) {
-            (Some(a), Some(b)) => Some(better(a, b)),
-            (a, b) => a.or(b),
-        };
-        best.map(|(net, _, slot, u)| (net, slot, u))
+        (even.into_iter().chain(odd))
+            .reduce(better)
+            .map(|(net, _, slot, u)| (net, slot, u))
     }
 
     /// The best swap `(net gain, place, slot, candidate)` among the candidates at the places
